@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -44,6 +46,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: radbridge <command> [flags]
 
 commands:
+  check     parse and check HL7 v2 and FHIR JSON files (check --json FILE...)
   help      this text
 `)
 }

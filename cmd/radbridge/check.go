@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/radbridge/radbridge/hl7"
+)
+
+// checkResult is one line of `radbridge check --json` output; the shape is a contract
+// (see DESIGN.md).
+type checkResult struct {
+	File      string         `json:"file"`
+	Index     int            `json:"index"`
+	Kind      string         `json:"kind"` // "hl7v2" or "fhir"
+	Type      string         `json:"type"`
+	Version   string         `json:"version,omitempty"`
+	ControlID string         `json:"control_id,omitempty"`
+	Errors    []checkError   `json:"errors"`
+	Findings  []checkFinding `json:"findings,omitempty"`
+	Preauth   *checkPreauth  `json:"preauth,omitempty"`
+
+	parsed bool
+}
+
+type checkError struct {
+	Location string `json:"location"`
+	Code     int    `json:"code"`
+	Severity string `json:"severity"`
+	Text     string `json:"text"`
+}
+
+type checkFinding struct {
+	Code     string `json:"code"`
+	Location string `json:"location"`
+	FHIRPath string `json:"fhir_path"`
+	Severity string `json:"severity"`
+	Text     string `json:"text"`
+}
+
+type checkPreauth struct {
+	CPT             string `json:"cpt"`
+	Required        bool   `json:"required"`
+	RecordsRequired bool   `json:"records_required"`
+	Exempt          bool   `json:"exempt"`
+	Reason          string `json:"reason"`
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: radbridge check [--json] FILE...  (FILE may be - for standard input)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	code := 0
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	for _, name := range fs.Args() {
+		results, err := checkFile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "radbridge check: %v\n", err)
+			code = 1
+			continue
+		}
+		for _, r := range results {
+			if !r.parsed {
+				code = 1
+			}
+			if *asJSON {
+				if err := enc.Encode(r); err != nil {
+					fmt.Fprintf(stderr, "radbridge check: %v\n", err)
+					return 1
+				}
+				continue
+			}
+			printCheck(stdout, r)
+		}
+	}
+	return code
+}
+
+func checkFile(name string) ([]checkResult, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<30))
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if looksLikeJSON(data) {
+		return []checkResult{checkFHIR(name, data)}, nil
+	}
+	return checkHL7(name, data)
+}
+
+// looksLikeJSON reports whether the first non-blank byte opens a JSON value.
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+func checkHL7(name string, data []byte) ([]checkResult, error) {
+	var out []checkResult
+	sc := hl7.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		r := checkResult{File: name, Index: len(out) + 1, Kind: "hl7v2", Errors: []checkError{}}
+		m, err := hl7.Parse(sc.Bytes())
+		if err != nil {
+			var pe *hl7.ParseError
+			if !errors.As(err, &pe) {
+				return nil, err
+			}
+			if h, ok := hl7.SalvageHeader(sc.Bytes()); ok {
+				r.Type, r.Version, r.ControlID = h.MessageType(), h.Version, h.ControlID
+			}
+			r.Errors = append(r.Errors, issueJSON(pe.Issue()))
+			out = append(out, r)
+			continue
+		}
+		h := m.Header()
+		r.Type, r.Version, r.ControlID, r.parsed = h.MessageType(), h.Version, h.ControlID, true
+		for _, is := range m.Validate() {
+			r.Errors = append(r.Errors, issueJSON(is))
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(out) == 0 {
+		out = append(out, checkResult{File: name, Index: 1, Kind: "hl7v2", Errors: []checkError{{
+			Code: hl7.CodeSegmentSequence, Severity: "E", Text: "no HL7 message found"}}})
+	}
+	return out, nil
+}
+
+func issueJSON(is hl7.Issue) checkError {
+	sev := is.Severity
+	if sev == 0 {
+		sev = hl7.SeverityError
+	}
+	return checkError{Location: is.Location.String(), Code: is.Code, Severity: sev.String(), Text: is.Text}
+}
+
+// checkFHIR reads a FHIR JSON resource far enough to name it. Validation against the
+// FHIR R4 specification and the order checks are not part of this version; the result
+// says so instead of claiming the resource is valid.
+func checkFHIR(name string, data []byte) checkResult {
+	r := checkResult{File: name, Index: 1, Kind: "fhir", Errors: []checkError{}}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		r.Errors = append(r.Errors, checkError{Code: hl7.CodeDataType, Severity: "E", Text: "not valid JSON: " + err.Error()})
+		return r
+	}
+	if head.ResourceType == "" {
+		r.Errors = append(r.Errors, checkError{Location: "resourceType", Code: hl7.CodeRequiredField, Severity: "E", Text: "resourceType is missing"})
+		return r
+	}
+	r.Type, r.parsed = head.ResourceType, true
+	r.Errors = append(r.Errors, checkError{Severity: "I", Text: "FHIR validation and order checks are not available in this version: only the JSON syntax was checked"})
+	return r
+}
+
+func printCheck(w io.Writer, r checkResult) {
+	status := "ok"
+	if !r.parsed {
+		status = "NOT PARSED"
+	}
+	fmt.Fprintf(w, "%s #%d %s %s", r.File, r.Index, r.Kind, r.Type)
+	if r.Version != "" {
+		fmt.Fprintf(w, " v%s", r.Version)
+	}
+	if r.ControlID != "" {
+		fmt.Fprintf(w, " control_id=%s", r.ControlID)
+	}
+	fmt.Fprintf(w, ": %s\n", status)
+	for _, e := range r.Errors {
+		loc := e.Location
+		if loc == "" {
+			loc = "-"
+		}
+		fmt.Fprintf(w, "  %s %s [%d] %s\n", e.Severity, loc, e.Code, e.Text)
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func decodeLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestCheck_JSON(t *testing.T) {
+	dir := t.TempDir()
+	batch := filepath.Join(dir, "batch.hl7")
+	if err := os.WriteFile(batch, []byte("BHS|^~\\&|A\r"+
+		"MSH|^~\\&|EHR|HOSP|RB|IMG|20261122||ORM^O01^ORM_O01|C1|P|2.3\rPID|1||M1||DOE^J||19800230\r"+
+		"MSH|^^^^|EHR|HOSP|RB|IMG|20261122||ORM^O01|C2|P|2.3\r"+
+		"BTS|2\r"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "check", "--json", batch, "../../testdata/hl7v2/radbridge__oru_r01_radiology.hl7")
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 (one message cannot be parsed); stderr %s", code, stderr)
+	}
+	lines := decodeLines(t, stdout)
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3:\n%s", len(lines), stdout)
+	}
+	first := lines[0]
+	if first["file"] != batch || first["index"] != 1.0 || first["kind"] != "hl7v2" || first["type"] != "ORM^O01" || first["version"] != "2.3" || first["control_id"] != "C1" {
+		t.Errorf("first message = %v", first)
+	}
+	errs := first["errors"].([]any)
+	if len(errs) != 1 {
+		t.Fatalf("first message errors = %v, want one (PID-7)", errs)
+	}
+	e := errs[0].(map[string]any)
+	if e["location"] != "PID-7" || e["code"] != 102.0 || e["severity"] != "E" || e["text"] == "" {
+		t.Errorf("PID-7 error = %v", e)
+	}
+	second := lines[1]
+	if second["index"] != 2.0 || second["control_id"] != "C2" {
+		t.Errorf("second message = %v", second)
+	}
+	e2 := second["errors"].([]any)[0].(map[string]any)
+	if e2["location"] != "MSH-2" || e2["code"] != 102.0 {
+		t.Errorf("second message error = %v, want MSH-2 102", e2)
+	}
+	third := lines[2]
+	if third["type"] != "ORU^R01" || len(third["errors"].([]any)) != 0 {
+		t.Errorf("radiology ORU = %v, want no errors", third)
+	}
+}
+
+func TestCheck_ExitCodes(t *testing.T) {
+	good := "../../testdata/hl7v2/radbridge__oru_r01_radiology.hl7"
+	if code, _, _ := runCmd(t, "check", good); code != 0 {
+		t.Errorf("check good file: exit %d, want 0", code)
+	}
+	if code, _, _ := runCmd(t, "check"); code != 2 {
+		t.Errorf("check with no file: exit %d, want 2", code)
+	}
+	if code, _, _ := runCmd(t, "check", "--nope", good); code != 2 {
+		t.Errorf("check with a bad flag: exit %d, want 2", code)
+	}
+	if code, _, stderr := runCmd(t, "check", filepath.Join(t.TempDir(), "missing.hl7")); code != 1 || !strings.Contains(stderr, "missing.hl7") {
+		t.Errorf("check missing file: exit %d, stderr %q", code, stderr)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"resourceType": "ServiceRequest",]`), 0o644)
+	if code, stdout, _ := runCmd(t, "check", "--json", bad); code != 1 || !strings.Contains(stdout, `"kind":"fhir"`) {
+		t.Errorf("check invalid JSON: exit %d, out %s", code, stdout)
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	if code, _, _ := runCmd(t); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+	if code, _, _ := runCmd(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if code, out, _ := runCmd(t, "help"); code != 0 || !strings.Contains(out, "check") {
+		t.Errorf("help: exit %d, out %q", code, out)
+	}
+}
