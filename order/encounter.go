@@ -1,0 +1,54 @@
+package order
+
+import "strings"
+
+// EncounterClass is the setting the patient is in, as far as prior authorization cares.
+type EncounterClass string
+
+// The encounter classes. By default the checks exempt emergency, inpatient, urgent care
+// and ambulatory surgery orders from prior authorization, but not outpatient ones.
+const (
+	ClassUnknown           EncounterClass = ""
+	ClassEmergency         EncounterClass = "emergency"
+	ClassInpatient         EncounterClass = "inpatient"
+	ClassOutpatient        EncounterClass = "outpatient"
+	ClassUrgentCare        EncounterClass = "urgent-care"
+	ClassAmbulatorySurgery EncounterClass = "ambulatory-surgery"
+)
+
+// ParseEncounterClass reads an encounter class, case-insensitively, from any of:
+//
+//   - the class names themselves ("urgent care" and "urgent_care" are read as
+//     "urgent-care", likewise for ambulatory surgery);
+//   - HL7 v2 PV1-2 patient class (table 0004): E emergency, I inpatient, O outpatient,
+//     P preadmit and R recurring patient as outpatient (the patient is not admitted),
+//     B obstetrics as inpatient (labor and delivery is an admission);
+//   - FHIR R4 Encounter.class codes (v3 ActCode): EMER emergency; IMP, ACUTE and NONAC
+//     inpatient; SS short stay as ambulatory-surgery (same-day procedure stays); AMB
+//     ambulatory, OBSENC observation (billed as outpatient), PRENC pre-admission, HH home
+//     health, FLD field and VR virtual as outpatient.
+//
+// The settings that exempt from prior authorization are named exactly; every other
+// setting maps to outpatient, which keeps the authorization rules in force.
+// "unknown", "UNK", U (unknown) and N (not applicable) give ClassUnknown with ok true.
+// Anything else, including the empty string, gives ClassUnknown and false; C
+// (commercial account) is an accounting class, not a setting, and is not accepted.
+func ParseEncounterClass(s string) (EncounterClass, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.NewReplacer(" ", "-", "_", "-").Replace(s)
+	switch s {
+	case "EMERGENCY", "E", "EMER":
+		return ClassEmergency, true
+	case "INPATIENT", "I", "B", "IMP", "ACUTE", "NONAC":
+		return ClassInpatient, true
+	case "OUTPATIENT", "O", "P", "R", "AMB", "OBSENC", "PRENC", "HH", "FLD", "VR":
+		return ClassOutpatient, true
+	case "URGENT-CARE", "URGENTCARE":
+		return ClassUrgentCare, true
+	case "AMBULATORY-SURGERY", "SS":
+		return ClassAmbulatorySurgery, true
+	case "UNKNOWN", "UNK", "U", "N":
+		return ClassUnknown, true
+	}
+	return ClassUnknown, false
+}
