@@ -1,0 +1,325 @@
+package bolt_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+	"github.com/radbridge/radbridge/store/bolt"
+)
+
+// openDB opens a store in a temporary directory and closes it at the end of the test.
+func openDB(tb testing.TB, dir string) *bolt.DB {
+	tb.Helper()
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	db, err := bolt.Open(bolt.Config{Dir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func update(t *testing.T, db *bolt.DB, fn func(store.Tx) error) error {
+	t.Helper()
+	return db.Update(t.Context(), fn)
+}
+
+func newOrder(fac, placer string) *order.Order {
+	return &order.Order{Source: order.Source{Kind: order.SourceV2, SendingFacility: fac}, Placer: placer, Status: order.StatusReceived}
+}
+
+func TestDB_PutMessage_Dedupe(t *testing.T) {
+	db := openDB(t, "")
+	m := &store.Message{Kind: "hl7v2", Sender: "HOSP_A", ControlID: "C1", Type: "ORM^O01", AckCode: "AA", Ack: []byte("MSH|ack"), Dedupe: true}
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutMessage(m, []byte("MSH|raw")) }); err != nil {
+		t.Fatal(err)
+	}
+	if m.ID == "" {
+		t.Fatal("PutMessage assigned no ID")
+	}
+	dup := &store.Message{Kind: "hl7v2", Sender: "HOSP_A", ControlID: "C1", Dedupe: true}
+	err := update(t, db, func(tx store.Tx) error { return tx.PutMessage(dup, nil) })
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second message with the same key: %v, want ErrConflict", err)
+	}
+	// A rejected message (not deduplicated) with the same key is kept for audit.
+	if err := update(t, db, func(tx store.Tx) error {
+		return tx.PutMessage(&store.Message{Sender: "HOSP_A", ControlID: "C1", AckCode: "AR"}, []byte("junk"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(t.Context(), func(tx store.ReadTx) error {
+		got, err := tx.MessageByKey("HOSP_A", "C1")
+		if err != nil {
+			return err
+		}
+		if got.ID != m.ID || string(got.Ack) != "MSH|ack" {
+			t.Errorf("MessageByKey = %+v, want the accepted message", got)
+		}
+		raw, err := tx.Raw(m.ID)
+		if err != nil || string(raw) != "MSH|raw" {
+			t.Errorf("Raw = %q, %v", raw, err)
+		}
+		if _, err := tx.MessageByKey("HOSP_B", "C1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("MessageByKey(other sender) = %v, want ErrNotFound", err)
+		}
+		for _, id := range []string{"", "msg-", "msg-0", "msg-x", "ord-1", "msg-999"} {
+			if _, err := tx.Message(id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Message(%q) = %v, want ErrNotFound", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDB_Messages_Query(t *testing.T) {
+	db := openDB(t, "")
+	for i := 1; i <= 30; i++ {
+		m := &store.Message{Sender: fmt.Sprintf("FAC%d", i%3), ControlID: fmt.Sprintf("C%d", i%10), Type: []string{"ORM^O01", "ORU^R01"}[i%2]}
+		if err := update(t, db, func(tx store.Tx) error { return tx.PutMessage(m, nil) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name      string
+		q         store.MessageQuery
+		wantN     int
+		wantTotal int
+		wantFirst string
+	}{
+		{name: "all", q: store.MessageQuery{}, wantN: 30, wantTotal: 30, wantFirst: "msg-30"},
+		{name: "limit", q: store.MessageQuery{Limit: 5}, wantN: 5, wantTotal: 30, wantFirst: "msg-30"},
+		{name: "control id", q: store.MessageQuery{ControlID: "C3"}, wantN: 3, wantTotal: 3, wantFirst: "msg-23"},
+		{name: "control id limit", q: store.MessageQuery{ControlID: "C3", Limit: 1}, wantN: 1, wantTotal: 3, wantFirst: "msg-23"},
+		{name: "sender", q: store.MessageQuery{Sender: "FAC1", Limit: 2}, wantN: 2, wantTotal: 10, wantFirst: "msg-28"},
+		{name: "type and sender", q: store.MessageQuery{Sender: "FAC1", Type: "ORU^R01"}, wantN: 5, wantTotal: 5, wantFirst: "msg-25"},
+		{name: "none", q: store.MessageQuery{ControlID: "nope"}, wantN: 0, wantTotal: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db.View(t.Context(), func(tx store.ReadTx) error {
+				got, total, err := tx.Messages(tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != tc.wantN || total != tc.wantTotal {
+					t.Errorf("Messages(%+v) = %d items, total %d; want %d, %d", tc.q, len(got), total, tc.wantN, tc.wantTotal)
+				}
+				if tc.wantFirst != "" && (len(got) == 0 || got[0].ID != tc.wantFirst) {
+					t.Errorf("first = %v, want %s", got, tc.wantFirst)
+				}
+				for i := 1; i < len(got); i++ {
+					if got[i-1].ID == got[i].ID {
+						t.Errorf("duplicate %s", got[i].ID)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestDB_PutOrder_Indexes(t *testing.T) {
+	db := openDB(t, "")
+	o := newOrder("HOSP_A", "P1")
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(o) }); err != nil {
+		t.Fatal(err)
+	}
+	if o.ID != "ord-1" {
+		t.Fatalf("ID = %q, want ord-1", o.ID)
+	}
+	// Another order with the same key is a conflict; the same placer elsewhere is not.
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(newOrder("HOSP_A", "P1")) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate key: %v, want ErrConflict", err)
+	}
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(newOrder("HOSP_B", "P1")) }); err != nil {
+		t.Fatal(err)
+	}
+	// Changing the status moves the status index entry.
+	o.Status = order.StatusReady
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(o) }); err != nil {
+		t.Fatal(err)
+	}
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		got, err := tx.OrderByKey(o.Key())
+		if err != nil || got.ID != o.ID || got.Status != order.StatusReady {
+			t.Errorf("OrderByKey = %+v, %v", got, err)
+		}
+		check := func(q store.OrderQuery, wantIDs ...string) {
+			t.Helper()
+			list, total, err := tx.Orders(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, o := range list {
+				ids = append(ids, o.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || total != len(wantIDs) {
+				t.Errorf("Orders(%+v) = %v (total %d), want %v", q, ids, total, wantIDs)
+			}
+		}
+		check(store.OrderQuery{}, "ord-2", "ord-1") // the conflict rolled back with its sequence
+		check(store.OrderQuery{Status: order.StatusReady}, "ord-1")
+		check(store.OrderQuery{Status: order.StatusReceived}, "ord-2")
+		check(store.OrderQuery{Placer: "P1"}, "ord-2", "ord-1")
+		check(store.OrderQuery{Placer: "P1", Status: order.StatusReady}, "ord-1")
+		check(store.OrderQuery{Placer: "P"})
+		return nil
+	})
+}
+
+func TestDB_Update_FailureIsolated(t *testing.T) {
+	db := openDB(t, "")
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Update(context.Background(), func(tx store.Tx) error {
+				if err := tx.PutMessage(&store.Message{Sender: "S", ControlID: fmt.Sprint(i), Dedupe: true}, nil); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return errors.New("refused")
+				case 7:
+					panic("boom")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i%10 == 3 || i%10 == 7) != (err != nil) {
+			t.Errorf("update %d: err = %v", i, err)
+		}
+	}
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		_, total, _ := tx.Messages(store.MessageQuery{})
+		if total != 32 {
+			t.Errorf("%d messages stored, want 32 (the failed updates left nothing)", total)
+		}
+		for i := range errs {
+			_, err := tx.MessageByKey("S", fmt.Sprint(i))
+			if (errs[i] == nil) != (err == nil) {
+				t.Errorf("message %d stored = %v, but its update returned %v", i, err == nil, errs[i])
+			}
+		}
+		return nil
+	})
+}
+
+func TestDB_Reopen(t *testing.T) {
+	dir := t.TempDir()
+	db, err := bolt.Open(bolt.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.Update(context.Background(), func(tx store.Tx) error {
+				return tx.PutOrder(newOrder("F", fmt.Sprint("P", i)))
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := bolt.Open(bolt.Config{Dir: dir, LockTimeout: 50 * time.Millisecond}); err == nil {
+		t.Fatal("a second Open of the same directory succeeded")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(context.Background(), func(store.Tx) error { return nil }); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Update after Close = %v, want ErrClosed", err)
+	}
+	db2 := openDB(t, dir)
+	db2.View(t.Context(), func(tx store.ReadTx) error {
+		_, total, _ := tx.Orders(store.OrderQuery{})
+		if total != 200 {
+			t.Errorf("after reopen: %d orders, want 200", total)
+		}
+		if o, err := tx.OrderByKey(newOrder("F", "P123").Key()); err != nil || o.Placer != "P123" {
+			t.Errorf("OrderByKey after reopen = %v, %v", o, err)
+		}
+		return nil
+	})
+}
+
+func TestOpen_NewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	b, err := bbolt.Open(filepath.Join(dir, bolt.FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Update(func(tx *bbolt.Tx) error {
+		m, _ := tx.CreateBucketIfNotExists([]byte("meta"))
+		return m.Put([]byte("schema_version"), []byte{0, 0, 0, 0, 0, 0, 0, 99})
+	})
+	b.Close()
+	if _, err := bolt.Open(bolt.Config{Dir: dir}); err == nil {
+		t.Fatal("Open accepted a newer schema")
+	}
+}
+
+func TestOpen_BadDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := bolt.Open(bolt.Config{Dir: filepath.Join(file, "sub")}); err == nil {
+		t.Error("Open under a regular file succeeded")
+	}
+	if _, err := bolt.Open(bolt.Config{}); err == nil {
+		t.Error("Open without Dir succeeded")
+	}
+}
+
+// BenchmarkUpdate measures durable commits (fsync included) of one message and one order
+// each, from 1 and 16 concurrent writers.
+func BenchmarkUpdate(b *testing.B) {
+	for _, writers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			db := openDB(b, "")
+			raw := make([]byte, 1500)
+			b.ReportAllocs()
+			b.SetParallelism(writers)
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					err := db.Update(ctx, func(tx store.Tx) error {
+						m := &store.Message{Sender: "F", Type: "ORM^O01", AckCode: "AA"}
+						if err := tx.PutMessage(m, raw); err != nil {
+							return err
+						}
+						return tx.PutOrder(&order.Order{Status: order.StatusReady})
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

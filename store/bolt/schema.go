@@ -1,0 +1,106 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout this package writes. Open refuses a file with a newer
+// version and upgrades an older one.
+const SchemaVersion = 1
+
+// Bucket names. Record keys are 8-byte big-endian sequence numbers, so that a cursor
+// walks records in arrival order; index keys are "value\x00" followed by that key.
+var (
+	bucketMeta        = []byte("meta")
+	bucketMessages    = []byte("messages")     // seq -> JSON store.Message
+	bucketRaw         = []byte("raw")          // seq -> bytes as received
+	bucketMsgKeys     = []byte("message_keys") // sender\x00controlID -> seq (accepted messages)
+	bucketMsgControl  = []byte("message_ctl")  // controlID\x00seq -> nil
+	bucketOrders      = []byte("orders")       // seq -> JSON order.Order
+	bucketOrderKeys   = []byte("order_keys")   // order.Key() -> seq
+	bucketOrderPlacer = []byte("order_placer") // placer\x00seq -> nil
+	bucketOrderStatus = []byte("order_status") // status\x00seq -> nil
+
+	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgKeys, bucketMsgControl,
+		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus}
+
+	keySchemaVersion = []byte("schema_version")
+	keyMessageCount  = []byte("message_count")
+	keyOrderCount    = []byte("order_count")
+)
+
+// ID prefixes make the record kind visible in an ID ("msg-12", "ord-7"); the number is
+// the record's sequence.
+const (
+	prefixMessage = "msg-"
+	prefixOrder   = "ord-"
+)
+
+var errBadID = errors.New("malformed id")
+
+// initSchema creates the buckets and checks or records the schema version.
+func initSchema(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	v := meta.Get(keySchemaVersion)
+	switch {
+	case v == nil:
+		return meta.Put(keySchemaVersion, u64(SchemaVersion))
+	case len(v) != 8:
+		return fmt.Errorf("schema version record is %d bytes", len(v))
+	case binary.BigEndian.Uint64(v) > SchemaVersion:
+		return fmt.Errorf("data was written by a newer radbridge (schema %d, this build reads %d)", binary.BigEndian.Uint64(v), SchemaVersion)
+	}
+	return nil
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func formatID(prefix string, seq uint64) string { return prefix + strconv.FormatUint(seq, 10) }
+
+// parseID returns the record key of an ID with the given prefix.
+func parseID(prefix, id string) ([]byte, error) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(id, prefix), 10, 64)
+	if err != nil || !strings.HasPrefix(id, prefix) || n == 0 {
+		return nil, errBadID
+	}
+	return u64(n), nil
+}
+
+// indexKey is value\x00key.
+func indexKey(value string, key []byte) []byte {
+	b := make([]byte, 0, len(value)+1+len(key))
+	b = append(b, value...)
+	b = append(b, 0)
+	return append(b, key...)
+}
+
+// addCount adds delta to a counter in the meta bucket.
+func addCount(meta *bbolt.Bucket, name []byte, delta int64) error {
+	var n uint64
+	if v := meta.Get(name); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	return meta.Put(name, u64(uint64(int64(n)+delta)))
+}
+
+func count(meta *bbolt.Bucket, name []byte) int {
+	if v := meta.Get(name); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}

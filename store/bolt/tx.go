@@ -1,0 +1,313 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+)
+
+// tx implements store.Tx over a bbolt transaction.
+type tx struct {
+	btx   *bbolt.Tx
+	write bool
+}
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) b(name []byte) *bbolt.Bucket { return t.btx.Bucket(name) }
+
+func getJSON[T any](b *bbolt.Bucket, key []byte) (*T, error) {
+	v := b.Get(key)
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	out := new(T)
+	if err := json.Unmarshal(v, out); err != nil {
+		return nil, fmt.Errorf("bolt: decode %s record: %w", b.Tx().DB().Path(), err)
+	}
+	return out, nil
+}
+
+// Message implements store.ReadTx.
+func (t *tx) Message(id string) (*store.Message, error) {
+	k, err := parseID(prefixMessage, id)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	return getJSON[store.Message](t.b(bucketMessages), k)
+}
+
+// MessageByKey implements store.ReadTx.
+func (t *tx) MessageByKey(sender, controlID string) (*store.Message, error) {
+	k := t.b(bucketMsgKeys).Get(indexKey(sender, []byte(controlID)))
+	if k == nil {
+		return nil, store.ErrNotFound
+	}
+	return getJSON[store.Message](t.b(bucketMessages), k)
+}
+
+// Raw implements store.ReadTx.
+func (t *tx) Raw(id string) ([]byte, error) {
+	k, err := parseID(prefixMessage, id)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	v := t.b(bucketRaw).Get(k)
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return bytes.Clone(v), nil
+}
+
+// Messages implements store.ReadTx: newest first.
+func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
+	limit := store.ClampLimit(q.Limit)
+	match := func(m *store.Message) bool {
+		return (q.Sender == "" || m.Sender == q.Sender) && (q.Type == "" || m.Type == q.Type) &&
+			(q.ControlID == "" || m.ControlID == q.ControlID)
+	}
+	msgs := t.b(bucketMessages)
+	var keys func(yield func([]byte) bool)
+	if q.ControlID != "" {
+		keys = indexKeys(t.b(bucketMsgControl), q.ControlID)
+	} else {
+		keys = allKeys(msgs)
+	}
+	if q.Sender == "" && q.Type == "" && q.ControlID == "" {
+		out, err := collect[store.Message](msgs, keys, limit, nil)
+		return out, count(t.b(bucketMeta), keyMessageCount), err
+	}
+	return collectCounted[store.Message](msgs, keys, limit, match)
+}
+
+// Order implements store.ReadTx.
+func (t *tx) Order(id string) (*order.Order, error) {
+	k, err := parseID(prefixOrder, id)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	return getJSON[order.Order](t.b(bucketOrders), k)
+}
+
+// OrderByKey implements store.ReadTx.
+func (t *tx) OrderByKey(key string) (*order.Order, error) {
+	if key == "" {
+		return nil, store.ErrNotFound
+	}
+	k := t.b(bucketOrderKeys).Get([]byte(key))
+	if k == nil {
+		return nil, store.ErrNotFound
+	}
+	return getJSON[order.Order](t.b(bucketOrders), k)
+}
+
+// Orders implements store.ReadTx: newest first.
+func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
+	limit := store.ClampLimit(q.Limit)
+	orders := t.b(bucketOrders)
+	switch {
+	case q.Placer != "":
+		return collectCounted[order.Order](orders, indexKeys(t.b(bucketOrderPlacer), q.Placer), limit,
+			func(o *order.Order) bool { return q.Status == "" || o.Status == q.Status })
+	case q.Status != "":
+		return collectCounted[order.Order](orders, indexKeys(t.b(bucketOrderStatus), string(q.Status)), limit, nil)
+	}
+	out, err := collect[order.Order](orders, allKeys(orders), limit, nil)
+	return out, count(t.b(bucketMeta), keyOrderCount), err
+}
+
+// PutMessage implements store.Tx.
+func (t *tx) PutMessage(m *store.Message, raw []byte) error {
+	msgs := t.b(bucketMessages)
+	var key []byte
+	if m.ID == "" {
+		seq, err := msgs.NextSequence()
+		if err != nil {
+			return err
+		}
+		key, m.ID = u64(seq), formatID(prefixMessage, seq)
+		if err := addCount(t.b(bucketMeta), keyMessageCount, 1); err != nil {
+			return err
+		}
+		if m.ControlID != "" {
+			if err := t.b(bucketMsgControl).Put(indexKey(m.ControlID, key), nil); err != nil {
+				return err
+			}
+		}
+	} else {
+		var err error
+		if key, err = parseID(prefixMessage, m.ID); err != nil {
+			return fmt.Errorf("bolt: message id %q: %w", m.ID, err)
+		}
+	}
+	if m.Dedupe {
+		keys := t.b(bucketMsgKeys)
+		dk := indexKey(m.Sender, []byte(m.ControlID))
+		if prev := keys.Get(dk); prev != nil && !bytes.Equal(prev, key) {
+			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
+		}
+		if err := keys.Put(dk, key); err != nil {
+			return err
+		}
+	}
+	if raw != nil {
+		if err := t.b(bucketRaw).Put(key, raw); err != nil {
+			return err
+		}
+	}
+	return putJSON(msgs, key, m)
+}
+
+// PutOrder implements store.Tx.
+func (t *tx) PutOrder(o *order.Order) error {
+	orders := t.b(bucketOrders)
+	var key []byte
+	var prev *order.Order
+	if o.ID == "" {
+		seq, err := orders.NextSequence()
+		if err != nil {
+			return err
+		}
+		key, o.ID = u64(seq), formatID(prefixOrder, seq)
+		if err := addCount(t.b(bucketMeta), keyOrderCount, 1); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if key, err = parseID(prefixOrder, o.ID); err != nil {
+			return fmt.Errorf("bolt: order id %q: %w", o.ID, err)
+		}
+		if prev, err = getJSON[order.Order](orders, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if err := t.indexOrder(key, prev, o); err != nil {
+		return err
+	}
+	return putJSON(orders, key, o)
+}
+
+// indexOrder moves the order's index entries from prev (nil for a new order) to o.
+func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
+	keys := t.b(bucketOrderKeys)
+	if k := o.Key(); k != "" {
+		if cur := keys.Get([]byte(k)); cur != nil && !bytes.Equal(cur, key) {
+			return fmt.Errorf("bolt: order key %s: %w", k, store.ErrConflict)
+		}
+		if err := keys.Put([]byte(k), key); err != nil {
+			return err
+		}
+	}
+	var was order.Order
+	if prev != nil {
+		was = *prev
+		if k := prev.Key(); k != "" && k != o.Key() {
+			if err := keys.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := reindex(t.b(bucketOrderPlacer), key, was.Placer, o.Placer, prev != nil); err != nil {
+		return err
+	}
+	return reindex(t.b(bucketOrderStatus), key, string(was.Status), string(o.Status), prev != nil)
+}
+
+// reindex replaces the index entry old\x00key by new\x00key.
+func reindex(b *bbolt.Bucket, key []byte, old, new string, hadOld bool) error {
+	if hadOld && old == new {
+		return nil
+	}
+	if hadOld && old != "" {
+		if err := b.Delete(indexKey(old, key)); err != nil {
+			return err
+		}
+	}
+	if new == "" {
+		return nil
+	}
+	return b.Put(indexKey(new, key), nil)
+}
+
+func putJSON(b *bbolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("bolt: encode record: %w", err)
+	}
+	return b.Put(key, data)
+}
+
+// allKeys yields every key of b, newest (highest sequence) first.
+func allKeys(b *bbolt.Bucket) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		c := b.Cursor()
+		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// indexKeys yields the record keys an index holds for value, newest first.
+func indexKeys(idx *bbolt.Bucket, value string) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		prefix := append([]byte(value), 0)
+		c := idx.Cursor()
+		// Seek past the last entry for value, then walk back.
+		end := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		k, _ := c.Seek(end)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if !yield(k[len(prefix):]) {
+				return
+			}
+		}
+	}
+}
+
+// collect decodes up to limit records whose keys the iterator yields and that match.
+func collect[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, error) {
+	out, _, err := scan(b, keys, limit, match, false)
+	return out, err
+}
+
+// collectCounted is collect that also counts every match.
+func collectCounted[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, int, error) {
+	return scan(b, keys, limit, match, true)
+}
+
+func scan[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool) ([]*T, int, error) {
+	out := []*T{}
+	total := 0
+	var err error
+	keys(func(k []byte) bool {
+		if match == nil && len(out) >= limit {
+			total++ // an index entry is a match; no need to decode it
+			return counting
+		}
+		var rec *T
+		if rec, err = getJSON[T](b, k); err != nil {
+			return false
+		}
+		if match != nil && !match(rec) {
+			return true
+		}
+		total++
+		if len(out) < limit {
+			out = append(out, rec)
+		}
+		return counting || len(out) < limit
+	})
+	return out, total, err
+}

@@ -1,0 +1,113 @@
+// Package store defines what radbridge keeps durably and the interface a storage backend
+// implements: inbound messages (raw bytes beside their derived records, for audit), the
+// acknowledgment each one got (so that a resend is answered identically), orders with
+// their status history, and the outbox of results to deliver. store/bolt is the embedded
+// default backend; a PostgreSQL backend must fit the same interface.
+//
+// All writes happen in Update, whose function runs inside one transaction: a message, the
+// orders derived from it and their outbox rows become durable together or not at all.
+// Update returns only after the transaction is on stable storage, so a caller may
+// acknowledge a message as soon as Update returns nil.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/radbridge/radbridge/order"
+)
+
+// Store is a durable store. Implementations are safe for concurrent use.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it durably. The backend may
+	// commit the transactions of several concurrent callers together (group commit),
+	// and may run fn more than once when a transaction it shares is retried, so fn must
+	// have no effect outside tx other than setting variables it owns. If fn returns an
+	// error, none of its writes are kept and Update returns that error.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(tx ReadTx) error) error
+	// Close waits for pending commits and releases the store.
+	Close() error
+}
+
+// ReadTx reads within a transaction. Records returned are the caller's to keep and modify.
+type ReadTx interface {
+	// Message returns the message with the given ID, without its raw bytes.
+	Message(id string) (*Message, error)
+	// MessageByKey returns the accepted message that a sender sent with a control ID.
+	MessageByKey(sender, controlID string) (*Message, error)
+	// Raw returns the raw bytes of a message as received.
+	Raw(id string) ([]byte, error)
+	// Messages lists messages, newest first, and the number that match in all.
+	Messages(q MessageQuery) ([]*Message, int, error)
+	// Order returns the order with the given ID.
+	Order(id string) (*order.Order, error)
+	// OrderByKey returns the order with the given order.Order.Key.
+	OrderByKey(key string) (*order.Order, error)
+	// Orders lists orders, newest first, and the number that match in all.
+	Orders(q OrderQuery) ([]*order.Order, int, error)
+}
+
+// Tx reads and writes within a transaction.
+type Tx interface {
+	ReadTx
+	// PutMessage stores a message record and, when raw is not nil, its raw bytes. A
+	// message with no ID gets one. A message whose Dedupe is set is indexed by
+	// (Sender, ControlID); another message with the same key is ErrConflict.
+	PutMessage(m *Message, raw []byte) error
+	// PutOrder stores an order. An order with no ID gets one. Another order with the
+	// same Key is ErrConflict.
+	PutOrder(o *order.Order) error
+}
+
+// Message is the record of one inbound message: who sent it, what it was, and what the
+// engine answered.
+type Message struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`       // "hl7v2" or "fhir"
+	Sender     string    `json:"sender"`     // v2: sending facility (MSH-4.1, or MSH-3.1 when empty)
+	ControlID  string    `json:"control_id"` // v2: MSH-10
+	Type       string    `json:"type"`       // "ORM^O01", "ServiceRequest", ...
+	ReceivedAt time.Time `json:"received_at"`
+	AckCode    string    `json:"ack_code"`           // AA, AE, AR, CA, CE, CR, or an HTTP status for FHIR
+	Ack        []byte    `json:"ack,omitempty"`      // the acknowledgment sent, to answer a resend identically
+	OrderIDs   []string  `json:"order_ids,omitempty"` // orders the message created or changed
+	Size       int       `json:"size"`               // bytes received
+	// Dedupe marks an accepted message: a resend with the same sender and control ID is
+	// answered with Ack and not processed again.
+	Dedupe bool `json:"dedupe,omitempty"`
+}
+
+// MessageQuery selects messages; zero fields match everything.
+type MessageQuery struct {
+	ControlID string
+	Sender    string
+	Type      string
+	Limit     int // 0 means DefaultLimit
+	Before    string
+}
+
+// OrderQuery selects orders; zero fields match everything.
+type OrderQuery struct {
+	Placer string
+	Status order.Status
+	Limit  int // 0 means DefaultLimit
+}
+
+// DefaultLimit is the page size of a listing that asks for none; MaxLimit caps any.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// ClampLimit returns the effective page size for a requested limit.
+func ClampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
