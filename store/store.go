@@ -70,10 +70,10 @@ type Message struct {
 	ControlID  string    `json:"control_id"` // v2: MSH-10
 	Type       string    `json:"type"`       // "ORM^O01", "ServiceRequest", ...
 	ReceivedAt time.Time `json:"received_at"`
-	AckCode    string    `json:"ack_code"`           // AA, AE, AR, CA, CE, CR, or an HTTP status for FHIR
-	Ack        []byte    `json:"ack,omitempty"`      // the acknowledgment sent, to answer a resend identically
+	AckCode    string    `json:"ack_code"`            // AA, AE, AR, CA, CE, CR, or an HTTP status for FHIR
+	Ack        []byte    `json:"ack,omitempty"`       // the acknowledgment sent, to answer a resend identically
 	OrderIDs   []string  `json:"order_ids,omitempty"` // orders the message created or changed
-	Size       int       `json:"size"`               // bytes received
+	Size       int       `json:"size"`                // bytes received
 	// Dedupe marks an accepted message: a resend with the same sender and control ID is
 	// answered with Ack and not processed again.
 	Dedupe bool `json:"dedupe,omitempty"`
