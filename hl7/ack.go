@@ -189,12 +189,15 @@ func (h Header) WantsAccept(accepted bool) bool {
 // control ID. It reports false when the input has no recognisable MSH segment.
 func SalvageHeader(b []byte) (Header, bool) {
 	i := bytes.Index(b, []byte("MSH"))
-	if i < 0 || i+4 > len(b) {
+	if i < 0 {
 		return Header{Delims: DefaultDelimiters}, false
 	}
 	line := b[i:]
 	if j := bytes.IndexAny(line, "\r\n"); j >= 0 {
 		line = line[:j]
+	}
+	if len(line) < 4 {
+		return Header{Delims: DefaultDelimiters}, false
 	}
 	fs := line[3]
 	if !usableDelimiter(fs) {

@@ -145,8 +145,10 @@ func (m *Message) addSegment(start int) (int, error) {
 	return end, nil
 }
 
+// validSegmentID reports whether line starts with a segment ID followed by the field
+// separator, a line terminator or the end of the input.
 func validSegmentID(line []byte, fs byte) bool {
-	if len(line) < 3 || (len(line) > 3 && line[3] != fs) {
+	if len(line) < 3 || (len(line) > 3 && line[3] != fs && line[3] != '\r' && line[3] != '\n') {
 		return false
 	}
 	if line[0] < 'A' || line[0] > 'Z' {

@@ -260,3 +260,19 @@ func TestMessage_All(t *testing.T) {
 		t.Errorf("OBX(2)-5 = %q, want b", got)
 	}
 }
+
+func TestParse_SegmentWithoutFields(t *testing.T) {
+	for _, in := range []string{"MSH|^~\\&|A\rZAA\rPID|1\r", "MSH|^~\\&|A\nZAA\nPID|1", "MSH|^~\\&|A\rZAA"} {
+		m, err := hl7.Parse([]byte(in))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		z, ok := m.Segment("ZAA")
+		if !ok || z.NumFields() != 0 || string(z.Bytes()) != "ZAA" {
+			t.Errorf("Parse(%q): ZAA = %q, %d fields", in, z.Bytes(), z.NumFields())
+		}
+		if _, err := hl7.Parse(hl7.AppendMessage(nil, m)); err != nil {
+			t.Errorf("re-parse of %q: %v", in, err)
+		}
+	}
+}
