@@ -35,8 +35,9 @@ type Store interface {
 type ReadTx interface {
 	// Message returns the message with the given ID, without its raw bytes.
 	Message(id string) (*Message, error)
-	// MessageByKey returns the accepted message that a sender sent with a control ID.
-	MessageByKey(sender, controlID string) (*Message, error)
+	// MessageByKey returns the accepted message that a sender sent with a control ID and
+	// content digest.
+	MessageByKey(sender, controlID, digest string) (*Message, error)
 	// Raw returns the raw bytes of a message as received.
 	Raw(id string) ([]byte, error)
 	// Messages lists messages, newest first, and the number that match in all.
@@ -54,7 +55,7 @@ type Tx interface {
 	ReadTx
 	// PutMessage stores a message record and, when raw is not nil, its raw bytes. A
 	// message with no ID gets one. A message whose Dedupe is set is indexed by
-	// (Sender, ControlID); another message with the same key is ErrConflict.
+	// (Sender, ControlID, Digest); another message with the same key is ErrConflict.
 	PutMessage(m *Message, raw []byte) error
 	// PutOrder stores an order. An order with no ID gets one. Another order with the
 	// same Key is ErrConflict.
@@ -65,17 +66,20 @@ type Tx interface {
 // engine answered.
 type Message struct {
 	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`       // "hl7v2" or "fhir"
-	Sender     string    `json:"sender"`     // v2: sending facility (MSH-4.1, or MSH-3.1 when empty)
-	ControlID  string    `json:"control_id"` // v2: MSH-10
-	Type       string    `json:"type"`       // "ORM^O01", "ServiceRequest", ...
+	Kind       string    `json:"kind"`             // "hl7v2" or "fhir"
+	Sender     string    `json:"sender"`           // v2: sending facility (MSH-4.1, or MSH-3.1 when empty)
+	ControlID  string    `json:"control_id"`       // v2: MSH-10
+	Digest     string    `json:"digest,omitempty"` // content digest: a resend has the same one
+	Type       string    `json:"type"`             // "ORM^O01", "ServiceRequest", ...
 	ReceivedAt time.Time `json:"received_at"`
 	AckCode    string    `json:"ack_code"`            // AA, AE, AR, CA, CE, CR, or an HTTP status for FHIR
 	Ack        []byte    `json:"ack,omitempty"`       // the acknowledgment sent, to answer a resend identically
 	OrderIDs   []string  `json:"order_ids,omitempty"` // orders the message created or changed
 	Size       int       `json:"size"`                // bytes received
-	// Dedupe marks an accepted message: a resend with the same sender and control ID is
-	// answered with Ack and not processed again.
+	// ReprocessOf names the message this one is a reprocessing of.
+	ReprocessOf string `json:"reprocess_of,omitempty"`
+	// Dedupe marks an accepted message: a resend with the same sender, control ID and
+	// digest is answered with Ack and not processed again.
 	Dedupe bool `json:"dedupe,omitempty"`
 }
 

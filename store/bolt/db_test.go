@@ -54,6 +54,11 @@ func TestDB_PutMessage_Dedupe(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second message with the same key: %v, want ErrConflict", err)
 	}
+	// The same sender and control ID with other content is another message.
+	other := &store.Message{Kind: "hl7v2", Sender: "HOSP_A", ControlID: "C1", Digest: "d2", Ack: []byte("ack2"), Dedupe: true}
+	if err := update(t, db, func(tx store.Tx) error { return tx.PutMessage(other, nil) }); err != nil {
+		t.Fatalf("same control ID, other digest: %v", err)
+	}
 	// A rejected message (not deduplicated) with the same key is kept for audit.
 	if err := update(t, db, func(tx store.Tx) error {
 		return tx.PutMessage(&store.Message{Sender: "HOSP_A", ControlID: "C1", AckCode: "AR"}, []byte("junk"))
@@ -61,7 +66,7 @@ func TestDB_PutMessage_Dedupe(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.View(t.Context(), func(tx store.ReadTx) error {
-		got, err := tx.MessageByKey("HOSP_A", "C1")
+		got, err := tx.MessageByKey("HOSP_A", "C1", "")
 		if err != nil {
 			return err
 		}
@@ -72,7 +77,10 @@ func TestDB_PutMessage_Dedupe(t *testing.T) {
 		if err != nil || string(raw) != "MSH|raw" {
 			t.Errorf("Raw = %q, %v", raw, err)
 		}
-		if _, err := tx.MessageByKey("HOSP_B", "C1"); !errors.Is(err, store.ErrNotFound) {
+		if got, err := tx.MessageByKey("HOSP_A", "C1", "d2"); err != nil || got.ID != other.ID {
+			t.Errorf("MessageByKey(digest d2) = %v, %v; want %s", got, err, other.ID)
+		}
+		if _, err := tx.MessageByKey("HOSP_B", "C1", ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("MessageByKey(other sender) = %v, want ErrNotFound", err)
 		}
 		for _, id := range []string{"", "msg-", "msg-0", "msg-x", "ord-1", "msg-999"} {
@@ -218,7 +226,7 @@ func TestDB_Update_FailureIsolated(t *testing.T) {
 			t.Errorf("%d messages stored, want 32 (the failed updates left nothing)", total)
 		}
 		for i := range errs {
-			_, err := tx.MessageByKey("S", fmt.Sprint(i))
+			_, err := tx.MessageByKey("S", fmt.Sprint(i), "")
 			if (errs[i] == nil) != (err == nil) {
 				t.Errorf("message %d stored = %v, but its update returned %v", i, err == nil, errs[i])
 			}

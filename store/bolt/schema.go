@@ -20,7 +20,7 @@ var (
 	bucketMeta        = []byte("meta")
 	bucketMessages    = []byte("messages")     // seq -> JSON store.Message
 	bucketRaw         = []byte("raw")          // seq -> bytes as received
-	bucketMsgKeys     = []byte("message_keys") // sender\x00controlID -> seq (accepted messages)
+	bucketMsgKeys     = []byte("message_keys") // sender\x00controlID\x00digest -> seq (accepted messages)
 	bucketMsgControl  = []byte("message_ctl")  // controlID\x00seq -> nil
 	bucketOrders      = []byte("orders")       // seq -> JSON order.Order
 	bucketOrderKeys   = []byte("order_keys")   // order.Key() -> seq
@@ -87,6 +87,14 @@ func indexKey(value string, key []byte) []byte {
 	b = append(b, value...)
 	b = append(b, 0)
 	return append(b, key...)
+}
+
+// dedupeKey is the message_keys key of an accepted message.
+func dedupeKey(sender, controlID, digest string) []byte {
+	b := make([]byte, 0, len(sender)+len(controlID)+len(digest)+2)
+	b = append(append(b, sender...), 0)
+	b = append(append(b, controlID...), 0)
+	return append(b, digest...)
 }
 
 // addCount adds delta to a counter in the meta bucket.

@@ -44,8 +44,8 @@ func (t *tx) Message(id string) (*store.Message, error) {
 }
 
 // MessageByKey implements store.ReadTx.
-func (t *tx) MessageByKey(sender, controlID string) (*store.Message, error) {
-	k := t.b(bucketMsgKeys).Get(indexKey(sender, []byte(controlID)))
+func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, error) {
+	k := t.b(bucketMsgKeys).Get(dedupeKey(sender, controlID, digest))
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -148,7 +148,7 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 	}
 	if m.Dedupe {
 		keys := t.b(bucketMsgKeys)
-		dk := indexKey(m.Sender, []byte(m.ControlID))
+		dk := dedupeKey(m.Sender, m.ControlID, m.Digest)
 		if prev := keys.Get(dk); prev != nil && !bytes.Equal(prev, key) {
 			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
 		}
