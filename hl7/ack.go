@@ -247,6 +247,10 @@ func safeRaw(s string, d Delimiters) string {
 	return s
 }
 
+// DefaultAckVersion is the version of an acknowledgment to a message whose own version
+// is unknown (it could not be parsed).
+const DefaultAckVersion = "2.5.1"
+
 // Ack describes an acknowledgment to build.
 type Ack struct {
 	Code      AckCode
@@ -264,6 +268,12 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 	d := h.Delims
 	if !d.valid() {
 		d = DefaultDelimiters
+	}
+	if h.Version == "" {
+		h.Version = DefaultAckVersion // nothing to mirror: the input had no usable MSH-12
+	}
+	if h.ProcessingID == "" {
+		h.ProcessingID = "P"
 	}
 	w := Writer{d: d, buf: dst}
 	w.Segment("MSH").Field(3).Raw(h.ReceivingApp).Field(4).Raw(h.ReceivingFacility).
@@ -284,7 +294,7 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 	if len(a.Issues) == 0 {
 		return w.Bytes()
 	}
-	if h.Version != "" && !versionAtLeast(h.Version, 2, 5, 0) {
+	if !versionAtLeast(h.Version, 2, 5, 0) {
 		appendERR1(&w, a.Issues)
 		return w.Bytes()
 	}

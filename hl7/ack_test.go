@@ -99,6 +99,12 @@ func TestSalvageHeader(t *testing.T) {
 	if err := hl7.CheckAck([]byte("MSH|^~\\&|EHR|HOSP_A|RB|IMG|2026||ORM^O01|C9|P|2.4\r"), ack); err == nil {
 		t.Error("CheckAck accepted an AR")
 	}
+	// Nothing to mirror: the acknowledgment still names a version and processing ID.
+	junk, _ := hl7.SalvageHeader([]byte("nothing here"))
+	am, err := hl7.Parse(hl7.AppendAck(nil, junk, hl7.Ack{Code: hl7.AR, ControlID: "R2", Time: ackTime}))
+	if err != nil || am.Get("MSH-12") != hl7.DefaultAckVersion || am.Get("MSH-11") != "P" {
+		t.Errorf("ACK to junk: MSH-11 %q, MSH-12 %q, err %v", am.Get("MSH-11"), am.Get("MSH-12"), err)
+	}
 	if _, ok := hl7.SalvageHeader([]byte("nothing here")); ok {
 		t.Error("SalvageHeader found a header in junk")
 	}
