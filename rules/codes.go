@@ -1,0 +1,72 @@
+package rules
+
+// The finding codes. They are stable: senders, the engine and tests may rely on them.
+// Each names the element (before the dot) and the problem: -missing (HL7 table 0357
+// code 101, required field missing), -invalid (102, data type error), -unknown and
+// not-/unsupported values (103, table value not found); preauth.* are information.
+const (
+	// CodeCPTMissing (error, OBR-4, ServiceRequest.code): no procedure code at all.
+	CodeCPTMissing = "procedure.cpt-missing"
+	// CodeNotCPT (error, OBR-4, ServiceRequest.code): the procedure is coded, but not
+	// in CPT (e.g. LOINC or a local code) and no CPT code was mapped.
+	CodeNotCPT = "procedure.not-cpt"
+	// CodeCPTInvalid (error, OBR-4, ServiceRequest.code): the CPT code is malformed.
+	CodeCPTInvalid = "procedure.cpt-invalid"
+	// CodeCPTUnknown (warning, OBR-4, ServiceRequest.code): a well-formed CPT code that
+	// is not in the imaging code table.
+	CodeCPTUnknown = "procedure.cpt-unknown"
+	// CodeModalityMissing (warning, OBR-24, ServiceRequest.category): the modality is
+	// neither in the order nor derivable from the code table.
+	CodeModalityMissing = "procedure.modality-missing"
+	// CodeBodySiteMissing (warning, OBR-15, ServiceRequest.bodySite): likewise for the
+	// body part.
+	CodeBodySiteMissing = "procedure.body-site-missing"
+
+	// CodeReasonMissing (error, OBR-31, ServiceRequest.reasonCode): no reason for the
+	// exam, neither as text nor as a diagnosis.
+	CodeReasonMissing = "reason.missing"
+
+	// CodeDiagnosisMissing (error, DG1-3, ServiceRequest.reasonCode): no coded
+	// diagnosis.
+	CodeDiagnosisMissing = "diagnosis.missing"
+	// CodeICD10Missing (error, DG1-3, ServiceRequest.reasonCode): diagnoses are coded,
+	// but only in other systems (ICD-9-CM, SNOMED CT...).
+	CodeICD10Missing = "diagnosis.icd10-missing"
+	// CodeICD10Invalid (error, DG1-3, ServiceRequest.reasonCode): a code sent as
+	// ICD-10-CM (or with no system) is not a well-formed ICD-10-CM code. One finding
+	// per code.
+	CodeICD10Invalid = "diagnosis.icd10-invalid"
+
+	// CodeProviderMissing (error, ORC-12, ServiceRequest.requester): no ordering
+	// provider.
+	CodeProviderMissing = "provider.missing"
+	// CodeNPIMissing (error, ORC-12, ServiceRequest.requester): the ordering provider
+	// has no NPI.
+	CodeNPIMissing = "provider.npi-missing"
+	// CodeNPIInvalid (error, ORC-12, ServiceRequest.requester): the NPI is not 10
+	// digits or fails its check digit.
+	CodeNPIInvalid = "provider.npi-invalid"
+
+	// CodePatientIDMissing (error, PID-3, ServiceRequest.subject): no patient
+	// identifier.
+	CodePatientIDMissing = "patient.identifier-missing"
+	// CodePatientNameMissing (PID-5, ServiceRequest.subject): no patient name; an
+	// error when the birth date is missing too, else a warning.
+	CodePatientNameMissing = "patient.name-missing"
+	// CodeBirthDateMissing (PID-7, ServiceRequest.subject): no birth date; an error
+	// when the name is missing too, else a warning.
+	CodeBirthDateMissing = "patient.birth-date-missing"
+
+	// CodeSignatureMissing (error): no evidence that the ordering provider signed the
+	// order. Its location names what to send: ORC-9 / ServiceRequest.authoredOn when
+	// there is no signature time, ORC-12 / ServiceRequest.requester when there is no
+	// signer, else ORC-30 / Provenance.signature.
+	CodeSignatureMissing = "signature.missing"
+
+	// CodePreauthRequired (information, IN1-14, ServiceRequest.insurance): prior
+	// authorization is outstanding.
+	CodePreauthRequired = "preauth.required"
+	// CodePreauthRecordsRequired (information, IN1-14, ServiceRequest.insurance): prior
+	// authorization with medical records is outstanding.
+	CodePreauthRecordsRequired = "preauth.records-required"
+)
