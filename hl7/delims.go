@@ -88,6 +88,9 @@ func delimitersFrom(field byte, enc []byte) (Delimiters, bool) {
 	d := Delimiters{Field: field}
 	dst := [...]*byte{&d.Component, &d.Repetition, &d.Escape, &d.Subcomponent, &d.Truncation}
 	for i, c := range enc {
+		if !usableDelimiter(c) { // a NUL would otherwise read as "not defined"
+			return Delimiters{}, false
+		}
 		*dst[i] = c
 	}
 	return d, d.valid()

@@ -163,6 +163,8 @@ func TestParse_Errors(t *testing.T) {
 		{name: "all same", in: "MSH|^^^^|A\r", wantErr: hl7.ErrDelimiters, wantLoc: "MSH-2", wantSeg: 1, wantOff: 3},
 		{name: "alphanumeric field sep", in: "MSHA^~\\&A", wantErr: hl7.ErrDelimiters, wantLoc: "MSH-1", wantSeg: 1, wantOff: 3},
 		{name: "no encoding chars", in: "MSH||A|B", wantErr: hl7.ErrDelimiters, wantLoc: "MSH-2", wantSeg: 1, wantOff: 3},
+		{name: "NUL encoding char", in: "MSH!\x00", wantErr: hl7.ErrDelimiters, wantLoc: "MSH-2", wantSeg: 1, wantOff: 3},
+		{name: "control encoding char", in: "MSH|^~\x01&|A", wantErr: hl7.ErrDelimiters, wantLoc: "MSH-2", wantSeg: 1, wantOff: 3},
 		{name: "bad segment id", in: "MSH|^~\\&|A\rPID|1\rpv1|2\r", wantErr: hl7.ErrSegmentName, wantSeg: 3, wantOff: 17},
 		{name: "segment id too long", in: "MSH|^~\\&|A\rPIDX|1\r", wantErr: hl7.ErrSegmentName, wantSeg: 2, wantOff: 11},
 		{name: "text line", in: "MSH|^~\\&|A\rwrapped text\r", wantErr: hl7.ErrSegmentName, wantSeg: 2, wantOff: 11},
