@@ -12,7 +12,6 @@ import (
 // checked by one goroutine at a time, as [order.Order] is not safe for concurrent
 // mutation).
 type Checker struct {
-	codes    map[string]*code
 	defaults map[string]*plan
 	// payers are the resolved profiles in configuration order; payerByID indexes them
 	// by their exact (trimmed) ID.
@@ -35,7 +34,6 @@ func New(cfg Config) (*Checker, error) {
 		return nil, err
 	}
 	c := &Checker{
-		codes:        codes,
 		defaults:     defaultPlans(codes),
 		payerByID:    make(map[string]*payer, len(cfg.Payers)),
 		dueStandard:  cfg.dueStandard(),
@@ -72,8 +70,10 @@ func New(cfg Config) (*Checker, error) {
 //
 // Authorization follows the order package's meaning: Required is what the payer
 // requires for the procedure, Exempt says the encounter class waives it (so
-// [order.Order.Settle] records the status exempt), and RecordsRequired is set only when
-// the request must actually be made. When authorization is outstanding (required, not
+// [order.Order.Settle] records the status exempt), and RecordsRequired says the payer
+// wants medical records with the request; it is false when the order is exempt, as
+// there is no request to make. (The [Verdict] of Preauth, a contract of its own,
+// reports Required false when exempt.) When authorization is outstanding (required, not
 // exempt, no number and no recorded decision) DueBy is set to now plus DueExpedited for
 // an expedited priority or DueStandard otherwise, and an information finding
 // (preauth.required or preauth.records-required) says what is needed; when it is not

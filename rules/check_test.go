@@ -260,8 +260,9 @@ func TestCheck_NeverFails(t *testing.T) {
 	orders := []*order.Order{
 		{},
 		{Procedure: order.Procedure{Code: long, System: long, CPT: long, Text: long}, Diagnoses: []order.Diagnosis{{Code: long, System: long}, {}},
-			Provider: order.Provider{NPI: long}, Coverage: []order.Coverage{{Payer: long, Plan: long}}, EncounterClass: order.EncounterClass(long), Priority: order.Priority(long)},
+			Provider: order.Provider{ID: long, Family: long, Given: long}, Patient: order.Patient{Family: long}, Coverage: []order.Coverage{{Payer: long, Plan: long}}, EncounterClass: order.EncounterClass(long), Priority: order.Priority(long)},
 		{Procedure: order.Procedure{CPT: "\xff\xfe\xfd\xfc\xfb"}, Provider: order.Provider{NPI: "１２３４５６７８９３"}},
+		{Procedure: order.Procedure{Code: long}, Provider: order.Provider{NPI: long}, Diagnoses: []order.Diagnosis{{Code: "x", System: long}}},
 	}
 	for i, o := range orders {
 		c.Check(o, checkTime)

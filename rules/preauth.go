@@ -102,8 +102,18 @@ func exemptIndex(c order.EncounterClass) int {
 	return -1
 }
 
-// exemptWords names the exempting classes in reasons.
-var exemptWords = [numExempt]string{"emergency", "inpatient", "hospital urgent care", "ambulatory surgery"}
+// exemptWords names an exempting class (an exemptIndex) in reasons.
+func exemptWords(i int) string {
+	switch i {
+	case exEmergency:
+		return "emergency"
+	case exInpatient:
+		return "inpatient"
+	case exUrgentCare:
+		return "hospital urgent care"
+	}
+	return "ambulatory surgery"
+}
 
 func verdict(p *plan, cpt string, class order.EncounterClass, py *payer) Verdict {
 	v := Verdict{CPT: cpt}
@@ -184,16 +194,16 @@ func payerPlans(codes map[string]*code, p PayerProfile) (*payer, error) {
 	if py.name == "" {
 		py.name = py.id
 	}
-	rules := make([]rule, len(p.Rules))
+	rs := make([]rule, len(p.Rules))
 	for i, o := range p.Rules {
-		rules[i] = newRule(o)
+		rs[i] = newRule(o)
 	}
 	py.plans = make(map[string]*plan, len(codes))
 	for cpt, row := range codes {
 		best, bestRank := -1, -1
-		for i := range rules {
-			rank := rules[i].rankFor(row)
-			if rank > bestRank || rank == rankRange && rank == bestRank && rules[i].width < rules[best].width {
+		for i := range rs {
+			rank := rs[i].rankFor(row)
+			if rank > bestRank || rank == rankRange && rank == bestRank && rs[i].width < rs[best].width {
 				best, bestRank = i, rank
 			}
 		}
@@ -201,13 +211,13 @@ func payerPlans(codes map[string]*code, p PayerProfile) (*payer, error) {
 			py.plans[cpt] = newPlan(cpt, row, row.auth, py.name, "")
 			continue
 		}
-		py.plans[cpt] = newPlan(cpt, row, rules[best].auth, py.name, rules[best].describe())
+		py.plans[cpt] = newPlan(cpt, row, rs[best].auth, py.name, rs[best].describe())
 	}
-	for i := range rules {
-		r := &rules[i]
+	for i := range rs {
+		r := &rs[i]
 		switch r.rank {
 		case rankCPT:
-			if _, ok := codes[r.lo]; !ok {
+			if _, ok := py.plans[r.lo]; !ok { // not in the table, nor named by an earlier rule
 				py.plans[r.lo] = newPlan(r.lo, nil, r.auth, py.name, r.describe())
 			}
 		case rankModality, rankCategory:
@@ -246,9 +256,9 @@ func newPlan(cpt string, row *code, auth Requirement, payerName, rule string) *p
 	default:
 		p.reason = subject + " requires prior authorization" + forPayer + because
 	}
-	for i, w := range exemptWords {
+	for i := range p.exempt {
 		p.exempt[i] = subject + " would require prior authorization" + forPayer + because +
-			", but " + w + " orders are exempt"
+			", but " + exemptWords(i) + " orders are exempt"
 	}
 	who := "the payer"
 	if payerName != "" {

@@ -245,3 +245,31 @@ func TestPreauth_Alloc(t *testing.T) {
 		t.Errorf("Preauth allocates %v times per run, want 0", allocs)
 	}
 }
+
+// TestPreauth_FirstListedWins checks ties: equally specific rules, first listed wins.
+func TestPreauth_FirstListedWins(t *testing.T) {
+	c := newChecker(t, rules.Config{Payers: []rules.PayerProfile{{ID: "P", Rules: []rules.Override{
+		{CPT: "77078", PriorAuth: rules.RecordsRequired},
+		{CPT: "77078", PriorAuth: rules.NotRequired},
+		{CPT: "70553", PriorAuth: rules.NotRequired},
+		{CPT: "70553", PriorAuth: rules.RecordsRequired},
+		{CPTRange: "72100-72199", PriorAuth: rules.RecordsRequired},
+		{CPTRange: "72140-72239", PriorAuth: rules.NotRequired}, // same width
+		{Modality: "MRA", PriorAuth: rules.NotRequired},
+		{Modality: "MRI", PriorAuth: rules.RecordsRequired}, // family: below the exact MRA rule
+	}}}})
+	for _, tc := range []struct {
+		cpt  string
+		want rules.Requirement
+	}{
+		{cpt: "77078", want: rules.RecordsRequired},
+		{cpt: "70553", want: rules.NotRequired},
+		{cpt: "72148", want: rules.RecordsRequired},
+		{cpt: "70544", want: rules.NotRequired}, // MRA head
+		{cpt: "74181", want: rules.RecordsRequired},
+	} {
+		if got := c.Preauth(tc.cpt, order.ClassOutpatient, "P").PriorAuth; got != tc.want {
+			t.Errorf("Preauth(%s).PriorAuth = %q, want %q", tc.cpt, got, tc.want)
+		}
+	}
+}

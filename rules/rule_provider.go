@@ -73,14 +73,14 @@ func npiProblem(s string) string {
 	return ""
 }
 
-// providerName is " (Family, Given)" or "" when the provider has no name.
+// providerName is ` "Family, Given"` (quoted) or "" when the provider has no name.
 func providerName(p *order.Provider) string {
 	family, given := strings.TrimSpace(p.Family), strings.TrimSpace(p.Given)
 	switch {
 	case family != "" && given != "":
-		return " (" + family + ", " + given + ")"
+		return " " + quote(family+", "+given)
 	case family != "" || given != "":
-		return " (" + family + given + ")"
+		return " " + quote(family+given)
 	}
 	return ""
 }

@@ -26,7 +26,7 @@ func TestCheck_Provider(t *testing.T) {
 		{
 			name:   "no NPI",
 			mutate: func(o *order.Order) { o.Provider = order.Provider{ID: "D123", Family: "Smith", Given: "Anna"} },
-			want:   []want{{Code: rules.CodeNPIMissing, Severity: order.SeverityError, Location: "ORC-12", FHIRPath: "ServiceRequest.requester", TextHas: "(Smith, Anna) has no NPI"}},
+			want:   []want{{Code: rules.CodeNPIMissing, Severity: order.SeverityError, Location: "ORC-12", FHIRPath: "ServiceRequest.requester", TextHas: `provider "Smith, Anna" has no NPI`}},
 		},
 		{name: "bad check digit", mutate: npi("1234567890"), want: []want{wantNPIInvalid(`"1234567890" is not valid (the check digit`)}},
 		{name: "too short", mutate: npi("123456789"), want: []want{wantNPIInvalid("has 9")}},

@@ -14,9 +14,10 @@ const signatureText = "The order carries no evidence that the ordering provider 
 // checkSignature requires signature evidence (order.Signature.Present, which the
 // mapping sets from ORC-12 + ORC-9 and ORC-30, or from a FHIR Provenance signature or
 // requester + authoredOn). The finding points at the element most likely missing:
-// the signature time (ORC-9 / ServiceRequest.authoredOn) when neither the signature
-// nor the order has a time; else the signer (ORC-12 / ServiceRequest.requester) when
-// neither the signature nor the order names one; else the authorization mode (ORC-30 /
+// the signature time (ORC-9 / ServiceRequest.authoredOn) when the signature has none
+// (o.Authored does not count: the v2 mapping falls back to MSH-7 for it, which is not a
+// signature time); else the signer (ORC-12 / ServiceRequest.requester) when neither the
+// signature nor the order names one; else the authorization mode (ORC-30 /
 // Provenance.signature).
 func checkSignature(fs []order.Finding, o *order.Order) []order.Finding {
 	s := &o.Signature
@@ -25,7 +26,7 @@ func checkSignature(fs []order.Finding, o *order.Order) []order.Finding {
 	}
 	loc, path := "ORC-30", "Provenance.signature"
 	switch {
-	case s.Time.IsZero() && o.Authored.IsZero():
+	case s.Time.IsZero():
 		loc, path = "ORC-9", "ServiceRequest.authoredOn"
 	case strings.TrimSpace(s.Signer) == "" && strings.TrimSpace(s.SignerNPI) == "" && !namesProvider(&o.Provider):
 		loc, path = locProvider, fhirProvider

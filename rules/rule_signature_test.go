@@ -14,17 +14,16 @@ func TestCheck_Signature(t *testing.T) {
 	runRuleCases(t, []ruleCase{
 		{name: "present without details", mutate: func(o *order.Order) { o.Signature = order.Signature{Present: true} }},
 		{
-			name: "no time anywhere",
+			name: "no signature time (authored from MSH-7 does not count)",
 			mutate: func(o *order.Order) {
-				o.Signature = order.Signature{}
-				o.Authored = o.Signature.Time
+				o.Signature = order.Signature{Signer: "Smith, Anna", Mode: "EL"}
 			},
 			want: []want{wantSig("ORC-9", "ServiceRequest.authoredOn")},
 		},
 		{
 			name: "no signer anywhere",
 			mutate: func(o *order.Order) {
-				o.Signature = order.Signature{}
+				o.Signature = order.Signature{Time: checkTime}
 				o.Provider = order.Provider{}
 			},
 			want: []want{
