@@ -1,0 +1,119 @@
+package mapping
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/order"
+)
+
+// npiOID is the OID of the US National Provider Identifier (HL7 table 0363 "NPI").
+const npiOID = "2.16.840.1.113883.4.6"
+
+// provider reads the first repetition of an XCN. The ID is an NPI when XCN.13 (identifier
+// type) is NPI, or the assigning authority XCN.9 is NPI by namespace or by OID; otherwise
+// it is kept as ID with the assigning authority as IDSystem. Suffix is XCN.5 and the
+// degree XCN.7 joined by a space (both are HumanName.suffix in the v2-to-FHIR IG). It
+// reports false when the XCN holds neither an ID nor a family or given name.
+func provider(v hl7.Value) (order.Provider, bool) {
+	id := comp(v, 1)
+	p := order.Provider{
+		Family: comp(v, 2), // FN.1 surname
+		Given:  compText(v, 3),
+		Suffix: joinNonEmpty(compText(v, 5), compText(v, 7)),
+		Prefix: compText(v, 6),
+	}
+	if id == "" && p.Family == "" && p.Given == "" {
+		return order.Provider{}, false
+	}
+	aa := v.Component(9)
+	if isNPI(raw(v.Component(13)), aa) {
+		p.NPI = id
+	} else {
+		p.ID, p.IDSystem = id, authority(aa)
+		if id == "" {
+			p.IDSystem = ""
+		}
+	}
+	return p, true
+}
+
+// isNPI reports whether an identifier type and an assigning authority (HD written as
+// subcomponents) name the NPI.
+func isNPI(idType []byte, aa hl7.Value) bool {
+	return bytes.EqualFold(idType, []byte("NPI")) ||
+		bytes.EqualFold(bytes.TrimSpace(aa.Sub(1).Unescaped()), []byte("NPI")) ||
+		string(bytes.TrimSpace(aa.Sub(2).Unescaped())) == npiOID
+}
+
+// interpreter reads OBR-32 (NDL): its first component is a CNN written as subcomponents
+// (id&family&given&middle&suffix&prefix&degree&source table&authority namespace&
+// authority universal ID&type). Senders that write an XCN there instead (the
+// components hold the name and OBR-32.2 is not a timestamp) are read as XCN.
+func interpreter(v hl7.Value, d hl7.Delimiters) (order.Provider, bool) {
+	cnn := v.Component(1)
+	_, _, isTime := readTime(v.Component(2))
+	if d.Subcomponent == 0 || !containsByte(cnn.Bytes(), d.Subcomponent) {
+		if !isTime && comp(v, 2) != "" {
+			return provider(v)
+		}
+	}
+	sub := func(n int) string { return strings.TrimSpace(cnn.Sub(n).String()) }
+	id := sub(1)
+	p := order.Provider{
+		Family: sub(2),
+		Given:  sub(3),
+		Suffix: joinNonEmpty(sub(5), sub(7)),
+		Prefix: sub(6),
+	}
+	if id == "" && p.Family == "" && p.Given == "" {
+		return order.Provider{}, false
+	}
+	ns, uid := sub(9), sub(10)
+	switch {
+	case strings.EqualFold(ns, "NPI") || uid == npiOID:
+		p.NPI = id
+	case id != "":
+		p.ID, p.IDSystem = id, ns
+		if ns == "" {
+			p.IDSystem = uid
+		}
+	}
+	return p, true
+}
+
+// signerName is the display form of a signer: "Family, Given", or whichever of the two
+// is present, or the ID when the XCN carries no name.
+func signerName(p order.Provider) string {
+	switch {
+	case p.Family != "" && p.Given != "":
+		return p.Family + ", " + p.Given
+	case p.Family != "":
+		return p.Family
+	case p.Given != "":
+		return p.Given
+	case p.NPI != "":
+		return p.NPI
+	}
+	return p.ID
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+func containsByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
