@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
-	"github.com/radbridge/radbridge/order"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/mapping")
@@ -22,25 +21,10 @@ const goldenDir = "../testdata/mapping"
 // golden is what a golden file records of one message: the mapped orders or results,
 // and the issues.
 type golden struct {
-	Type    string         `json:"type"`
-	Orders  []goldenOrder  `json:"orders,omitempty"`
-	Results []goldenResult `json:"results,omitempty"`
-	Issues  []goldenIssue  `json:"issues"`
-}
-
-type goldenOrder struct {
-	Occurrence mapping.Occurrence `json:"occurrence"`
-	Control    order.Control      `json:"control"`
-	Order      *order.Order       `json:"order"`
-}
-
-type goldenResult struct {
-	Occurrence int                `json:"occurrence"`
-	Placer     string             `json:"placer,omitempty"`
-	Filler     string             `json:"filler,omitempty"`
-	Accession  string             `json:"accession,omitempty"`
-	PatientIDs []order.Identifier `json:"patient_ids,omitempty"`
-	Result     order.Result       `json:"result"`
+	Type    string             `json:"type"`
+	Orders  []mapping.V2Order  `json:"orders,omitempty"`
+	Results []mapping.V2Result `json:"results,omitempty"`
+	Issues  []goldenIssue      `json:"issues"`
 }
 
 type goldenIssue struct {
@@ -69,18 +53,9 @@ func mapMessage(m *hl7.Message) golden {
 	g := golden{Type: m.Header().MessageType()}
 	var issues []hl7.Issue
 	if m.Header().Type == "ORU" {
-		var rs []mapping.V2Result
-		rs, issues = mapping.ResultsFromV2(m)
-		for _, r := range rs {
-			g.Results = append(g.Results, goldenResult{Occurrence: r.Occurrence, Placer: r.Placer, Filler: r.Filler,
-				Accession: r.Accession, PatientIDs: r.PatientIDs, Result: r.Result})
-		}
+		g.Results, issues = mapping.ResultsFromV2(m)
 	} else {
-		var os []mapping.V2Order
-		os, issues = mapping.FromV2(m)
-		for _, o := range os {
-			g.Orders = append(g.Orders, goldenOrder{Occurrence: o.Occurrence, Control: o.Control, Order: o.Order})
-		}
+		g.Orders, issues = mapping.FromV2(m)
 	}
 	g.Issues = []goldenIssue{}
 	for _, is := range issues {

@@ -13,14 +13,16 @@ import (
 type V2Result struct {
 	// Placer, Filler and Accession are the numbers that find the order: OBR-2.1 (else
 	// ORC-2.1), OBR-3.1 (else ORC-3.1) and OBR-18.1.
-	Placer, Filler, Accession string
+	Placer    string `json:"placer,omitempty"`
+	Filler    string `json:"filler,omitempty"`
+	Accession string `json:"accession,omitempty"`
 	// PatientIDs are the identifiers of the PID that precedes the OBR (PID-3, and PID-2
 	// for v2.3.1 and earlier), to check that the report is for the order's patient.
-	PatientIDs []order.Identifier
+	PatientIDs []order.Identifier `json:"patient_ids,omitempty"`
 	// Result is the report; its MessageID is left for the engine to set.
-	Result order.Result
+	Result order.Result `json:"result"`
 	// Occurrence is the occurrence of the result's OBR (1 for the first OBR).
-	Occurrence int
+	Occurrence int `json:"occurrence"`
 }
 
 // resultGroup is an OBR with the ORC before it and its OBX segments.
@@ -35,20 +37,20 @@ type resultGroup struct {
 // m without retaining it, and is safe for concurrent use; a message that is not an ORU
 // gives no results and one issue (200).
 func ResultsFromV2(m *hl7.Message) ([]V2Result, []hl7.Issue) {
-	var issues []hl7.Issue
+	mp := newMapper(m)
 	msh := m.Segments()[0]
-	if typ := raw(msh.Field(9)); string(typ) != "ORU" {
-		return nil, append(issues, issue("MSH", 0, 9, hl7.CodeUnsupportedType, hl7.SeverityError,
-			"message type "+quote(string(typ))+" is not a result message (ORU)"))
+	if typ := mp.raw(msh.Field(9), 1); string(typ) != "ORU" {
+		mp.report("MSH", 0, 9, hl7.CodeUnsupportedType, hl7.SeverityError,
+			"message type "+quote(string(typ))+" is not a result message (ORU)")
+		return nil, mp.issues
 	}
-	v := checkVersion(msh, &issues)
-	groups := splitResults(m, &issues)
+	mp.setVersion(mp.first(msh.Field(12)))
+	groups := mp.splitResults(m)
 	if len(groups) == 0 {
-		return nil, append(issues, issue("OBR", 0, 0, hl7.CodeRequiredField, hl7.SeverityError,
-			"message has no OBR segment"))
+		mp.report("OBR", 0, 0, hl7.CodeRequiredField, hl7.SeverityError, "message has no OBR segment")
+		return nil, mp.issues
 	}
-	sent, sentIssue := messageTime(msh)
-	d := m.Delimiters()
+	sent, sentIssue := mp.messageTime(msh)
 	out := make([]V2Result, 0, len(groups))
 	var pidOcc int
 	var ids []order.Identifier
@@ -56,27 +58,27 @@ func ResultsFromV2(m *hl7.Message) ([]V2Result, []hl7.Issue) {
 		if g.pid.occ != pidOcc {
 			pidOcc, ids = g.pid.occ, nil
 			if g.pid.ok() {
-				ids = patientIDs(g.pid.s, v)
+				ids = mp.patientIDs(g.pid.s)
 			}
 		}
-		r := mapResult(g, d, &issues)
+		r := mp.mapResult(g)
 		r.PatientIDs = slices.Clone(ids)
 		if r.Result.Issued.IsZero() {
 			r.Result.Issued = sent
 			if sentIssue != nil {
-				issues = append(issues, *sentIssue)
+				mp.issues = append(mp.issues, *sentIssue)
 				sentIssue = nil
 			}
 		}
 		out = append(out, r)
 	}
-	return out, issues
+	return out, mp.issues
 }
 
 // splitResults groups the segments: each OBR starts a group, which takes the ORC just
 // before it (when no OBR came between them), the latest PID, and the OBX segments up to
 // the next ORC or OBR. OBX segments before the first OBR are reported and skipped.
-func splitResults(m *hl7.Message, issues *[]hl7.Issue) []resultGroup {
+func (mp *mapper) splitResults(m *hl7.Message) []resultGroup {
 	var groups []resultGroup
 	var cnt counter
 	var pid, orc seg
@@ -94,8 +96,8 @@ func splitResults(m *hl7.Message, issues *[]hl7.Issue) []resultGroup {
 			orc, cur = seg{}, len(groups)-1
 		case "OBX":
 			if cur < 0 {
-				*issues = append(*issues, issue("OBX", sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
-					where("OBX", sg.occ, 0)+" is not preceded by an OBR: not mapped"))
+				mp.report("OBX", sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
+					where("OBX", sg.occ, 0)+" is not preceded by an OBR: not mapped")
 				continue
 			}
 			groups[cur].obx = append(groups[cur].obx, sg)
@@ -104,35 +106,35 @@ func splitResults(m *hl7.Message, issues *[]hl7.Issue) []resultGroup {
 	return groups
 }
 
-func mapResult(g resultGroup, d hl7.Delimiters, issues *[]hl7.Issue) V2Result {
+func (mp *mapper) mapResult(g resultGroup) V2Result {
 	obr, orc, occ := g.obr.s, g.orc.s, g.obr.occ
 	num := func(n int) string {
-		if s := comp(obr.Field(n), 1); s != "" {
+		if s := mp.comp(obr.Field(n), 1); s != "" {
 			return s
 		}
-		return comp(orc.Field(n), 1)
+		return mp.comp(orc.Field(n), 1)
 	}
-	r := V2Result{Placer: num(2), Filler: num(3), Accession: comp(obr.Field(18), 1), Occurrence: occ}
+	r := V2Result{Placer: num(2), Filler: num(3), Accession: mp.comp(obr.Field(18), 1), Occurrence: occ}
 	res := &r.Result
 	res.ID = resultID(r.Placer, r.Filler, r.Accession, occ)
-	if s := first(obr.Field(25)); s == "" {
-		*issues = append(*issues, issue("OBR", occ, 25, hl7.CodeRequiredField, hl7.SeverityError,
-			where("OBR", occ, 25)+" result status is missing"))
+	if s := mp.first(obr.Field(25)); s == "" {
+		mp.report("OBR", occ, 25, hl7.CodeRequiredField, hl7.SeverityError,
+			where("OBR", occ, 25)+" result status is missing")
 	} else if st, ok := order.ParseResultStatus(s); ok {
 		res.Status = st
 	} else {
-		*issues = append(*issues, issue("OBR", occ, 25, hl7.CodeTableValue, hl7.SeverityError,
-			where("OBR", occ, 25)+" result status "+quote(s)+" is not a result (table 0123: P, A, R, F, U, C, X, W, D)"))
+		mp.report("OBR", occ, 25, hl7.CodeTableValue, hl7.SeverityError,
+			where("OBR", occ, 25)+" result status "+quote(s)+" is not a result (table 0123: P, A, R, F, U, C, X, W, D)")
 	}
-	if p, ok := interpreter(obr.Field(32), d); ok {
+	if p, ok := mp.interpreter(obr.Field(32)); ok {
 		res.Interpreter = p
 	}
-	res.Issued = issued(g, issues)
+	res.Issued = mp.issued(g)
 
 	var narrative strings.Builder
 	lines := 0
 	for _, obx := range g.obx {
-		o, att, isText := observation(obx, d, issues)
+		o, att, isText := mp.observation(obx)
 		res.Observations = append(res.Observations, o)
 		if att != nil {
 			res.Presented = append(res.Presented, *att)
@@ -165,22 +167,22 @@ func resultID(placer, filler, accession string, occ int) string {
 
 // issued reads OBR-22, else the first valued OBX-14 of the group; malformed values are
 // reported and skipped. The caller falls back to MSH-7.
-func issued(g resultGroup, issues *[]hl7.Issue) time.Time {
-	t, _, ok := readTime(g.obr.s.Field(22))
+func (mp *mapper) issued(g resultGroup) time.Time {
+	t, _, ok := mp.readTime(g.obr.s.Field(22))
 	if !ok {
-		*issues = append(*issues, issue("OBR", g.obr.occ, 22, hl7.CodeDataType, hl7.SeverityWarning,
-			where("OBR", g.obr.occ, 22)+" results report date/time "+quote(text(g.obr.s.Field(22).Component(1)))+
-				" is not a valid timestamp"))
+		mp.report("OBR", g.obr.occ, 22, hl7.CodeDataType, hl7.SeverityWarning,
+			where("OBR", g.obr.occ, 22)+" results report date/time "+quote(mp.comp(g.obr.s.Field(22), 1))+
+				" is not a valid timestamp")
 	}
 	for _, obx := range g.obx {
 		if !t.IsZero() {
 			break
 		}
 		var ok bool
-		if t, _, ok = readTime(obx.s.Field(14)); !ok {
-			*issues = append(*issues, issue("OBX", obx.occ, 14, hl7.CodeDataType, hl7.SeverityWarning,
-				where("OBX", obx.occ, 14)+" observation date/time "+quote(text(obx.s.Field(14).Component(1)))+
-					" is not a valid timestamp"))
+		if t, _, ok = mp.readTime(obx.s.Field(14)); !ok {
+			mp.report("OBX", obx.occ, 14, hl7.CodeDataType, hl7.SeverityWarning,
+				where("OBX", obx.occ, 14)+" observation date/time "+quote(mp.comp(obx.s.Field(14), 1))+
+					" is not a valid timestamp")
 		}
 	}
 	return t

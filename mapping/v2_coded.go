@@ -11,25 +11,36 @@ import (
 // another order detail segment): code, text and system from the primary triplet (the
 // alternate one when the primary is empty), and CPT from whichever triplet is coded in
 // CPT, the primary first.
-func procedure(v hl7.Value) order.Procedure {
-	p := coding{Code: comp(v, 1), Text: compText(v, 2), System: comp(v, 3)}
-	isCPT := func(system string) bool { return (order.Procedure{System: system}).IsCPT() }
-	if p.empty() {
-		a := coding{Code: comp(v, 4), Text: compText(v, 5), System: comp(v, 6)}
-		proc := order.Procedure{Code: a.Code, Text: a.Text, System: a.System}
-		if a.Code != "" && isCPT(a.System) {
-			proc.CPT = a.Code
-		}
-		return proc
-	}
-	proc := order.Procedure{Code: p.Code, Text: p.Text, System: p.System}
+func (mp *mapper) procedure(v hl7.Value) order.Procedure {
+	c := mp.preferred(v)
+	p := order.Procedure{Code: c.Code, Text: c.Text, System: c.System}
 	switch {
-	case p.Code != "" && isCPT(p.System):
-		proc.CPT = p.Code
-	case isCPT(string(raw(v.Component(6)))):
-		proc.CPT = comp(v, 4)
+	case p.Code != "" && p.IsCPT():
+		p.CPT = p.Code
+	case isCPT(string(mp.raw(v, 6))):
+		p.CPT = mp.comp(v, 4)
 	}
-	return proc
+	return p
+}
+
+func isCPT(system string) bool { return system != "" && (order.Procedure{System: system}).IsCPT() }
+
+// obrProcedure reads OBR-4. OBR-44 (procedure code, in the US a CPT code) stands in
+// when OBR-4 is empty, and supplies the CPT code when OBR-4 has none.
+func (mp *mapper) obrProcedure(obr hl7.Segment, occ int) order.Procedure {
+	p := mp.procedure(obr.Field(4))
+	if p.Code == "" && p.Text == "" {
+		msg, sev := " universal service identifier is missing", hl7.SeverityError
+		if alt := mp.procedure(obr.Field(44)); alt.Code != "" || alt.Text != "" {
+			p = alt
+			msg, sev = msg+"; procedure taken from OBR-44", hl7.SeverityWarning
+		}
+		mp.report("OBR", occ, 4, hl7.CodeRequiredField, sev, where("OBR", occ, 4)+msg)
+	}
+	if p.CPT == "" && !obr.Field(44).IsEmpty() {
+		p.CPT = mp.procedure(obr.Field(44)).CPT
+	}
+	return p
 }
 
 // detailField is the first coded field of the order detail segments that may stand in
@@ -70,7 +81,7 @@ func obrModality(b []byte) string {
 		return "CT"
 	case "MR", "MRI", "NMR":
 		return "MR"
-	case "US", "RUS", "OUS", "CUS", "VUS", "ULTRASOUND":
+	case "US", "RUS", "OUS", "CUS", "VUS":
 		return "US"
 	case "NM", "NMS":
 		return "NM"
@@ -103,27 +114,29 @@ func ipcModality(s string) string {
 // bodySite reads the body site from OBR-15.4 (specimen source: body site, before v2.7)
 // or the first OBR-46 repetition (placer supplemental service information), the text
 // preferred to the code.
-func bodySite(obr hl7.Segment, v version) string {
-	if v == 0 || v < 270 {
-		site := obr.Field(15).Component(4)
-		if s := strings.TrimSpace(site.Sub(2).String()); s != "" {
+func (mp *mapper) bodySite(obr hl7.Segment) string {
+	if mp.v < 270 {
+		if s := mp.get(obr.Field(15), 4, 2); s != "" {
 			return s
 		}
-		if s := strings.TrimSpace(site.Sub(1).String()); s != "" {
+		if s := mp.get(obr.Field(15), 4, 1); s != "" {
 			return s
 		}
 	}
-	return preferred(obr.Field(46)).label()
+	if obr.Field(46).IsEmpty() {
+		return ""
+	}
+	return mp.preferred(obr.Field(46)).label()
 }
 
 // diagnosis reads DG1: DG1-3 (code, text, system; the alternate triplet when the primary
 // is empty), completed from the v2.3 forms: DG1-2 diagnosis coding method as the system
 // and DG1-4 description as the text. It reports false when nothing is coded or described.
-func diagnosis(dg1 hl7.Segment) (order.Diagnosis, bool) {
-	c := preferred(dg1.Field(3))
+func (mp *mapper) diagnosis(dg1 hl7.Segment) (order.Diagnosis, bool) {
+	c := mp.preferred(dg1.Field(3))
 	d := order.Diagnosis{Code: c.Code, Text: c.Text, System: c.System}
 	if d.System == "" {
-		d.System = first(dg1.Field(2))
+		d.System = mp.first(dg1.Field(2))
 	}
 	if d.Text == "" {
 		d.Text = text(dg1.Field(4))
@@ -153,18 +166,18 @@ func addDiagnosis(ds []order.Diagnosis, d order.Diagnosis) []order.Diagnosis {
 }
 
 func sameSystem(a, b order.Diagnosis) bool {
-	if a.IsICD10CM() || b.IsICD10CM() {
-		return a.IsICD10CM() && b.IsICD10CM()
+	if strings.EqualFold(a.System, b.System) {
+		return true
 	}
-	return strings.EqualFold(a.System, b.System)
+	return a.IsICD10CM() && b.IsICD10CM()
 }
 
 // reasons reads OBR-31 (reason for study, repeating CWE): the label of each repetition
 // joined by "; ", and every triplet coded in ICD-10 as a diagnosis.
-func reasons(v hl7.Value, ds []order.Diagnosis) (string, []order.Diagnosis) {
+func (mp *mapper) reasons(v hl7.Value, ds []order.Diagnosis) (string, []order.Diagnosis) {
 	var b strings.Builder
 	for rep := range v.Reps() {
-		c := preferred(rep)
+		c := mp.preferred(rep)
 		if l := c.label(); l != "" {
 			if b.Len() > 0 {
 				b.WriteString("; ")
@@ -173,15 +186,11 @@ func reasons(v hl7.Value, ds []order.Diagnosis) (string, []order.Diagnosis) {
 		}
 		if d := (order.Diagnosis{Code: c.Code, Text: c.Text, System: c.System}); d.Code != "" && d.IsICD10CM() {
 			ds = addDiagnosis(ds, d)
-		} else if isICD10(raw(rep.Component(6))) && comp(rep, 4) != "" {
-			ds = addDiagnosis(ds, order.Diagnosis{Code: comp(rep, 4), Text: compText(rep, 5), System: comp(rep, 6)})
+		} else if alt := mp.triplet(rep, 4); alt.Code != "" && alt != c {
+			if d := (order.Diagnosis{Code: alt.Code, Text: alt.Text, System: alt.System}); d.IsICD10CM() {
+				ds = addDiagnosis(ds, d)
+			}
 		}
 	}
 	return b.String(), ds
-}
-
-// isICD10 reports whether a coding system names ICD-10(-CM), as order.Diagnosis.IsICD10CM
-// does, without converting it to a string.
-func isICD10(system []byte) bool {
-	return len(system) > 0 && (order.Diagnosis{System: string(system)}).IsICD10CM()
 }

@@ -17,17 +17,17 @@ import (
 //	MemberID  IN1-36   policy number, else IN1-49.1 insured's ID number
 //
 // IN1-2 is not a member ID fallback: it names the plan, not the person.
-func coverage(in1 hl7.Segment) order.Coverage {
+func (mp *mapper) coverage(in1 hl7.Segment) order.Coverage {
 	c := order.Coverage{
-		Payer:     first(in1.Field(3)),
-		PayerName: compText(in1.Field(4), 1),
-		Plan:      first(in1.Field(2)),
-		PlanType:  first(in1.Field(15)),
-		Group:     first(in1.Field(8)),
-		MemberID:  first(in1.Field(36)),
+		Payer:     mp.first(in1.Field(3)),
+		PayerName: mp.compText(in1.Field(4), 1),
+		Plan:      mp.first(in1.Field(2)),
+		PlanType:  mp.first(in1.Field(15)),
+		Group:     mp.first(in1.Field(8)),
+		MemberID:  mp.first(in1.Field(36)),
 	}
 	if c.MemberID == "" {
-		c.MemberID = first(in1.Field(49))
+		c.MemberID = mp.first(in1.Field(49))
 	}
 	return c
 }
@@ -36,13 +36,13 @@ func coverage(in1 hl7.Segment) order.Coverage {
 // that senders use to say there is no number (NA, N/A, NAR "no authorization required",
 // NONE, PENDING, UNK, TBD...) are reported and ignored: an authorization number lets an
 // order through the prior-authorization gate, so a placeholder must not count as one.
-func authNumber(in1 seg, issues *[]hl7.Issue) string {
-	n := first(in1.s.Field(14))
+func (mp *mapper) authNumber(in1 seg) string {
+	n := mp.first(in1.s.Field(14))
 	switch strings.ToUpper(n) {
 	case "NA", "N/A", "NAR", "NONE", "NULL", "PENDING", "PEND", "UNK", "UNKNOWN", "TBD",
 		"NOT REQUIRED", "NOT NEEDED", "NO AUTH", "0", "-":
-		*issues = append(*issues, issue("IN1", in1.occ, 14, hl7.CodeDataType, hl7.SeverityInformation,
-			where("IN1", in1.occ, 14)+" authorization number "+quote(n)+" is a placeholder, not a number; ignored"))
+		mp.report("IN1", in1.occ, 14, hl7.CodeDataType, hl7.SeverityInformation,
+			where("IN1", in1.occ, 14)+" authorization number "+quote(n)+" is a placeholder, not a number; ignored")
 		return ""
 	}
 	return n

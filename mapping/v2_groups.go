@@ -32,6 +32,9 @@ type orderMessage struct {
 	in1      []seg
 	dg1      []seg // DG1 before the first order group: every order's
 	groups   []orderGroup
+	// Room for the usual counts, so that a typical message needs one allocation.
+	in1Buf, dg1Buf [4]seg
+	groupBuf       [2]orderGroup
 }
 
 // splitOrders walks the segments once. An ORC starts a group; an order detail segment
@@ -40,8 +43,9 @@ type orderMessage struct {
 // group are shared. DG1, TQ1 and IPC inside a group belong to it. A PID after the first
 // group (OML prior results, or a second patient, which ORM does not allow) ends the
 // walk with a warning: what follows would be attributed to the wrong patient.
-func splitOrders(m *hl7.Message, issues *[]hl7.Issue) orderMessage {
-	var om orderMessage
+func (mp *mapper) splitOrders(m *hl7.Message) *orderMessage {
+	om := new(orderMessage)
+	om.in1, om.dg1, om.groups = om.in1Buf[:0], om.dg1Buf[:0], om.groupBuf[:0]
 	var cnt counter
 	cur := -1
 	for _, s := range m.Segments()[1:] {
@@ -56,8 +60,8 @@ func splitOrders(m *hl7.Message, issues *[]hl7.Issue) orderMessage {
 				g := orderGroup{}
 				if cur >= 0 && om.groups[cur].orc.ok() {
 					g.orc, g.inherited = om.groups[cur].orc, true
-					*issues = append(*issues, issue(name, sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
-						where(name, sg.occ, 0)+" has no ORC of its own: mapped as a separate order sharing the ORC of the order before it"))
+					mp.report(name, sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
+						where(name, sg.occ, 0)+" has no ORC of its own: mapped as a separate order sharing the ORC of the order before it")
 				}
 				om.groups = append(om.groups, g)
 				cur = len(om.groups) - 1
@@ -65,8 +69,8 @@ func splitOrders(m *hl7.Message, issues *[]hl7.Issue) orderMessage {
 			om.groups[cur].detail, om.groups[cur].name = sg, name
 		case name == "PID":
 			if cur >= 0 {
-				*issues = append(*issues, issue("PID", sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
-					where("PID", sg.occ, 0)+" follows an order group (prior results or a second patient): it and the segments after it are not mapped"))
+				mp.report("PID", sg.occ, 0, hl7.CodeSegmentSequence, hl7.SeverityWarning,
+					where("PID", sg.occ, 0)+" follows an order group (prior results or a second patient): it and the segments after it are not mapped")
 				return om
 			}
 			if !om.pid.ok() {

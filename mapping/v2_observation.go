@@ -17,31 +17,31 @@ import (
 // components joined by "^", subcomponents by "&" and repetitions by "~" (the standard
 // delimiters, whatever the message uses); ED by [encapsulated]. isText reports a
 // narrative observation, which the caller adds to the report text.
-func observation(obx seg, d hl7.Delimiters, issues *[]hl7.Issue) (o order.Observation, att *order.Attachment, isText bool) {
+func (mp *mapper) observation(obx seg) (o order.Observation, att *order.Attachment, isText bool) {
 	s := obx.s
-	c := preferred(s.Field(3))
+	c := mp.preferred(s.Field(3))
 	o = order.Observation{
-		ID:        joinID(c.Code, first(s.Field(4))),
+		ID:        joinID(c.Code, mp.first(s.Field(4))),
 		Code:      c.Code,
 		System:    c.System,
 		Text:      c.Text,
-		ValueType: strings.ToUpper(first(s.Field(2))),
-		Units:     comp(s.Field(6), 1),
-		Status:    first(s.Field(11)),
+		ValueType: strings.ToUpper(mp.first(s.Field(2))),
+		Units:     mp.comp(s.Field(6), 1),
+		Status:    mp.first(s.Field(11)),
 	}
 	if o.Units == "" {
-		o.Units = compText(s.Field(6), 2)
+		o.Units = mp.compText(s.Field(6), 2)
 	}
 	v := s.Field(5)
 	switch o.ValueType {
 	case "TX", "FT", "ST":
 		// The DICOM Study Instance UID (IHE RAD: OBX-3 113014^DCM, type ST) is an
 		// identifier, not part of the narrative.
-		o.Value, isText = formatted(v, d), !(c.Code == "113014" && strings.EqualFold(c.System, "DCM"))
+		o.Value, isText = formatted(v, mp.d), !(c.Code == "113014" && strings.EqualFold(c.System, "DCM"))
 	case "ED":
-		o.Value, att = encapsulated(v, obx.occ, c.label(), issues)
+		o.Value, att = mp.encapsulated(v, obx.occ, c.label())
 	default:
-		o.Value = plainValue(v, d)
+		o.Value = plainValue(v, mp.d)
 	}
 	return o, att, isText
 }
@@ -94,12 +94,12 @@ func plainValue(v hl7.Value, d hl7.Delimiters) string {
 // taken as text; the data becomes an attachment and the observation's value is empty.
 // Data that does not decode, or an unknown encoding, is reported and kept as the
 // observation's value, with no attachment.
-func encapsulated(v hl7.Value, occ int, title string, issues *[]hl7.Issue) (string, *order.Attachment) {
-	typ, sub, encName := comp(v, 2), comp(v, 3), comp(v, 4)
+func (mp *mapper) encapsulated(v hl7.Value, occ int, title string) (string, *order.Attachment) {
+	typ, sub, encName := mp.comp(v, 2), mp.comp(v, 3), mp.comp(v, 4)
 	enc := strings.ToUpper(encName)
 	raw := v.Component(5).Unescaped()
 	if len(bytes.TrimSpace(raw)) == 0 {
-		*issues = append(*issues, hl7.Issue{
+		mp.issues = append(mp.issues, hl7.Issue{
 			Location: hl7.Location{Segment: "OBX", Occurrence: occ, Field: 5, Component: 5},
 			Code:     hl7.CodeRequiredField, Severity: hl7.SeverityWarning,
 			Text: where("OBX", occ, 5) + " encapsulated data is empty: no attachment"})
@@ -115,14 +115,14 @@ func encapsulated(v hl7.Value, occ int, title string, issues *[]hl7.Issue) (stri
 	case "A":
 		data = bytes.Clone(raw)
 	default:
-		*issues = append(*issues, hl7.Issue{
+		mp.issues = append(mp.issues, hl7.Issue{
 			Location: hl7.Location{Segment: "OBX", Occurrence: occ, Field: 5, Component: 4},
 			Code:     hl7.CodeTableValue, Severity: hl7.SeverityWarning,
 			Text: where("OBX", occ, 5) + " encoding " + quote(encName) + " is not A, Hex or Base64: data kept as text"})
 		return string(raw), nil
 	}
 	if err != nil {
-		*issues = append(*issues, hl7.Issue{
+		mp.issues = append(mp.issues, hl7.Issue{
 			Location: hl7.Location{Segment: "OBX", Occurrence: occ, Field: 5, Component: 5},
 			Code:     hl7.CodeDataType, Severity: hl7.SeverityWarning,
 			Text: where("OBX", occ, 5) + " encapsulated data is not valid " + encName + ": kept as text"})

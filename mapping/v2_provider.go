@@ -16,50 +16,46 @@ const npiOID = "2.16.840.1.113883.4.6"
 // it is kept as ID with the assigning authority as IDSystem. Suffix is XCN.5 and the
 // degree XCN.7 joined by a space (both are HumanName.suffix in the v2-to-FHIR IG). It
 // reports false when the XCN holds neither an ID nor a family or given name.
-func provider(v hl7.Value) (order.Provider, bool) {
-	id := comp(v, 1)
+func (mp *mapper) provider(v hl7.Value) (order.Provider, bool) {
+	id := mp.comp(v, 1)
 	p := order.Provider{
-		Family: comp(v, 2), // FN.1 surname
-		Given:  compText(v, 3),
-		Suffix: joinNonEmpty(compText(v, 5), compText(v, 7)),
-		Prefix: compText(v, 6),
+		Family: mp.comp(v, 2), // FN.1 surname
+		Given:  mp.compText(v, 3),
+		Suffix: joinNonEmpty(mp.compText(v, 5), mp.compText(v, 7)),
+		Prefix: mp.compText(v, 6),
 	}
 	if id == "" && p.Family == "" && p.Given == "" {
 		return order.Provider{}, false
 	}
-	aa := v.Component(9)
-	if isNPI(raw(v.Component(13)), aa) {
+	switch {
+	case mp.isNPI(v):
 		p.NPI = id
-	} else {
-		p.ID, p.IDSystem = id, authority(aa)
-		if id == "" {
-			p.IDSystem = ""
-		}
+	case id != "":
+		p.ID, p.IDSystem = id, mp.authority(v, 9)
 	}
 	return p, true
 }
 
-// isNPI reports whether an identifier type and an assigning authority (HD written as
-// subcomponents) name the NPI.
-func isNPI(idType []byte, aa hl7.Value) bool {
-	return bytes.EqualFold(idType, []byte("NPI")) ||
-		bytes.EqualFold(bytes.TrimSpace(aa.Sub(1).Unescaped()), []byte("NPI")) ||
-		string(bytes.TrimSpace(aa.Sub(2).Unescaped())) == npiOID
+// isNPI reports whether an XCN's identifier type (XCN.13) or assigning authority (XCN.9)
+// names the NPI.
+func (mp *mapper) isNPI(v hl7.Value) bool {
+	return bytes.EqualFold(mp.raw(v, 13), []byte("NPI")) ||
+		bytes.EqualFold(bytes.TrimSpace(mp.piece(v, 9, 1)), []byte("NPI")) ||
+		string(bytes.TrimSpace(mp.piece(v, 9, 2))) == npiOID
 }
 
 // interpreter reads OBR-32 (NDL): its first component is a CNN written as subcomponents
 // (id&family&given&middle&suffix&prefix&degree&source table&authority namespace&
 // authority universal ID&type). Senders that write an XCN there instead (the
 // components hold the name and OBR-32.2 is not a timestamp) are read as XCN.
-func interpreter(v hl7.Value, d hl7.Delimiters) (order.Provider, bool) {
-	cnn := v.Component(1)
-	_, _, isTime := readTime(v.Component(2))
-	if d.Subcomponent == 0 || !containsByte(cnn.Bytes(), d.Subcomponent) {
-		if !isTime && comp(v, 2) != "" {
-			return provider(v)
+func (mp *mapper) interpreter(v hl7.Value) (order.Provider, bool) {
+	cnn := mp.piece(v, 1, 0)
+	if mp.d.Subcomponent == 0 || bytes.IndexByte(cnn, mp.d.Subcomponent) < 0 {
+		if _, _, isTime := mp.readTime(v.Component(2)); !isTime && mp.comp(v, 2) != "" {
+			return mp.provider(v)
 		}
 	}
-	sub := func(n int) string { return strings.TrimSpace(cnn.Sub(n).String()) }
+	sub := func(n int) string { return mp.get(v, 1, n) }
 	id := sub(1)
 	p := order.Provider{
 		Family: sub(2),
@@ -107,13 +103,4 @@ func joinNonEmpty(a, b string) string {
 		return a
 	}
 	return a + " " + b
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
