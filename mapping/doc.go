@@ -18,9 +18,10 @@
 // ODT, RQD, RQ1 in ORM) belongs to it, as do the TQ1, DG1 and IPC segments up to the
 // next ORC. An order detail without an ORC of its own (ORC OBR OBR) is an order of its
 // own under the same ORC; one before any ORC is an order with no control code (an
-// issue). PID, PV1, IN1 and DG1 before the first ORC are shared by every order; DG1
-// inside a group belongs to that order. A PID after the first group (OML prior results)
-// ends the mapping, with a warning.
+// issue). PID, PV1 and DG1 before the first ORC, and every IN1, are shared by every
+// order; DG1 inside a group belongs to that order. A PID after the first group (OML
+// prior results) ends the mapping, with a warning. Each order owns its slices; the
+// strings of all of a message's orders share one copy of the message text.
 //
 //	Source          Kind v2; SendingApp MSH-3.1; SendingFacility MSH-4.1, else MSH-4.2,
 //	                else MSH-3.1 (orders are keyed by facility; a sender that leaves

@@ -2,6 +2,7 @@ package mapping_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,5 +62,31 @@ func TestOccurrence_Locate(t *testing.T) {
 				t.Errorf("%+v.Locate(%v) = %s, want %s", tc.occ, tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFromV2_OwnsItsText: the orders do not refer to the bytes the message was parsed
+// from, so the caller may reuse its buffer.
+func TestFromV2_OwnsItsText(t *testing.T) {
+	raw := []byte(strings.Join([]string{
+		`MSH|^~\&|EHR|HOSP_A|RB|RIS|20261122083000||ORM^O01|C1|P|2.5.1`,
+		`PID|1||MRN1^^^HOSP_A^MR||DOE^JANE||19800101|F`,
+		`ORC|NW|P1|||||||20261122082000|||1234567893^DOC^DANA^^^^^^NPI`,
+		`OBR|1|P1||71046^XR CHEST 2 VIEWS^CPT`,
+	}, "\r"))
+	m, err := hl7.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, _ := mapping.FromV2(m)
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	o := orders[0].Order
+	got := []string{o.Placer, o.Patient.Identifiers[0].Value, o.Patient.Family, o.Procedure.CPT,
+		o.Provider.NPI, o.Source.SendingFacility}
+	want := []string{"P1", "MRN1", "DOE", "71046", "1234567893", "HOSP_A"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after reusing the input buffer, FromV2 fields = %q, want %q", got, want)
 	}
 }

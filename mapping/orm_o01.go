@@ -88,7 +88,18 @@ func FromV2(m *hl7.Message) ([]V2Order, []hl7.Issue) {
 		out = append(out, mp.mapOrder(sh, g))
 		mp.checkDuplicatePlacer(out[:i+1])
 	}
-	return out, mp.issues
+	return out, dedupe(mp.issues)
+}
+
+// dedupe drops repeated issues, such as those of an ORC that two orders share.
+func dedupe(issues []hl7.Issue) []hl7.Issue {
+	out := issues[:0]
+	for _, is := range issues {
+		if !slices.Contains(out, is) {
+			out = append(out, is)
+		}
+	}
+	return out
 }
 
 // setVersion reads MSH-12 and warns about versions outside 2.3-2.8.

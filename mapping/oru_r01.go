@@ -72,7 +72,7 @@ func ResultsFromV2(m *hl7.Message) ([]V2Result, []hl7.Issue) {
 		}
 		out = append(out, r)
 	}
-	return out, mp.issues
+	return out, dedupe(mp.issues)
 }
 
 // splitResults groups the segments: each OBR starts a group, which takes the ORC just

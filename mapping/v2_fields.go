@@ -52,41 +52,48 @@ func (mp *mapper) str(b []byte) string {
 
 // piece returns the bytes of subcomponent s of component n of the value's first
 // repetition, as encoded; s = 0 means the whole component. It cuts the value as
-// hl7.Value.Component and Sub do, without building the intermediate values.
+// hl7.Value.Component and Sub do, in one pass and without building intermediate
+// values. (Fields are short: a byte loop beats repeated bytes.IndexByte calls here.)
 func (mp *mapper) piece(v hl7.Value, n, s int) []byte {
 	b := v.Bytes()
-	if mp.d.Repetition != 0 {
-		if i := bytes.IndexByte(b, mp.d.Repetition); i >= 0 {
-			b = b[:i]
+	rep, cs, ss := mp.d.Repetition, mp.d.Component, mp.d.Subcomponent
+	start, end, k := 0, len(b), 1
+	for i, c := range b {
+		if c == rep && rep != 0 {
+			end = i
+			break
+		}
+		if c == cs && cs != 0 {
+			if k == n {
+				end = i
+				break
+			}
+			k++
+			start = i + 1
 		}
 	}
-	b = cut(b, mp.d.Component, n)
+	if k != n {
+		return nil
+	}
+	b = b[start:end]
 	if s == 0 {
 		return b
 	}
-	return cut(b, mp.d.Subcomponent, s)
-}
-
-// cut returns the n-th (1-based) piece of b split at sep; with no separator b is its
-// own first and only piece.
-func cut(b []byte, sep byte, n int) []byte {
-	if sep == 0 {
-		if n == 1 {
-			return b
+	start, end, k = 0, len(b), 1
+	for i, c := range b {
+		if c == ss && ss != 0 {
+			if k == s {
+				end = i
+				break
+			}
+			k++
+			start = i + 1
 		}
+	}
+	if k != s {
 		return nil
 	}
-	for ; n > 1; n-- {
-		i := bytes.IndexByte(b, sep)
-		if i < 0 {
-			return nil
-		}
-		b = b[i+1:]
-	}
-	if i := bytes.IndexByte(b, sep); i >= 0 {
-		b = b[:i]
-	}
-	return b
+	return b[start:end]
 }
 
 // plain reports whether b can be used as text as it is: ASCII without escapes.

@@ -137,3 +137,39 @@ func TestModality(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReaders: the mapper's one-pass readers return what the hl7.Value methods return,
+// for every field, component and subcomponent, with and without shared text.
+func FuzzReaders(f *testing.F) {
+	f.Add([]byte("MSH|^~\\&|A|B\rPID|1||a^b&c&d^e~f^g||\"\"|  x  ^\\S\\y\\T\\^caf\xc3\xa9"))
+	f.Add([]byte("MSH|^~\\&|A|B|||||||||||||||8859/1\rOBR|1|\xe9t\xe9^x&\xe9|^^^^&&"))
+	f.Add([]byte("MSH|#$%!*|A\rOBX|1|a#b!c$d*e#f|%x%"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := hl7.Parse(b)
+		if err != nil {
+			return
+		}
+		for _, share := range []bool{false, true} {
+			mp := newMapper(m)
+			if share {
+				mp.shareText(m)
+			}
+			for _, seg := range m.Segments()[1:] {
+				for fi := 1; fi <= seg.NumFields(); fi++ {
+					v := seg.Field(fi)
+					for n := 1; n <= 4; n++ {
+						for s := 0; s <= 3; s++ {
+							want := v.Component(n)
+							if s > 0 {
+								want = want.Sub(s)
+							}
+							if got, w := mp.get(v, n, s), strings.TrimSpace(want.String()); got != w {
+								t.Fatalf("get(%q, %d, %d) = %q, want %q", v.Bytes(), n, s, got, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
