@@ -24,7 +24,6 @@ func main() {
 
 // run dispatches a subcommand and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	_ = ctx
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -35,6 +34,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "send":
+		return cmdSend(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "preauth":
+		return cmdPreauth(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -46,7 +53,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: radbridge <command> [flags]
 
 commands:
+  serve     run the engine: MLLP on :2575, HTTP on :8080, data in ./data
   check     parse and check HL7 v2 and FHIR JSON files (check --json FILE...)
+  send      send HL7 v2 messages over MLLP and print each ACK (send --addr HOST:PORT FILE...)
+  preauth   does a CPT code need prior authorization? (preauth --cpt CODE [--class CLASS] [--payer ID] [--json])
+  bench     load-generate against an MLLP listener (bench mllp --addr HOST:PORT --conns N --count M)
   help      this text
 `)
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/hl7/mllp"
+)
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "mllp" {
+		fmt.Fprintln(stderr, "usage: radbridge bench mllp --addr HOST:PORT [--conns N] [--count M] [flags]")
+		return 2
+	}
+	return benchMLLP(ctx, args[1:], stdout, stderr)
+}
+
+// benchOrder is the message bench sends: a complete radiology ORM^O01 whose control ID
+// and placer number are unique per message, so that each creates one order.
+const benchOrder = "MSH|^~\\&|BENCH|BENCH_FAC|RADBRIDGE|IMG|%s||ORM^O01^ORM_O01|%s|P|2.5.1\r" +
+	"PID|1||%s^^^BENCH_FAC^MR||DOE^JANE^Q||19800102|F|||1 MAIN ST^^SPRINGFIELD^IL^62701\r" +
+	"PV1|1|O|RAD^^^BENCH_FAC\r" +
+	"ORC|NW|%s^BENCH|||||^^^^^R||%s|||1234567893^SMITH^JOHN^^^DR^^^NPI^L^^^NPI\r" +
+	"TQ1|1||||||||R\r" +
+	"OBR|1|%s^BENCH||70553^MRI BRAIN WITHOUT THEN WITH CONTRAST^C4|||%s|||||||||1234567893^SMITH^JOHN^^^DR^^^NPI^L^^^NPI||||||||MR|||||||R51.9^Headache^I10\r" +
+	"DG1|1||R51.9^Headache, unspecified^I10|||A\r" +
+	"IN1|1|PPO1^Plan|AETNA01|AETNA||||||||||AUTH778899\r"
+
+func benchMessage(prefix string, i int, now string) []byte {
+	id := prefix + strconv.Itoa(i)
+	return fmt.Appendf(nil, benchOrder, now, id, "MRN"+id, id, now, id, now)
+}
+
+// benchRecord is one line of --acked output.
+type benchRecord struct {
+	ControlID string `json:"control_id"`
+	Ack       string `json:"ack"`
+}
+
+func benchMLLP(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench mllp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "HOST:PORT of the MLLP listener (required)")
+	conns := fs.Int("conns", 1, "connections, each with one message in flight")
+	count := fs.Int("count", 1000, "messages to send in all")
+	prefix := fs.String("prefix", "B"+strconv.FormatInt(time.Now().Unix(), 36), "control ID and placer number prefix (reuse it to resend the same messages)")
+	ackedPath := fs.String("acked", "", "write one JSON line {control_id, ack} per positive ACK to this file")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for each ACK")
+	var tf tlsFlags
+	tf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *addr == "" || *conns < 1 || *count < 1 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: radbridge bench mllp --addr HOST:PORT [--conns N] [--count M] [--prefix P] [--acked FILE]")
+		return 2
+	}
+	tlsConfig, err := tf.config()
+	if err != nil {
+		fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
+		return 2
+	}
+	var acked *json.Encoder
+	var mu sync.Mutex
+	if *ackedPath != "" {
+		f, err := os.Create(*ackedPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		w := bufio.NewWriter(f)
+		// Flush after every record, so that a record exists exactly for every ACK received
+		// even if this process is stopped.
+		acked = json.NewEncoder(flushWriter{w})
+	}
+	now := hl7.FormatTime(time.Now(), hl7.PrecisionSecond)
+	var next atomic.Int64
+	var failed atomic.Int64
+	lat := make([][]time.Duration, *conns)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := &mllp.Client{Addr: *addr, TLSConfig: tlsConfig, AckTimeout: *timeout, CheckAck: hl7.CheckAck}
+			defer cl.Close()
+			for {
+				i := int(next.Add(1))
+				if i > *count || ctx.Err() != nil {
+					return
+				}
+				msg := benchMessage(*prefix, i, now)
+				t0 := time.Now()
+				ack, err := cl.Send(ctx, msg)
+				lat[c] = append(lat[c], time.Since(t0))
+				if err != nil {
+					if failed.Add(1) <= 5 {
+						fmt.Fprintf(stderr, "radbridge bench: message %s%d: %v\n", *prefix, i, err)
+					}
+					continue
+				}
+				if acked != nil {
+					mu.Lock()
+					acked.Encode(benchRecord{ControlID: *prefix + strconv.Itoa(i), Ack: string(ack)})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	n := len(all)
+	fmt.Fprintf(stdout, "sent %d messages over %d connections in %v: %.0f msg/s; latency p50 %v p99 %v max %v; failed %d\n",
+		n, *conns, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
+		pct(all, 50), pct(all, 99), pct(all, 100), failed.Load())
+	if failed.Load() > 0 || n < *count {
+		return 1
+	}
+	return 0
+}
+
+// pct returns the p-th percentile of sorted durations.
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)].Round(time.Microsecond)
+}
+
+// flushWriter flushes after every write.
+type flushWriter struct{ w *bufio.Writer }
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.w.Flush()
+	}
+	return n, err
+}

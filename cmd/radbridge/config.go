@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/radbridge/radbridge/rules"
+)
+
+// config is the YAML configuration of `radbridge serve`; every field is optional (see
+// DESIGN.md, "Configuration").
+type config struct {
+	MLLP struct {
+		// Addr is the MLLP listen address. Default: ":2575".
+		Addr string `yaml:"addr"`
+		// MaxMessageSize is the largest frame accepted, in bytes. Default: 16 MiB.
+		MaxMessageSize int `yaml:"max_message_size"`
+		// MaxConns caps concurrent connections. Default: 0, no cap.
+		MaxConns int `yaml:"max_conns"`
+		// IdleTimeout closes a connection idle this long. Default: 0, the server's default.
+		IdleTimeout time.Duration `yaml:"idle_timeout"`
+		// TLS enables TLS (and mutual TLS when client_ca is set). Default: plain TCP.
+		TLS struct {
+			Cert     string `yaml:"cert"`
+			Key      string `yaml:"key"`
+			ClientCA string `yaml:"client_ca"`
+		} `yaml:"tls"`
+	} `yaml:"mllp"`
+	HTTP struct {
+		// Addr is the HTTP listen address. Default: ":8080".
+		Addr string `yaml:"addr"`
+	} `yaml:"http"`
+	// DataDir holds the database. Default: "./data".
+	DataDir string `yaml:"data_dir"`
+	// ProcessingIDs lists the MSH-11 values accepted. Default: P, T, D.
+	ProcessingIDs []string `yaml:"processing_ids"`
+	// ShutdownGrace is how long shutdown waits for in-flight messages. Default: 30s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Log configures logging.
+	Log struct {
+		// Level is debug, info, warn or error. Default: info.
+		Level string `yaml:"level"`
+		// Format is text or json. Default: text.
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	// PriorAuth holds the payer profiles and decision deadlines of the prior-authorization
+	// checks. Default: the code table's defaults, 7 days standard, 72 h expedited.
+	PriorAuth rules.Config `yaml:"prior_auth"`
+	// Destinations are where results go back to the ordering provider.
+	Destinations []destination `yaml:"destinations"`
+}
+
+// destination is one place results are delivered to.
+type destination struct {
+	Name  string `yaml:"name"`
+	Match struct {
+		SendingFacility string `yaml:"sending_facility"`
+		FHIRSource      string `yaml:"fhir_source"`
+	} `yaml:"match"`
+	MLLP string `yaml:"mllp"`
+	FHIR string `yaml:"fhir"`
+}
+
+// defaults fills what the file and flags left unset.
+func (c *config) defaults() {
+	if c.MLLP.Addr == "" {
+		c.MLLP.Addr = ":2575"
+	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = ":8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+}
+
+// validate names the first field that cannot work.
+func (c *config) validate() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return fmt.Errorf("log.format %q: want text or json", c.Log.Format)
+	}
+	if (c.MLLP.TLS.Cert == "") != (c.MLLP.TLS.Key == "") {
+		return errors.New("mllp.tls: cert and key go together")
+	}
+	if c.MLLP.TLS.ClientCA != "" && c.MLLP.TLS.Cert == "" {
+		return errors.New("mllp.tls.client_ca needs mllp.tls.cert and key")
+	}
+	if c.MLLP.MaxMessageSize < 0 || c.MLLP.MaxConns < 0 || c.ShutdownGrace < 0 {
+		return errors.New("mllp.max_message_size, mllp.max_conns and shutdown_grace must not be negative")
+	}
+	if err := c.PriorAuth.Validate(); err != nil {
+		return fmt.Errorf("prior_auth: %w", err)
+	}
+	for i, d := range c.Destinations {
+		switch {
+		case d.Name == "":
+			return fmt.Errorf("destinations[%d].name is required", i)
+		case (d.MLLP == "") == (d.FHIR == ""):
+			return fmt.Errorf("destinations[%d] (%s): set exactly one of mllp and fhir", i, d.Name)
+		case d.Match.SendingFacility == "" && d.Match.FHIRSource == "":
+			return fmt.Errorf("destinations[%d] (%s): match needs sending_facility or fhir_source", i, d.Name)
+		}
+	}
+	return nil
+}
+
+// loadConfig reads a YAML file strictly: an unknown key is an error, not a silent no-op.
+func loadConfig(path string) (*config, error) {
+	c := new(config)
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/rules"
+	"github.com/radbridge/radbridge/store/bolt"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (every field optional)")
+	dataDir := fs.String("data", "", "data directory (default ./data)")
+	mllpAddr := fs.String("mllp-addr", "", "MLLP listen address (default :2575)")
+	httpAddr := fs.String("http-addr", "", "HTTP listen address (default :8080)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: radbridge serve [--config FILE] [--data DIR] [--mllp-addr ADDR] [--http-addr ADDR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "radbridge serve: config: %v\n", err)
+		return 2
+	}
+	for flagValue, field := range map[*string]*string{dataDir: &cfg.DataDir, mllpAddr: &cfg.MLLP.Addr, httpAddr: &cfg.HTTP.Addr} {
+		if *flagValue != "" {
+			*field = *flagValue
+		}
+	}
+	cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(stderr, "radbridge serve: config: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("radbridge stopped", slog.String("err", err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, cfg *config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// errGrace is the cause of a shutdown that ran out of time.
+var errGrace = errors.New("shutdown grace period over")
+
+// serve runs the engine until ctx ends, then shuts down gracefully: listeners close,
+// in-flight messages finish and are acknowledged, the store is closed last.
+func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := engine.NewMetrics(reg)
+
+	db, err := bolt.Open(bolt.Config{Dir: cfg.DataDir, Observe: metrics.ObserveCommit})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	checker, err := rules.New(cfg.PriorAuth)
+	if err != nil {
+		return fmt.Errorf("prior_auth: %w", err)
+	}
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local}, db, checker, log, metrics)
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "radbridge_authorizations_overdue",
+		Help: "Orders awaiting prior authorization past their due-by time.",
+	}, func() float64 { return float64(eng.OverdueCount(ctx)) }))
+
+	var tlsConfig *tls.Config
+	if cfg.MLLP.TLS.Cert != "" {
+		if tlsConfig, err = mllp.TLSConfigFromFiles(cfg.MLLP.TLS.Cert, cfg.MLLP.TLS.Key, cfg.MLLP.TLS.ClientCA); err != nil {
+			return fmt.Errorf("mllp.tls: %w", err)
+		}
+	}
+	ml, err := net.Listen("tcp", cfg.MLLP.Addr)
+	if err != nil {
+		return fmt.Errorf("mllp: %w", err)
+	}
+	hl, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		ml.Close()
+		return fmt.Errorf("http: %w", err)
+	}
+
+	ms := &mllp.Server{Handler: engine.MLLPHandler{Engine: eng}, TLSConfig: tlsConfig, MaxMessageSize: cfg.MLLP.MaxMessageSize,
+		MaxConns: cfg.MLLP.MaxConns, IdleTimeout: cfg.MLLP.IdleTimeout, Logger: log}
+	var ready atomic.Bool
+	hs := &http.Server{
+		Handler:           routes(eng, checker, reg, &ready),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := ms.Serve(ml); !errors.Is(err, mllp.ErrServerClosed) {
+			return fmt.Errorf("mllp: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := hs.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		ready.Store(false)
+		log.Info("shutting down", slog.Duration("grace", cfg.ShutdownGrace))
+		sctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), cfg.ShutdownGrace, errGrace)
+		defer cancel()
+		// MLLP first: its in-flight messages finish and get their ACKs.
+		if err := ms.Shutdown(sctx); err != nil {
+			log.Warn("mllp shutdown incomplete", slog.String("err", context.Cause(sctx).Error()))
+			ms.Close()
+		}
+		if err := hs.Shutdown(sctx); err != nil {
+			hs.Close()
+		}
+		return nil
+	})
+	ready.Store(true)
+	log.Info("radbridge started", slog.String("mllp_addr", ml.Addr().String()), slog.String("http_addr", hl.Addr().String()),
+		slog.String("data_dir", cfg.DataDir), slog.Bool("mllp_tls", tlsConfig != nil))
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	log.Info("radbridge stopped cleanly")
+	return nil
+}
+
+// routes is the HTTP surface: the engine API, health, readiness and metrics.
+func routes(eng *engine.Engine, pa engine.Preauther, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+	r := mux.NewRouter()
+	engine.NewAPI(eng, pa).Routes(r)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	}).Methods(http.MethodGet)
+	return r
+}

@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/store"
+)
+
+// inbound is one parsed message on its way through the pipeline.
+type inbound struct {
+	raw    []byte
+	msg    *hl7.Message
+	header hl7.Header
+	sender string
+	digest string
+	at     time.Time
+	// reprocessOf is the message this one is a reprocessing of; such a message bypasses
+	// the resend index.
+	reprocessOf string
+}
+
+// outcome is what processing a message decided.
+type outcome struct {
+	code     hl7.AckCode // AA or AE; finish converts to the enhanced-mode codes
+	issues   []hl7.Issue
+	orderIDs []string
+}
+
+// processor handles one message type inside the write transaction. It may run more than
+// once (see store.Store.Update) and must only write through tx.
+type processor func(tx store.Tx, in *inbound, msgID string) (outcome, error)
+
+// finish stores the message, runs process in the same transaction, and returns the
+// acknowledgment once the transaction is durable. A resend of an accepted message gets
+// the acknowledgment it got the first time and is not processed again.
+func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Result, error) {
+	if in.reprocessOf == "" {
+		if prev, ok := e.resent(ctx, in); ok {
+			e.metrics.observe(in.header.MessageType(), "resend", e.now().Sub(in.at))
+			return e.answer(in.header, prev), nil
+		}
+	}
+	var rec *store.Message
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		rec = nil
+		if in.reprocessOf == "" {
+			prev, err := tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
+			if err == nil {
+				rec = prev
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		reused := in.reprocessOf == "" && controlIDReused(tx, in)
+		m := &store.Message{Kind: "hl7v2", Sender: in.sender, ControlID: in.header.ControlID, Digest: in.digest,
+			Type: in.header.MessageType(), ReceivedAt: in.at, Size: len(in.raw), Dedupe: in.reprocessOf == "", ReprocessOf: in.reprocessOf}
+		if err := tx.PutMessage(m, in.raw); err != nil {
+			return err
+		}
+		out, err := process(tx, in, m.ID)
+		if err != nil {
+			return err
+		}
+		if reused {
+			out.issues = append(out.issues, hl7.Issue{Location: hl7.Location{Segment: "MSH", Field: 10}, Code: hl7.CodeDuplicateKey,
+				Severity: hl7.SeverityWarning, Text: "control ID " + in.header.ControlID + " was used before by this sender for a different message; processed as a new message"})
+		}
+		code := ackCode(in.header, out.code)
+		m.AckCode, m.Ack, m.OrderIDs = string(code), e.buildAck(in.header, code, out.issues), out.orderIDs
+		rec = m
+		return tx.PutMessage(m, nil)
+	})
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelError, "message not stored", slog.String("msg_type", in.header.MessageType()), slog.String("err", err.Error()))
+		code := ackCode(in.header, hl7.AR)
+		e.metrics.observe(in.header.MessageType(), string(code), e.now().Sub(in.at))
+		ack := e.buildAck(in.header, code, []hl7.Issue{internalIssue()})
+		return Result{AckCode: string(code), Ack: string(ack), deliver: e.deliverable(in.header, code, ack)}, err
+	}
+	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
+	return e.answer(in.header, rec), nil
+}
+
+// answer is the result for a stored message record.
+func (e *Engine) answer(h hl7.Header, m *store.Message) Result {
+	return Result{MessageID: m.ID, AckCode: m.AckCode, Ack: string(m.Ack), OrderIDs: m.OrderIDs,
+		deliver: e.deliverable(h, hl7.AckCode(m.AckCode), m.Ack)}
+}
+
+// resent finds a resend in a read transaction, without queueing for a write.
+func (e *Engine) resent(ctx context.Context, in *inbound) (*store.Message, bool) {
+	var prev *store.Message
+	err := e.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		prev, err = tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
+		return err
+	})
+	return prev, err == nil
+}
+
+// controlIDReused reports whether the sender already used the message's control ID for
+// an accepted message with other content.
+func controlIDReused(tx store.ReadTx, in *inbound) bool {
+	prev, _, err := tx.Messages(store.MessageQuery{ControlID: in.header.ControlID, Sender: in.sender, Limit: 1})
+	return err == nil && len(prev) > 0 && prev[0].Dedupe
+}
+
+// reject stores a message that is not processed, for audit, and returns its AR.
+func (e *Engine) reject(ctx context.Context, raw []byte, h hl7.Header, at time.Time, is hl7.Issue) (Result, error) {
+	code := ackCode(h, hl7.AR)
+	rec := &store.Message{Kind: "hl7v2", Sender: senderOf(h), ControlID: h.ControlID, Type: h.MessageType(),
+		ReceivedAt: at, Size: len(raw), AckCode: string(code), Ack: e.buildAck(h, code, []hl7.Issue{is})}
+	if len(rec.ControlID) > maxControlID || len(rec.Sender) > maxSender {
+		rec.ControlID, rec.Sender = "", ""
+	}
+	err := e.store.Update(ctx, func(tx store.Tx) error { return tx.PutMessage(rec, raw) })
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelError, "rejected message not stored", slog.String("err", err.Error()))
+	}
+	e.metrics.observe(h.MessageType(), string(code), e.now().Sub(at))
+	return e.answer(h, rec), err
+}
+
+// ackCode converts an original-mode code to the enhanced-mode accept code when the
+// sender asked for enhanced mode.
+func ackCode(h hl7.Header, c hl7.AckCode) hl7.AckCode {
+	if h.Enhanced() {
+		return c.Commit()
+	}
+	return c
+}
+
+// deliverable returns nil when the sender asked not to receive this acknowledgment
+// (enhanced mode, MSH-15 NE, ER or SU).
+func (e *Engine) deliverable(h hl7.Header, code hl7.AckCode, ack []byte) []byte {
+	if h.Enhanced() && !h.WantsAccept(code.Accepted()) {
+		return nil
+	}
+	return ack
+}
+
+func (e *Engine) buildAck(h hl7.Header, code hl7.AckCode, issues []hl7.Issue) []byte {
+	now := e.now()
+	id := "RB" + strconv.FormatInt(now.UnixMilli(), 36) + strconv.FormatUint(e.ackSeq.Add(1)%(36*36*36*36), 36)
+	return hl7.AppendAck(make([]byte, 0, 256), h, hl7.Ack{Code: code, ControlID: id, Time: now.In(e.cfg.Location), Issues: issues})
+}
+
+func internalIssue() hl7.Issue {
+	return hl7.Issue{Code: hl7.CodeInternal, Severity: hl7.SeverityError,
+		Text: "the message could not be stored; it was not processed: send it again later"}
+}
+
+// digest identifies a message's content for resend detection: every segment except
+// MSH-7, which a sender may renew when it resends.
+func digest(m *hl7.Message) string {
+	h := sha256.New()
+	d := m.Delimiters()
+	for i, s := range m.Segments() {
+		if i == 0 {
+			for f := 1; f <= s.NumFields(); f++ {
+				if f != 7 {
+					h.Write(s.Field(f).Bytes())
+				}
+				h.Write([]byte{d.Field})
+			}
+		} else {
+			h.Write(s.Bytes())
+		}
+		h.Write([]byte{'\r'})
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}

@@ -1,0 +1,322 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/rules"
+	"github.com/radbridge/radbridge/store"
+)
+
+// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API").
+type API struct {
+	engine  *Engine
+	preauth Preauther
+}
+
+// Preauther answers the prior-authorization question for one code (rules.Checker).
+type Preauther interface {
+	Preauth(cpt string, class order.EncounterClass, payer string) rules.Verdict
+}
+
+// NewAPI returns the API handlers for e; pa answers GET /api/preauth (nil: 404).
+func NewAPI(e *Engine, pa Preauther) *API { return &API{engine: e, preauth: pa} }
+
+// Routes registers the API's routes on r.
+func (a *API) Routes(r *mux.Router) {
+	r.HandleFunc("/api/messages", a.listMessages).Methods(http.MethodGet)
+	r.HandleFunc("/api/messages/{id}", a.getMessage).Methods(http.MethodGet)
+	r.HandleFunc("/api/messages/{id}/reprocess", a.reprocess).Methods(http.MethodPost)
+	r.HandleFunc("/api/orders", a.listOrders).Methods(http.MethodGet)
+	r.HandleFunc("/api/orders/{id}", a.getOrder).Methods(http.MethodGet)
+	r.HandleFunc("/api/orders/{id}/authorization", a.decideAuthorization).Methods(http.MethodPost)
+	r.HandleFunc("/api/preauth", a.getPreauth).Methods(http.MethodGet)
+}
+
+// messageItem is a message in GET /api/messages.
+type messageItem struct {
+	ID         string    `json:"id"`
+	Sender     string    `json:"sender"`
+	ControlID  string    `json:"control_id"`
+	Type       string    `json:"type"`
+	ReceivedAt time.Time `json:"received_at"`
+	AckCode    string    `json:"ack_code"`
+	OrderID    string    `json:"order_id,omitempty"`
+	OrderIDs   []string  `json:"order_ids,omitempty"`
+	Kind       string    `json:"kind"`
+	Size       int       `json:"size"`
+}
+
+func toItem(m *store.Message) messageItem {
+	it := messageItem{ID: m.ID, Sender: m.Sender, ControlID: m.ControlID, Type: m.Type, ReceivedAt: m.ReceivedAt,
+		AckCode: m.AckCode, OrderIDs: m.OrderIDs, Kind: m.Kind, Size: m.Size}
+	if len(m.OrderIDs) > 0 {
+		it.OrderID = m.OrderIDs[0]
+	}
+	return it
+}
+
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, ok := limitParam(w, q.Get("limit"))
+	if !ok {
+		return
+	}
+	query := store.MessageQuery{ControlID: q.Get("control_id"), Sender: q.Get("sender"), Type: q.Get("type"), Limit: limit}
+	var items []messageItem
+	var total int
+	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+		msgs, n, err := tx.Messages(query)
+		total = n
+		for _, m := range msgs {
+			items = append(items, toItem(m))
+		}
+		return err
+	})
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "reading messages failed")
+		return
+	}
+	if items == nil {
+		items = []messageItem{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+}
+
+func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	var out struct {
+		messageItem
+		Raw string `json:"raw"`
+		Ack string `json:"ack,omitempty"`
+	}
+	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+		m, err := tx.Message(id)
+		if err != nil {
+			return err
+		}
+		raw, err := tx.Raw(id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		out.messageItem, out.Raw, out.Ack = toItem(m), string(raw), string(m.Ack)
+		return nil
+	})
+	if !readOK(w, err, "message "+id) {
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) reprocess(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	res, err := a.engine.Reprocess(r.Context(), id)
+	if !readOK(w, err, "message "+id) {
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// orderItem is an order in GET /api/orders.
+type orderItem struct {
+	ID            string          `json:"id"`
+	Placer        string          `json:"placer"`
+	Filler        string          `json:"filler"`
+	Status        order.Status    `json:"status"`
+	Source        string          `json:"source"`
+	Sender        string          `json:"sender,omitempty"`
+	Patient       string          `json:"patient_id,omitempty"`
+	Procedure     procedureItem   `json:"procedure"`
+	Authorization authItem        `json:"authorization"`
+	Findings      []order.Finding `json:"findings"`
+	Updated       time.Time       `json:"updated,omitzero"`
+}
+
+type procedureItem struct {
+	CPT      string `json:"cpt"`
+	Text     string `json:"text"`
+	Modality string `json:"modality"`
+}
+
+type authItem struct {
+	Required        bool             `json:"required"`
+	RecordsRequired bool             `json:"records_required"`
+	Status          order.AuthStatus `json:"status"`
+	Number          string           `json:"number"`
+	DueBy           *time.Time       `json:"due_by"`
+}
+
+func toOrderItem(o *order.Order) orderItem {
+	it := orderItem{ID: o.ID, Placer: o.Placer, Filler: o.Filler, Status: o.Status, Source: string(o.Source.Kind),
+		Procedure: procedureItem{CPT: o.Procedure.CPT, Text: o.Procedure.Text, Modality: o.Procedure.Modality},
+		Authorization: authItem{Required: o.Authorization.Required, RecordsRequired: o.Authorization.RecordsRequired,
+			Status: o.Authorization.Status, Number: o.Authorization.Number},
+		Findings: o.Findings, Updated: o.Updated}
+	if it.Findings == nil {
+		it.Findings = []order.Finding{}
+	}
+	switch o.Source.Kind {
+	case order.SourceV2:
+		it.Sender = o.Source.SendingFacility
+	case order.SourceFHIR:
+		it.Sender = o.Source.FHIRSource
+	}
+	if len(o.Patient.Identifiers) > 0 {
+		it.Patient = o.Patient.Identifiers[0].Value
+	}
+	if !o.Authorization.DueBy.IsZero() {
+		d := o.Authorization.DueBy
+		it.Authorization.DueBy = &d
+	}
+	return it
+}
+
+func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, ok := limitParam(w, q.Get("limit"))
+	if !ok {
+		return
+	}
+	status := order.Status(q.Get("status"))
+	if status != "" {
+		if _, known := order.ParseStatus(string(status)); !known {
+			apiError(w, http.StatusBadRequest, "unknown status "+strconv.Quote(string(status)))
+			return
+		}
+	}
+	onlyOverdue := q.Get("overdue") == "true"
+	var items []orderItem
+	var total int
+	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+		var list []*order.Order
+		var n int
+		var err error
+		if onlyOverdue {
+			list, n, err = overdue(tx, a.engine.now(), store.ClampLimit(limit))
+		} else {
+			list, n, err = tx.Orders(store.OrderQuery{Placer: q.Get("placer"), Status: status, Limit: limit})
+		}
+		total = n
+		for _, o := range list {
+			items = append(items, toOrderItem(o))
+		}
+		return err
+	})
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "reading orders failed")
+		return
+	}
+	if items == nil {
+		items = []orderItem{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+}
+
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	var o *order.Order
+	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+		var err error
+		o, err = tx.Order(id)
+		return err
+	})
+	if !readOK(w, err, "order "+id) {
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+// decideAuthorization records a payer's decision: {"decision":"approved"|"denied","number"}.
+func (a *API) decideAuthorization(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	var body struct {
+		Decision string `json:"decision"`
+		Number   string `json:"number"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		apiError(w, http.StatusBadRequest, "body must be JSON {\"decision\":\"approved\"|\"denied\",\"number\":\"...\"}: "+err.Error())
+		return
+	}
+	if body.Decision != "approved" && body.Decision != "denied" {
+		apiError(w, http.StatusBadRequest, `decision must be "approved" or "denied"`)
+		return
+	}
+	o, err := a.engine.DecideAuthorization(r.Context(), id, body.Decision == "approved", body.Number)
+	var te *order.TransitionError
+	switch {
+	case errors.As(err, &te):
+		apiError(w, http.StatusConflict, err.Error())
+		return
+	case !readOK(w, err, "order "+id):
+		return
+	}
+	writeJSON(w, http.StatusOK, toOrderItem(o))
+}
+
+// getPreauth answers GET /api/preauth?cpt=&class=&payer= like `radbridge preauth --json`.
+func (a *API) getPreauth(w http.ResponseWriter, r *http.Request) {
+	if a.preauth == nil {
+		apiError(w, http.StatusNotFound, "prior-authorization rules are not configured")
+		return
+	}
+	q := r.URL.Query()
+	cpt := q.Get("cpt")
+	if cpt == "" {
+		apiError(w, http.StatusBadRequest, "cpt is required")
+		return
+	}
+	class := order.ClassOutpatient
+	if c := q.Get("class"); c != "" {
+		var ok bool
+		if class, ok = order.ParseEncounterClass(c); !ok {
+			apiError(w, http.StatusBadRequest, "unknown class "+strconv.Quote(c)+": use emergency, inpatient, outpatient, urgent-care or ambulatory-surgery (or E, I, O)")
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, a.preauth.Preauth(cpt, class, q.Get("payer")))
+}
+
+func limitParam(w http.ResponseWriter, s string) (int, bool) {
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		apiError(w, http.StatusBadRequest, "limit must be a positive number")
+		return 0, false
+	}
+	return store.ClampLimit(n), true
+}
+
+// readOK writes the error response for a failed read and reports whether err was nil.
+func readOK(w http.ResponseWriter, err error, what string) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrNotFound):
+		apiError(w, http.StatusNotFound, what+" not found")
+	default:
+		apiError(w, http.StatusInternalServerError, "reading "+what+" failed")
+	}
+	return false
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

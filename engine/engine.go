@@ -1,0 +1,210 @@
+// Package engine is radbridge's inbound pipeline: it parses each message, maps it to the
+// order model, runs the checks, commits the message and everything derived from it in one
+// durable transaction, and only then decides the acknowledgment, following the ACK rules
+// of DESIGN.md (HL7 v2.5.1 chapter 2, sections 2.9 and 2.14 for the MSA and ERR segments).
+//
+// The engine owns the ACK decision. The transports (MLLP, HTTP) only carry bytes.
+//
+// # Caveats
+//
+// Enhanced-mode application acknowledgments (MSH-16) are not sent as separate messages:
+// the engine answers in the accept acknowledgment (CA/CE/CR) on the same connection,
+// honouring MSH-15 (AL, NE, ER, SU).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+)
+
+// Checker runs the completeness and prior-authorization checks on an order: it sets
+// o.Findings and o.Authorization and never changes o.Status.
+type Checker interface {
+	Check(o *order.Order, now time.Time)
+}
+
+// Config configures an Engine. The zero Config is usable.
+type Config struct {
+	// ProcessingIDs lists the MSH-11 processing IDs accepted; any other is rejected with
+	// AR and ERR 202. Default: P, T and D (production, training, debugging).
+	ProcessingIDs []string
+	// Location is the time zone of HL7 timestamps that carry no offset. Default: UTC.
+	Location *time.Location
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	for _, p := range c.ProcessingIDs {
+		if p != "P" && p != "T" && p != "D" {
+			return fmt.Errorf("engine: processing ID %q is not P, T or D", p)
+		}
+	}
+	return nil
+}
+
+// Engine is the inbound pipeline. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	store   store.Store
+	check   Checker
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *Metrics
+	ackSeq  atomic.Uint64
+}
+
+// New returns an Engine that stores into st and checks orders with check (nil: no
+// checks). A nil logger discards.
+func New(cfg Config, st store.Store, check Checker, log *slog.Logger, m *Metrics) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.ProcessingIDs) == 0 {
+		cfg.ProcessingIDs = []string{"P", "T", "D"}
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if check == nil {
+		check = noChecks{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, store: st, check: check, log: log, now: time.Now, metrics: m}, nil
+}
+
+// SetClock replaces the engine's clock; for tests.
+func (e *Engine) SetClock(now func() time.Time) { e.now = now }
+
+type noChecks struct{}
+
+func (noChecks) Check(*order.Order, time.Time) {}
+
+// Limits on header values that key stored records (HL7 v2.5+ allows 199 characters for
+// MSH-10 and 227 for an HD).
+const (
+	maxControlID = 199
+	maxSender    = 227
+)
+
+// HandleV2 processes one HL7 v2 message and returns the acknowledgment to send back, or
+// nil when the sender asked for none (enhanced mode, MSH-15). The acknowledgment is
+// decided only after the message and everything derived from it are durably stored. The
+// error is for logging: when it is not nil the returned acknowledgment is a rejection
+// (AR/CR with ERR 207) and nothing was stored.
+func (e *Engine) HandleV2(ctx context.Context, raw []byte) ([]byte, error) {
+	res, err := e.handleV2(ctx, raw, "")
+	return res.deliver, err
+}
+
+// Result is what handling one message produced.
+type Result struct {
+	MessageID string   `json:"message_id"`
+	AckCode   string   `json:"ack_code"`
+	Ack       string   `json:"ack"`
+	OrderIDs  []string `json:"order_ids"`
+	deliver   []byte   // the acknowledgment to send, nil when the sender wants none
+}
+
+// handleV2 runs the pipeline. reprocessOf names the stored message being processed again
+// (POST /api/messages/{id}/reprocess): it is not answered from the resend index.
+func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (Result, error) {
+	start := e.now()
+	m, err := hl7.Parse(raw)
+	if err != nil {
+		var pe *hl7.ParseError
+		if !errors.As(err, &pe) {
+			pe = &hl7.ParseError{Err: err}
+		}
+		h, _ := hl7.SalvageHeader(raw)
+		return e.reject(ctx, raw, h, start, pe.Issue())
+	}
+	h := m.Header()
+	if is, ok := e.checkHeader(h); !ok {
+		return e.reject(ctx, raw, h, start, is)
+	}
+	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf}
+	switch h.Type + "^" + h.Event {
+	case "ORM^O01", "OMI^O23", "OML^O21":
+		return e.finish(ctx, in, e.ordersProcessor(in))
+	case "ORU^R01":
+		return e.finish(ctx, in, e.resultsProcessor(in))
+	}
+	code, text := hl7.CodeUnsupportedType, "message type "+h.Type+" is not supported: radbridge accepts orders (ORM O01, OMI O23, OML O21) and results (ORU R01)"
+	if h.Type == "ORM" || h.Type == "OMI" || h.Type == "OML" || h.Type == "ORU" {
+		code, text = hl7.CodeUnsupportedEvent, "event "+h.Event+" is not supported for "+h.Type
+	}
+	return e.reject(ctx, raw, h, start, hl7.Issue{Location: hl7.Location{Segment: "MSH", Field: 9}, Code: code, Severity: hl7.SeverityError, Text: text})
+}
+
+// Reprocess runs a stored message through the pipeline again, as a new message that a
+// later resend does not match, and returns what it produced.
+func (e *Engine) Reprocess(ctx context.Context, id string) (Result, error) {
+	var raw []byte
+	if err := e.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		raw, err = tx.Raw(id)
+		return err
+	}); err != nil {
+		return Result{}, err
+	}
+	return e.handleV2(ctx, raw, id)
+}
+
+// checkHeader applies the rules that make a message unprocessable whatever its type.
+func (e *Engine) checkHeader(h hl7.Header) (hl7.Issue, bool) {
+	bad := func(field, code int, text string) (hl7.Issue, bool) {
+		return hl7.Issue{Location: hl7.Location{Segment: "MSH", Field: field}, Code: code, Severity: hl7.SeverityError, Text: text}, false
+	}
+	switch {
+	case h.Type == "":
+		return bad(9, hl7.CodeRequiredField, "MSH-9 (message type) is required")
+	case h.ControlID == "":
+		return bad(10, hl7.CodeRequiredField, "MSH-10 (message control ID) is required")
+	case len(h.ControlID) > maxControlID:
+		return bad(10, hl7.CodeValueTooLong, "MSH-10 is longer than "+strconv.Itoa(maxControlID)+" characters")
+	case len(h.SendingFacility) > maxSender || len(h.SendingApp) > maxSender:
+		return bad(4, hl7.CodeValueTooLong, "MSH-3/MSH-4 is longer than "+strconv.Itoa(maxSender)+" characters")
+	case h.Version == "":
+		return bad(12, hl7.CodeRequiredField, "MSH-12 (version ID) is required")
+	case !hl7.KnownVersion(h.Version):
+		return bad(12, hl7.CodeUnsupportedVersion, "version "+h.Version+" is not supported: radbridge accepts HL7 v2.1 to v2.8.2")
+	}
+	pid := h.ProcessingID
+	if len(pid) > 1 {
+		pid = pid[:1] // MSH-11.1; the processing mode component does not matter here
+	}
+	if !slices.Contains(e.cfg.ProcessingIDs, pid) {
+		return bad(11, hl7.CodeUnsupportedProcID, "processing ID "+strconv.Quote(h.ProcessingID)+" is not accepted here")
+	}
+	return hl7.Issue{}, true
+}
+
+// senderOf names the sender for deduplication: the sending facility (MSH-4.1), or the
+// sending application (MSH-3.1) when MSH-4 is empty.
+func senderOf(h hl7.Header) string {
+	if s := firstComponent(h.SendingFacility, h.Delims); s != "" {
+		return s
+	}
+	return firstComponent(h.SendingApp, h.Delims)
+}
+
+func firstComponent(encoded string, d hl7.Delimiters) string {
+	for i := 0; i < len(encoded); i++ {
+		if c := encoded[i]; c == d.Component || c == d.Repetition || c == d.Subcomponent {
+			return hl7.Unescape(encoded[:i], d)
+		}
+	}
+	return hl7.Unescape(encoded, d)
+}

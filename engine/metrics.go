@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the engine's Prometheus metrics. A nil *Metrics records nothing.
+type Metrics struct {
+	messages *prometheus.CounterVec
+	latency  prometheus.Histogram
+	commit   prometheus.Histogram
+	batch    prometheus.Histogram
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbridge_messages_total",
+			Help: "Inbound messages by type and acknowledgment code (resend: answered from the store).",
+		}, []string{"type", "ack"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "radbridge_message_seconds",
+			Help:    "Time from receipt of a message to its acknowledgment being ready.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "radbridge_store_commit_seconds",
+			Help:    "Duration of each durable store commit, fsync included.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "radbridge_store_commit_updates",
+			Help:    "Updates group-committed per store transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}),
+	}
+	reg.MustRegister(m.messages, m.latency, m.commit, m.batch)
+	return m
+}
+
+// knownTypes bounds the type label: a sender controls MSH-9, so anything else is "other".
+var knownTypes = map[string]bool{
+	"ORM^O01": true, "OMI^O23": true, "OML^O21": true, "ORU^R01": true, "ServiceRequest": true, "DiagnosticReport": true, "Bundle": true,
+}
+
+func (m *Metrics) observe(typ, ack string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	if !knownTypes[typ] {
+		typ = "other"
+	}
+	m.messages.WithLabelValues(typ, ack).Inc()
+	m.latency.Observe(d.Seconds())
+}
+
+// ObserveCommit records one store commit; it fits bolt.Config.Observe.
+func (m *Metrics) ObserveCommit(updates int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.commit.Observe(took.Seconds())
+	m.batch.Observe(float64(updates))
+}
