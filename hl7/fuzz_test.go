@@ -39,6 +39,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkRoundTrip(t, m)
+		checkFieldsSplit(t, m)
 		for _, s := range m.Segments() {
 			for i := 1; i <= s.NumFields(); i++ {
 				v := s.Field(i)
@@ -85,4 +86,26 @@ func FuzzEscape(f *testing.F) {
 			t.Fatalf("Unescape(AppendEscaped(%q)) = %q", s, got)
 		}
 	})
+}
+
+// checkFieldsSplit compares the parser's field index with a naive split of each segment
+// at the field separator: the word-at-a-time scanner must find exactly the same fields.
+func checkFieldsSplit(t *testing.T, m *hl7.Message) {
+	t.Helper()
+	fs := m.Delimiters().Field
+	for _, s := range m.Segments() {
+		parts := bytes.Split(s.Bytes(), []byte{fs})
+		first := 1
+		if s.Index() == 1 {
+			first = 2 // parts[1] is MSH-2: MSH-1 is the separator itself
+		}
+		if n := len(parts) - 1 + first - 1; s.NumFields() != n && !(len(parts) == 1 && s.NumFields() == 0) {
+			t.Fatalf("segment %d: NumFields %d, split gives %d: %q", s.Index(), s.NumFields(), n, s.Bytes())
+		}
+		for i := 1; i < len(parts); i++ {
+			if got := s.Field(i + first - 1).Bytes(); !bytes.Equal(got, parts[i]) {
+				t.Fatalf("segment %d field %d = %q, split gives %q", s.Index(), i+first-1, got, parts[i])
+			}
+		}
+	}
 }

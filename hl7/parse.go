@@ -2,8 +2,10 @@ package hl7
 
 import (
 	"bytes"
+	"encoding/binary"
 	"iter"
 	"math"
+	"math/bits"
 )
 
 // Message is a parsed HL7 v2 message: the raw bytes and an index of where each segment
@@ -14,6 +16,10 @@ type Message struct {
 	segs   []Segment
 	fields []int32 // start offset of every field, segment after segment
 	notes  []Issue // tolerated irregularities found while parsing
+
+	// Typical messages index into these, so that parsing allocates only the Message.
+	segBuf   [16]Segment
+	fieldBuf [256]int32
 }
 
 // Segment is a view of one segment of a Message.
@@ -77,8 +83,14 @@ func (m *Message) parse(b []byte) error {
 	}
 
 	nl := bytes.Count(b, []byte{'\n'}) + bytes.Count(b, []byte{'\r'}) + 1
-	m.segs = make([]Segment, 0, nl)
-	m.fields = make([]int32, 0, bytes.Count(b, []byte{fs})+nl)
+	if m.segs = m.segBuf[:0]; nl > len(m.segBuf) {
+		m.segs = make([]Segment, 0, nl)
+	}
+	if nf := bytes.Count(b, []byte{fs}) + nl; nf > len(m.fieldBuf) {
+		m.fields = make([]int32, 0, nf)
+	} else {
+		m.fields = m.fieldBuf[:0]
+	}
 
 	for pos := start; pos < len(b); {
 		pos = skipBlank(b, pos)
@@ -125,19 +137,10 @@ func (m *Message) addSegment(start int) (int, error) {
 	case string(b[start:start+3]) == "MSH":
 		return 0, &ParseError{Segment: "MSH", SegIndex: int(idx), Offset: int64(start), Err: ErrSecondMessage}
 	}
-	// One pass over the segment records every field start; a plain byte loop beats
-	// bytes.IndexByte here because HL7 fields are short.
 	end := start + 3
 	if end < len(b) && b[end] == fs {
 		m.fields = append(m.fields, int32(end+1))
-		for end++; end < len(b); end++ {
-			c := b[end]
-			if c == fs {
-				m.fields = append(m.fields, int32(end+1))
-			} else if c == '\r' || c == '\n' {
-				break
-			}
-		}
+		end = m.scanFields(end + 1)
 	}
 	seg.end = int32(end)
 	seg.n = int32(len(m.fields)) - seg.first
@@ -147,6 +150,69 @@ func (m *Message) addSegment(start int) (int, error) {
 
 // validSegmentID reports whether line starts with a segment ID followed by the field
 // separator, a line terminator or the end of the input.
+// scanFields records the start of every field after a field separator from i to the end
+// of the segment and returns the offset of the segment's terminator (or len(m.raw)).
+//
+// HL7 fields are short, so bytes.IndexByte per field costs more in call overhead than it
+// saves, and a byte-at-a-time loop is dominated by unpredictable branches. This scans
+// eight bytes per step instead: swar.match gives the exact positions of the separators
+// and terminators in a word, and only those positions are visited.
+func (m *Message) scanFields(i int) int {
+	b := m.raw
+	fsWord := broadcast(m.enc.Field)
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		seps := matchBytes(x, fsWord)
+		// CR and LF are below 0x0E; most words hold no byte that low, and one test
+		// rules both out.
+		if (x-lowBytes)&^x&highBits != 0 {
+			if ends := matchBytes(x, crWord) | matchBytes(x, lfWord); ends != 0 {
+				k := bits.TrailingZeros64(ends) // bit 8n+7 marks byte n
+				m.addFieldStarts(i, seps&(1<<k-1))
+				return i + k>>3
+			}
+		}
+		m.addFieldStarts(i, seps)
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case m.enc.Field:
+			m.fields = append(m.fields, int32(i+1))
+		case '\r', '\n':
+			return i
+		}
+	}
+	return i
+}
+
+// addFieldStarts records a field start after every separator that mask marks in the
+// word at offset i.
+func (m *Message) addFieldStarts(i int, mask uint64) {
+	for mask != 0 {
+		m.fields = append(m.fields, int32(i+bits.TrailingZeros64(mask)>>3+1))
+		mask &= mask - 1
+	}
+}
+
+const (
+	highBits = 0x8080808080808080
+	lowBytes = 0x0e0e0e0e0e0e0e0e // (x-lowBytes)&^x&highBits != 0 iff some byte of x < 0x0E
+	lows7    = 0x7f7f7f7f7f7f7f7f
+	crWord = 0x0d0d0d0d0d0d0d0d
+	lfWord = 0x0a0a0a0a0a0a0a0a
+)
+
+// broadcast repeats c in every byte of a word.
+func broadcast(c byte) uint64 { return uint64(c) * 0x0101010101010101 }
+
+// matchBytes returns a mask with bit 8n+7 set exactly where byte n of x equals the byte
+// repeated in pattern (no false positives: the high bit of each byte is handled apart
+// from the carry of the low seven).
+func matchBytes(x, pattern uint64) uint64 {
+	y := x ^ pattern
+	return ^((y&lows7 + lows7) | y | lows7)
+}
+
 func validSegmentID(line []byte, fs byte) bool {
 	if len(line) < 3 || (len(line) > 3 && line[3] != fs && line[3] != '\r' && line[3] != '\n') {
 		return false
@@ -210,15 +276,16 @@ func (m *Message) Notes() []Issue { return m.notes }
 
 // Clone returns a deep copy of m that does not share the parsed bytes.
 func (m *Message) Clone() *Message {
-	c := *m
+	c := new(Message)
+	*c = *m
 	c.raw = bytes.Clone(m.raw)
-	c.fields = append([]int32(nil), m.fields...)
-	c.segs = append([]Segment(nil), m.segs...)
+	c.fields = append(c.fieldBuf[:0:len(c.fieldBuf)], m.fields...)
+	c.segs = append(c.segBuf[:0:len(c.segBuf)], m.segs...)
 	for i := range c.segs {
-		c.segs[i].m = &c
+		c.segs[i].m = c
 	}
 	c.notes = append([]Issue(nil), m.notes...)
-	return &c
+	return c
 }
 
 // Is reports whether the segment's ID is name.

@@ -2,6 +2,8 @@ package hl7_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -276,5 +278,32 @@ func TestParse_SegmentWithoutFields(t *testing.T) {
 		if _, err := hl7.Parse(hl7.AppendMessage(nil, m)); err != nil {
 			t.Errorf("re-parse of %q: %v", in, err)
 		}
+	}
+}
+
+// TestParse_FieldsMatchSplit checks the word-at-a-time field scanner against a naive
+// split on every sample and on segments whose separators fall at every offset of a word.
+func TestParse_FieldsMatchSplit(t *testing.T) {
+	var inputs [][]byte
+	paths, _ := filepath.Glob("../testdata/hl7v2/*.hl7")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	for pad := 0; pad < 17; pad++ {
+		for _, term := range []string{"\r", "\n", "\r\n", ""} {
+			seg := "PID|" + strings.Repeat("x", pad) + "|a||" + strings.Repeat("\t", pad%3) + "b\x0bc|" + strings.Repeat("y", 16-pad)
+			inputs = append(inputs, []byte("MSH|^~\\&|A"+strings.Repeat("z", pad)+"|B\r"+seg+term+"ZZZ|1"+term))
+		}
+	}
+	for _, in := range inputs {
+		m, err := hl7.Parse(in)
+		if err != nil {
+			continue
+		}
+		checkFieldsSplit(t, m)
 	}
 }
