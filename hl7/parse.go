@@ -198,8 +198,8 @@ const (
 	highBits = 0x8080808080808080
 	lowBytes = 0x0e0e0e0e0e0e0e0e // (x-lowBytes)&^x&highBits != 0 iff some byte of x < 0x0E
 	lows7    = 0x7f7f7f7f7f7f7f7f
-	crWord = 0x0d0d0d0d0d0d0d0d
-	lfWord = 0x0a0a0a0a0a0a0a0a
+	crWord   = 0x0d0d0d0d0d0d0d0d
+	lfWord   = 0x0a0a0a0a0a0a0a0a
 )
 
 // broadcast repeats c in every byte of a word.
