@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 SHARED    ?= ../shared
 BIN       ?= bin/radbridge
 
-.PHONY: all build run test vet fmt bench fuzz conformance tidy clean
+.PHONY: all build run test vet fmt bench fuzz conformance tidy clean interop
 
 all: build
 
@@ -48,3 +48,27 @@ tidy:
 
 clean:
 	rm -rf bin
+
+## interop: MLLP peers nobody here wrote, both ways (README "Interoperability"). Installs
+## them when missing: Debian's python3-hl7 (for /usr/bin/python3, which need not be the
+## python3 on PATH) and the npm packages locked in cmd/radbridge/testdata/interop. A failed
+## install is reported and the tests still run, so that peer's test fails and says why.
+interop:
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	if (cd / && /usr/bin/python3 -c 'import hl7.mllp') >/dev/null 2>&1 && command -v mllp_send >/dev/null; then \
+	  echo "interop: python3-hl7 is installed"; \
+	else \
+	  echo "interop: apt-get install python3-hl7"; \
+	  { $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-hl7 >/dev/null; } \
+	    || echo "interop: WARNING: installing python3-hl7 failed; the python-hl7 tests will fail"; \
+	fi
+	@cd cmd/radbridge/testdata/interop; \
+	if ! command -v npm >/dev/null; then \
+	  echo "interop: WARNING: npm is not installed; the node-hl7-client and node-hl7-server tests will fail"; \
+	elif node -e 'for (const [p, m] of Object.entries(require("./package-lock.json").packages)) if (p && require("./" + p + "/package.json").version !== m.version) process.exit(1)' >/dev/null 2>&1; then \
+	  echo "interop: npm packages are installed"; \
+	else \
+	  echo "interop: npm ci in cmd/radbridge/testdata/interop"; \
+	  npm ci --loglevel=error || echo "interop: WARNING: npm ci failed; the node-hl7-client and node-hl7-server tests will fail"; \
+	fi
+	$(GO) test -tags interop -run Interop -count=1 -v ./cmd/radbridge
