@@ -63,7 +63,8 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		reused := in.reprocessOf == "" && controlIDReused(tx, in)
 		m := &store.Message{Kind: "hl7v2", Sender: in.sender, ControlID: in.header.ControlID, Digest: in.digest,
 			Type: in.header.MessageType(), ReceivedAt: in.at, Size: len(in.raw), Dedupe: in.reprocessOf == "", ReprocessOf: in.reprocessOf}
-		if err := tx.PutMessage(m, in.raw); err != nil {
+		var err error
+		if m.ID, err = tx.NewMessageID(); err != nil {
 			return err
 		}
 		out, err := process(tx, in, m.ID)
@@ -77,7 +78,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		code := ackCode(in.header, out.code)
 		m.AckCode, m.Ack, m.OrderIDs = string(code), e.buildAck(in.header, code, out.issues), out.orderIDs
 		rec = m
-		return tx.PutMessage(m, nil)
+		return tx.PutMessage(m, in.raw)
 	})
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelError, "message not stored", slog.String("msg_type", in.header.MessageType()), slog.String("err", err.Error()))

@@ -53,6 +53,9 @@ type ReadTx interface {
 // Tx reads and writes within a transaction.
 type Tx interface {
 	ReadTx
+	// NewMessageID reserves the ID of a message to be stored in this transaction, so
+	// that records written before the message (an order's history) can name it.
+	NewMessageID() (string, error)
 	// PutMessage stores a message record and, when raw is not nil, its raw bytes. A
 	// message with no ID gets one. A message whose Dedupe is set is indexed by
 	// (Sender, ControlID, Digest); another message with the same key is ErrConflict.

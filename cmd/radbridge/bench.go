@@ -37,9 +37,14 @@ const benchOrder = "MSH|^~\\&|BENCH|BENCH_FAC|RADBRIDGE|IMG|%s||ORM^O01^ORM_O01|
 	"DG1|1||R51.9^Headache, unspecified^I10|||A\r" +
 	"IN1|1|PPO1^Plan|AETNA01|AETNA||||||||||AUTH778899\r"
 
+// benchOrderTime is when every bench order was placed: fixed, so that running bench again
+// with the same prefix resends identical messages (only MSH-7 changes, as it may on a
+// real resend).
+const benchOrderTime = "20261101080000"
+
 func benchMessage(prefix string, i int, now string) []byte {
 	id := prefix + strconv.Itoa(i)
-	return fmt.Appendf(nil, benchOrder, now, id, "MRN"+id, id, now, id, now)
+	return fmt.Appendf(nil, benchOrder, now, id, "MRN"+id, id, benchOrderTime, id, benchOrderTime)
 }
 
 // benchRecord is one line of --acked output.

@@ -18,7 +18,7 @@ func TestBenchMessage_Complete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Get("ORC-9"); got != "20261122100000" {
+	if got := m.Get("ORC-9"); got != benchOrderTime {
 		t.Errorf("ORC-9 = %q", got)
 	}
 	vos, issues := mapping.FromV2(m)
@@ -39,5 +39,12 @@ func TestBenchMessage_Complete(t *testing.T) {
 	}
 	if o.Placer != "T7" || o.Authorization.Number != "AUTH778899" {
 		t.Errorf("placer %q, authorization %+v", o.Placer, o.Authorization)
+	}
+	// A later run with the same prefix resends the same message: only MSH-7 differs.
+	again, _ := hl7.Parse(benchMessage("T", 7, "20261122110000"))
+	for i, s := range m.Segments()[1:] {
+		if string(s.Bytes()) != string(again.Segments()[i+1].Bytes()) {
+			t.Errorf("segment %d differs between runs: %q", i+2, s.Bytes())
+		}
 	}
 }

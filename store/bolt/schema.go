@@ -35,6 +35,10 @@ var (
 	keyOrderCount    = []byte("order_count")
 )
 
+// appendFill is the fill percent of buckets whose keys only grow (records keyed by
+// sequence): pages split full instead of half full, as nothing is inserted before them.
+const appendFill = 0.95
+
 // ID prefixes make the record kind visible in an ID ("msg-12", "ord-7"); the number is
 // the record's sequence.
 const (

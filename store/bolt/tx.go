@@ -122,16 +122,31 @@ func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 	return out, count(t.b(bucketMeta), keyOrderCount), err
 }
 
+// NewMessageID implements store.Tx.
+func (t *tx) NewMessageID() (string, error) {
+	seq, err := t.b(bucketMessages).NextSequence()
+	if err != nil {
+		return "", err
+	}
+	return formatID(prefixMessage, seq), nil
+}
+
 // PutMessage implements store.Tx.
 func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 	msgs := t.b(bucketMessages)
-	var key []byte
+	msgs.FillPercent = appendFill
 	if m.ID == "" {
-		seq, err := msgs.NextSequence()
+		id, err := t.NewMessageID()
 		if err != nil {
 			return err
 		}
-		key, m.ID = u64(seq), formatID(prefixMessage, seq)
+		m.ID = id
+	}
+	key, err := parseID(prefixMessage, m.ID)
+	if err != nil {
+		return fmt.Errorf("bolt: message id %q: %w", m.ID, err)
+	}
+	if msgs.Get(key) == nil { // a new record: count it and index its control ID
 		if err := addCount(t.b(bucketMeta), keyMessageCount, 1); err != nil {
 			return err
 		}
@@ -139,11 +154,6 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 			if err := t.b(bucketMsgControl).Put(indexKey(m.ControlID, key), nil); err != nil {
 				return err
 			}
-		}
-	} else {
-		var err error
-		if key, err = parseID(prefixMessage, m.ID); err != nil {
-			return fmt.Errorf("bolt: message id %q: %w", m.ID, err)
 		}
 	}
 	if m.Dedupe {
@@ -157,7 +167,9 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 		}
 	}
 	if raw != nil {
-		if err := t.b(bucketRaw).Put(key, raw); err != nil {
+		rb := t.b(bucketRaw)
+		rb.FillPercent = appendFill
+		if err := rb.Put(key, raw); err != nil {
 			return err
 		}
 	}
@@ -167,6 +179,7 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 // PutOrder implements store.Tx.
 func (t *tx) PutOrder(o *order.Order) error {
 	orders := t.b(bucketOrders)
+	orders.FillPercent = appendFill
 	var key []byte
 	var prev *order.Order
 	if o.ID == "" {
