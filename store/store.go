@@ -48,6 +48,11 @@ type ReadTx interface {
 	OrderByKey(key string) (*order.Order, error)
 	// Orders lists orders, newest first, and the number that match in all.
 	Orders(q OrderQuery) ([]*order.Order, int, error)
+	// OutboxItem returns one outbox item.
+	OutboxItem(id string) (*OutboxItem, error)
+	// Outbox lists outbox items, oldest first (delivery order), and the number that
+	// match in all.
+	Outbox(q OutboxQuery) ([]*OutboxItem, int, error)
 }
 
 // Tx reads and writes within a transaction.
@@ -63,6 +68,42 @@ type Tx interface {
 	// PutOrder stores an order. An order with no ID gets one. Another order with the
 	// same Key is ErrConflict.
 	PutOrder(o *order.Order) error
+	// PutOutbox stores an outbox item. An item with no ID gets one; IDs grow in the
+	// order items are first put, which is the order they are delivered in.
+	PutOutbox(it *OutboxItem) error
+}
+
+// Outbox item states.
+const (
+	OutboxPending   = "pending"   // waiting to be delivered (or retried)
+	OutboxDelivered = "delivered" // the destination acknowledged it
+	OutboxDead      = "dead"      // given up after the configured attempts; retry by hand
+)
+
+// OutboxItem is one delivery of a result to a destination, written in the same
+// transaction as the result it carries.
+type OutboxItem struct {
+	ID          string    `json:"id"`
+	Destination string    `json:"destination"` // a configured destination or subscription name
+	Kind        string    `json:"kind"`        // "hl7v2" (ORU^R01 over MLLP) or "fhir" (DiagnosticReport POST)
+	OrderID     string    `json:"order_id"`
+	ResultID    string    `json:"result_id,omitempty"`
+	Payload     []byte    `json:"payload"`         // the message or resource to send
+	Key         string    `json:"idempotency_key"` // the same for every attempt of this item
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Receipt     string    `json:"receipt,omitempty"` // the destination's answer: MSA-1 or HTTP status
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated,omitzero"`
+}
+
+// OutboxQuery selects outbox items; zero fields match everything.
+type OutboxQuery struct {
+	State       string
+	Destination string
+	Limit       int // 0 means DefaultLimit
 }
 
 // Message is the record of one inbound message: who sent it, what it was, and what the

@@ -331,3 +331,53 @@ func BenchmarkUpdate(b *testing.B) {
 		})
 	}
 }
+
+func TestDB_Outbox(t *testing.T) {
+	db := openDB(t, "")
+	put := func(it *store.OutboxItem) {
+		t.Helper()
+		if err := update(t, db, func(tx store.Tx) error { return tx.PutOutbox(it) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var items []*store.OutboxItem
+	for i, dest := range []string{"ehr-a", "app-x", "ehr-a", "ehr-a"} {
+		it := &store.OutboxItem{Destination: dest, Kind: "hl7v2", OrderID: fmt.Sprint("ord-", i), Payload: []byte("MSH|..."), Key: fmt.Sprint("k", i), State: store.OutboxPending}
+		put(it)
+		items = append(items, it)
+	}
+	items[0].State, items[0].Receipt = store.OutboxDelivered, "AA"
+	put(items[0])
+	items[2].State = store.OutboxDead
+	put(items[2])
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		check := func(q store.OutboxQuery, want ...string) {
+			t.Helper()
+			got, total, err := tx.Outbox(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range got {
+				ids = append(ids, it.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(want) || total != len(want) {
+				t.Errorf("Outbox(%+v) = %v (total %d), want %v", q, ids, total, want)
+			}
+		}
+		check(store.OutboxQuery{}, "out-1", "out-2", "out-3", "out-4")
+		check(store.OutboxQuery{State: store.OutboxPending}, "out-2", "out-4")
+		check(store.OutboxQuery{State: store.OutboxPending, Destination: "ehr-a"}, "out-4")
+		check(store.OutboxQuery{State: store.OutboxDelivered}, "out-1")
+		check(store.OutboxQuery{State: store.OutboxDead, Destination: "ehr-a"}, "out-3")
+		check(store.OutboxQuery{Destination: "app-x"}, "out-2")
+		got, err := tx.OutboxItem("out-1")
+		if err != nil || got.Receipt != "AA" || string(got.Payload) != "MSH|..." {
+			t.Errorf("OutboxItem = %+v, %v", got, err)
+		}
+		if _, err := tx.OutboxItem("out-9"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("OutboxItem(out-9) = %v", err)
+		}
+		return nil
+	})
+}

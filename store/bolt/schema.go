@@ -26,9 +26,11 @@ var (
 	bucketOrderKeys   = []byte("order_keys")   // order.Key() -> seq
 	bucketOrderPlacer = []byte("order_placer") // placer\x00seq -> nil
 	bucketOrderStatus = []byte("order_status") // status\x00seq -> nil
+	bucketOutbox      = []byte("outbox")       // seq -> JSON store.OutboxItem
+	bucketOutboxState = []byte("outbox_state") // state\x00destination\x00seq -> nil
 
 	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgKeys, bucketMsgControl,
-		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus}
+		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus, bucketOutbox, bucketOutboxState}
 
 	keySchemaVersion = []byte("schema_version")
 	keyMessageCount  = []byte("message_count")
@@ -44,6 +46,7 @@ const appendFill = 0.95
 const (
 	prefixMessage = "msg-"
 	prefixOrder   = "ord-"
+	prefixOutbox  = "out-"
 )
 
 var errBadID = errors.New("malformed id")
