@@ -1,0 +1,206 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/rules"
+	"github.com/radbridge/radbridge/store"
+)
+
+func newChecker(t *testing.T) *rules.Checker {
+	t.Helper()
+	c, err := rules.New(rules.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// radiologyORM is a complete MRI brain order unless parts are blanked out.
+func radiologyORM(ctl, placer string, edit func(string) string) []byte {
+	msg := `
+MSH|^~\&|EHR|HOSP_A|RADBRIDGE|IMG|20261122093000||ORM^O01^ORM_O01|` + ctl + `|P|2.5.1
+PID|1||MRN55^^^HOSP_A^MR||DOE^JANE||19800102|F
+PV1|1|O
+ORC|NW|` + placer + `^EHR|||||||20261122092500|||1234567893^SMITH^JOHN^^^^^^NPI^L^^^NPI
+OBR|1|` + placer + `^EHR||70553^MRI BRAIN W/WO^C4|||20261122092500||||||||||||||||||MR|||||||R51.9^Headache^I10
+DG1|1||R51.9^Headache, unspecified^I10
+IN1|1|PPO1|AETNA01|AETNA||||||||||AUTH-1`
+	if edit != nil {
+		msg = edit(msg)
+	}
+	return cr(msg)
+}
+
+func TestChecks_IncompleteThenCorrected(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	broken := radiologyORM("I1", "P500", func(s string) string {
+		s = strings.Replace(s, "1234567893^SMITH", "1234567890^SMITH", 1) // bad NPI check digit
+		s = strings.Replace(s, "DG1|1||R51.9^Headache, unspecified^I10", "DG1|1||ZZZ^nonsense^I10", 1)
+		return strings.Replace(s, "|||||||R51.9^Headache^I10", "", 1) // no OBR-31 reason
+	})
+	ack := f.send(t, broken)
+	if got := ack.Get("MSA-1"); got != "AE" {
+		t.Fatalf("incomplete order: MSA-1 = %q, want AE\n%q", got, ack.Bytes())
+	}
+	locs := map[string]int{}
+	for _, is := range hl7.ReadIssues(ack) {
+		if is.Severity == hl7.SeverityError {
+			locs[is.Location.Segment+"-"+strconv.Itoa(is.Location.Field)] = is.Code
+			if is.Text == "" {
+				t.Errorf("ERR without text at %v", is.Location)
+			}
+		}
+	}
+	for _, want := range []string{"ORC-12", "DG1-3"} {
+		if _, ok := locs[want]; !ok {
+			t.Errorf("no ERR naming %s; ERR locations %v", want, locs)
+		}
+	}
+	if locs["DG1-3"] != hl7.CodeDataType {
+		t.Errorf("DG1-3 code = %d, want 102 (malformed ICD-10-CM)", locs["DG1-3"])
+	}
+	o := f.orders(t, store.OrderQuery{Placer: "P500"})
+	if len(o) != 1 || o[0].Status != order.StatusIncomplete {
+		t.Fatalf("after AE: %v, want one incomplete order", o)
+	}
+	// The corrected order (XO, a new control ID) completes it.
+	fixed := radiologyORM("I2", "P500", func(s string) string { return strings.Replace(s, "ORC|NW|", "ORC|XO|", 1) })
+	if got := f.send(t, fixed).Get("MSA-1"); got != "AA" {
+		t.Fatalf("corrected order: MSA-1 = %q, want AA", got)
+	}
+	o = f.orders(t, store.OrderQuery{Placer: "P500"})
+	if len(o) != 1 || o[0].Status != order.StatusReady || len(o[0].Findings) != 0 && hasErrorFinding(o[0]) {
+		t.Fatalf("after XO: %+v, want the same order ready", o[0])
+	}
+	if o[0].Provider.NPI != "1234567893" || o[0].Diagnoses[0].Code != "R51.9" {
+		t.Errorf("corrected data not taken: %+v %+v", o[0].Provider, o[0].Diagnoses)
+	}
+}
+
+func hasErrorFinding(o *order.Order) bool {
+	for _, f := range o.Findings {
+		if f.Severity == order.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
+	checker := newChecker(t)
+	f := newFixture(t, checker)
+	noAuth := radiologyORM("A1", "P600", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) })
+	ack := f.send(t, noAuth)
+	if got := ack.Get("MSA-1"); got != "AA" {
+		t.Fatalf("MSA-1 = %q, want AA (auth pending is information): %q", got, ack.Bytes())
+	}
+	info := false
+	for _, is := range hl7.ReadIssues(ack) {
+		if is.Severity == hl7.SeverityInformation && is.Location.Segment == "IN1" && is.Location.Field == 14 {
+			info = true
+		}
+	}
+	if !info {
+		t.Errorf("no informational ERR at IN1-14 on the AA: %q", ack.Bytes())
+	}
+	o := f.orders(t, store.OrderQuery{Placer: "P600"})[0]
+	if o.Status != order.StatusPendingAuth || o.Authorization.DueBy.IsZero() {
+		t.Fatalf("order %s: status %s, due %v; want pending-authorization with a due-by", o.ID, o.Status, o.Authorization.DueBy)
+	}
+	// 7 days for a routine order.
+	if want := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC); !o.Authorization.DueBy.Equal(want) {
+		t.Errorf("due by %v, want %v", o.Authorization.DueBy, want)
+	}
+
+	srv := httptest.NewServer(apiRouter(f.eng, checker))
+	defer srv.Close()
+	post := func(body string) (*http.Response, map[string]any) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/api/orders/"+o.ID+"/authorization", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp, m
+	}
+	if resp, _ := post(`{"decision":"maybe"}`); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad decision: %s, want 400", resp.Status)
+	}
+	resp, body := post(`{"decision":"approved","number":"PA-778"}`)
+	if resp.StatusCode != http.StatusOK || body["status"] != "ready" {
+		t.Fatalf("approve: %s %v, want 200 ready", resp.Status, body)
+	}
+	auth := body["authorization"].(map[string]any)
+	if auth["status"] != "approved" || auth["number"] != "PA-778" {
+		t.Errorf("authorization = %v", auth)
+	}
+	if resp, _ := post(`{"decision":"denied"}`); resp.StatusCode != http.StatusConflict {
+		t.Errorf("deciding a ready order again: %s, want 409", resp.Status)
+	}
+	if o := f.orders(t, store.OrderQuery{Placer: "P600"})[0]; o.Status != order.StatusReady {
+		t.Errorf("stored status %s, want ready", o.Status)
+	}
+}
+
+func TestChecks_OverdueAndPreauthAPI(t *testing.T) {
+	checker := newChecker(t)
+	f := newFixture(t, checker)
+	f.send(t, radiologyORM("O1", "P700", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) }))
+	srv := httptest.NewServer(apiRouter(f.eng, checker))
+	defer srv.Close()
+	get := func(path string) map[string]any {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	if n := get("/api/orders?overdue=true")["total"]; n != 0.0 {
+		t.Errorf("overdue now = %v, want 0", n)
+	}
+	f.eng.SetClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
+	if n := get("/api/orders?overdue=true")["total"]; n != 1.0 {
+		t.Errorf("overdue 9 days later = %v, want 1", n)
+	}
+	if n := f.eng.OverdueCount(t.Context()); n != 1 {
+		t.Errorf("OverdueCount = %d, want 1", n)
+	}
+	for _, tc := range []struct {
+		query    string
+		required bool
+		exempt   bool
+	}{
+		{query: "cpt=70553&class=outpatient", required: true},
+		{query: "cpt=70553&class=emergency", exempt: true},
+		{query: "cpt=71046", required: false},
+	} {
+		v := get("/api/preauth?" + tc.query)
+		if v["required"] != tc.required || v["exempt"] != tc.exempt || v["reason"] == "" {
+			t.Errorf("/api/preauth?%s = %v", tc.query, v)
+		}
+	}
+}
+
+func apiRouter(e *engine.Engine, pa engine.Preauther) http.Handler {
+	r := mux.NewRouter()
+	engine.NewAPI(e, pa).Routes(r)
+	return r
+}
