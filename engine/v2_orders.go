@@ -114,23 +114,23 @@ func merge(cur, inc *order.Order) *order.Order {
 }
 
 // findingIssues turns the order's check findings into ERR entries located in the
-// order's own ORC/OBR group.
+// order's own segment group.
 func findingIssues(o *order.Order, occ mapping.Occurrence) []hl7.Issue {
 	var out []hl7.Issue
 	for _, f := range o.Findings {
-		loc, err := hl7.ParsePath(f.Location)
-		if err != nil {
-			loc = hl7.Location{}
-		}
-		switch loc.Segment {
-		case "ORC":
-			loc.Occurrence = occ.ORC
-		case "OBR":
-			loc.Occurrence = occ.OBR
-		}
-		out = append(out, hl7.Issue{Location: loc, Code: findingCode(f), Severity: severity(f.Severity), Text: f.Text})
+		out = append(out, hl7.Issue{Location: FindingLocation(f, occ), Code: findingCode(f), Severity: severity(f.Severity), Text: f.Text})
 	}
 	return out
+}
+
+// FindingLocation is where a finding points in the v2 message the order came from, e.g.
+// "OBR(2)-4" for the second order of a message.
+func FindingLocation(f order.Finding, occ mapping.Occurrence) hl7.Location {
+	loc, err := hl7.ParsePath(f.Location)
+	if err != nil {
+		return hl7.Location{}
+	}
+	return occ.Locate(loc)
 }
 
 // findingCode chooses the HL7 table 0357 code for a finding: a missing element is 101,

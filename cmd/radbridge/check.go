@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/rules"
 )
 
 // checkResult is one line of `radbridge check --json` output; the shape is a contract
@@ -22,7 +26,7 @@ type checkResult struct {
 	Version   string         `json:"version,omitempty"`
 	ControlID string         `json:"control_id,omitempty"`
 	Errors    []checkError   `json:"errors"`
-	Findings  []checkFinding `json:"findings,omitempty"`
+	Findings  []checkFinding `json:"findings,omitzero"` // present ([] when none) for orders only
 	Preauth   *checkPreauth  `json:"preauth,omitempty"`
 
 	parsed bool
@@ -55,6 +59,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	configPath := fs.String("config", "", "configuration file (prior_auth payer profiles)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: radbridge check [--json] FILE...  (FILE may be - for standard input)")
 		fs.PrintDefaults()
@@ -66,11 +71,21 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "radbridge check: config: %v\n", err)
+		return 2
+	}
+	checker, err := rules.New(cfg.PriorAuth)
+	if err != nil {
+		fmt.Fprintf(stderr, "radbridge check: config: %v\n", err)
+		return 2
+	}
 	code := 0
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, name := range fs.Args() {
-		results, err := checkFile(name)
+		results, err := checkFile(name, checker)
 		if err != nil {
 			fmt.Fprintf(stderr, "radbridge check: %v\n", err)
 			code = 1
@@ -93,7 +108,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func checkFile(name string) ([]checkResult, error) {
+func checkFile(name string, checker *rules.Checker) ([]checkResult, error) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -107,7 +122,7 @@ func checkFile(name string) ([]checkResult, error) {
 	if looksLikeJSON(data) {
 		return []checkResult{checkFHIR(name, data)}, nil
 	}
-	return checkHL7(name, data)
+	return checkHL7(name, data, checker)
 }
 
 // looksLikeJSON reports whether the first non-blank byte opens a JSON value.
@@ -117,7 +132,7 @@ func looksLikeJSON(b []byte) bool {
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
-func checkHL7(name string, data []byte) ([]checkResult, error) {
+func checkHL7(name string, data []byte, checker *rules.Checker) ([]checkResult, error) {
 	var out []checkResult
 	sc := hl7.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -140,6 +155,10 @@ func checkHL7(name string, data []byte) ([]checkResult, error) {
 		for _, is := range m.Validate() {
 			r.Errors = append(r.Errors, issueJSON(is))
 		}
+		switch r.Type {
+		case "ORM^O01", "OMI^O23", "OML^O21":
+			checkOrders(&r, m, checker)
+		}
 		out = append(out, r)
 	}
 	if err := sc.Err(); err != nil {
@@ -150,6 +169,37 @@ func checkHL7(name string, data []byte) ([]checkResult, error) {
 			Code: hl7.CodeSegmentSequence, Severity: "E", Text: "no HL7 message found"}}})
 	}
 	return out, nil
+}
+
+// checkOrders maps the message's orders and runs the checks on each: findings of every
+// order (located in its own segment group) and the prior-authorization verdict of the
+// first order.
+func checkOrders(r *checkResult, m *hl7.Message, checker *rules.Checker) {
+	vos, issues := mapping.FromV2(m)
+	for _, is := range issues {
+		r.Errors = append(r.Errors, issueJSON(is))
+	}
+	r.Findings = []checkFinding{}
+	now := time.Now()
+	for i, vo := range vos {
+		o := vo.Order
+		checker.Check(o, now)
+		for _, f := range o.Findings {
+			r.Findings = append(r.Findings, checkFinding{Code: f.Code, Location: engine.FindingLocation(f, vo.Occurrence).String(),
+				FHIRPath: f.FHIRPath, Severity: string(f.Severity), Text: f.Text})
+		}
+		if i == 0 {
+			payer := ""
+			if len(o.Coverage) > 0 {
+				payer = o.Coverage[0].Plan
+			}
+			v := checker.Preauth(o.Procedure.CPT, o.EncounterClass, payer)
+			r.Preauth = &checkPreauth{CPT: v.CPT, Required: v.Required, RecordsRequired: v.RecordsRequired, Exempt: v.Exempt, Reason: v.Reason}
+			if o.Procedure.CPT == "" {
+				r.Preauth.Reason = "no CPT code on the order: prior authorization cannot be determined"
+			}
+		}
+	}
 }
 
 func issueJSON(is hl7.Issue) checkError {
@@ -200,5 +250,20 @@ func printCheck(w io.Writer, r checkResult) {
 			loc = "-"
 		}
 		fmt.Fprintf(w, "  %s %s [%d] %s\n", e.Severity, loc, e.Code, e.Text)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  finding %s %s (%s, %s): %s\n", f.Severity, f.Code, f.Location, f.FHIRPath, f.Text)
+	}
+	if p := r.Preauth; p != nil {
+		verdict := "not required"
+		switch {
+		case p.Exempt:
+			verdict = "exempt"
+		case p.RecordsRequired:
+			verdict = "required, with medical records"
+		case p.Required:
+			verdict = "required"
+		}
+		fmt.Fprintf(w, "  prior authorization %s: %s\n", verdict, p.Reason)
 	}
 }

@@ -52,13 +52,17 @@ func TestCheck_JSON(t *testing.T) {
 	if first["file"] != batch || first["index"] != 1.0 || first["kind"] != "hl7v2" || first["type"] != "ORM^O01" || first["version"] != "2.3" || first["control_id"] != "C1" {
 		t.Errorf("first message = %v", first)
 	}
+	// The order has a bad birth date and, being an ORM without ORC, no order at all.
 	errs := first["errors"].([]any)
-	if len(errs) != 1 {
-		t.Fatalf("first message errors = %v, want one (PID-7)", errs)
+	if len(errs) != 2 {
+		t.Fatalf("first message errors = %v, want two (PID-7, ORC)", errs)
 	}
 	e := errs[0].(map[string]any)
 	if e["location"] != "PID-7" || e["code"] != 102.0 || e["severity"] != "E" || e["text"] == "" {
 		t.Errorf("PID-7 error = %v", e)
+	}
+	if e := errs[1].(map[string]any); e["location"] != "ORC" || e["code"] != 101.0 {
+		t.Errorf("second error = %v, want ORC 101", e)
 	}
 	second := lines[1]
 	if second["index"] != 2.0 || second["control_id"] != "C2" {
@@ -104,5 +108,55 @@ func TestRun_Usage(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, "help"); code != 0 || !strings.Contains(out, "check") {
 		t.Errorf("help: exit %d, out %q", code, out)
+	}
+}
+
+func TestCheck_OrderFindingsAndPreauth(t *testing.T) {
+	dir := t.TempDir()
+	complete := filepath.Join(dir, "complete.hl7")
+	os.WriteFile(complete, benchMessage("C", 1, "20261122100000"), 0o644)
+	// The same MRI order without its ICD-10 diagnosis and with a bad NPI check digit.
+	broken := strings.NewReplacer("DG1|1||R51.9^Headache, unspecified^I10|||A\r", "", "R51.9^Headache^I10", "",
+		"1234567893^SMITH", "1234567890^SMITH").Replace(string(benchMessage("C", 2, "20261122100000")))
+	brokenPath := filepath.Join(dir, "broken.hl7")
+	os.WriteFile(brokenPath, []byte(broken), 0o644)
+
+	code, stdout, stderr := runCmd(t, "check", "--json", complete, brokenPath)
+	if code != 0 {
+		t.Fatalf("exit %d (both parse); stderr %s", code, stderr)
+	}
+	lines := decodeLines(t, stdout)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	pa := lines[0]["preauth"].(map[string]any)
+	if pa["cpt"] != "70553" || pa["required"] != true || pa["exempt"] != false || pa["reason"] == "" {
+		t.Errorf("preauth = %v, want 70553 required", pa)
+	}
+	for _, f := range lines[0]["findings"].([]any) {
+		if f.(map[string]any)["severity"] == "error" {
+			t.Errorf("complete order has an error finding %v", f)
+		}
+	}
+	found := map[string]map[string]any{}
+	for _, f := range lines[1]["findings"].([]any) {
+		fm := f.(map[string]any)
+		found[fm["code"].(string)] = fm
+	}
+	for code, want := range map[string][2]string{
+		"provider.npi-invalid": {"ORC-12", "ServiceRequest.requester"},
+		"diagnosis.missing":    {"DG1-3", "ServiceRequest.reasonCode"},
+	} {
+		f, ok := found[code]
+		if !ok {
+			t.Errorf("no %s finding in %v", code, lines[1]["findings"])
+			continue
+		}
+		if f["location"] != want[0] || f["fhir_path"] != want[1] || f["severity"] != "error" || f["text"] == "" {
+			t.Errorf("%s = %v, want location %s, fhir_path %s", code, f, want[0], want[1])
+		}
+	}
+	if code, out, _ := runCmd(t, "check", brokenPath); code != 0 || !strings.Contains(out, "finding error provider.npi-invalid") || !strings.Contains(out, "prior authorization required") {
+		t.Errorf("text output (exit %d):\n%s", code, out)
 	}
 }
