@@ -24,6 +24,8 @@ type inbound struct {
 	// reprocessOf is the message this one is a reprocessing of; such a message bypasses
 	// the resend index.
 	reprocessOf string
+	// msgID is the ID reserved for the message's record.
+	msgID string
 }
 
 // outcome is what processing a message decided.
@@ -63,10 +65,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		reused := in.reprocessOf == "" && controlIDReused(tx, in)
 		m := &store.Message{Kind: "hl7v2", Sender: in.sender, ControlID: in.header.ControlID, Digest: in.digest,
 			Type: in.header.MessageType(), ReceivedAt: in.at, Size: len(in.raw), Dedupe: in.reprocessOf == "", ReprocessOf: in.reprocessOf}
-		var err error
-		if m.ID, err = tx.NewMessageID(); err != nil {
-			return err
-		}
+		m.ID = in.msgID
 		out, err := process(tx, in, m.ID)
 		if err != nil {
 			return err

@@ -134,7 +134,8 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 	if is, ok := e.checkHeader(h); !ok {
 		return e.reject(ctx, raw, h, start, is)
 	}
-	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf}
+	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
+		msgID: e.store.ReserveID(store.KindMessage)}
 	switch h.Type + "^" + h.Event {
 	case "ORM^O01", "OMI^O23", "OML^O21":
 		return e.finish(ctx, in, e.ordersProcessor(in))

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -14,8 +15,10 @@ import (
 // transaction, and returns the processor that applies them to the stored orders.
 func (e *Engine) ordersProcessor(in *inbound) processor {
 	vos, mapIssues := mapping.FromV2(in.msg)
-	for _, vo := range vos {
+	preps := make([]prepared, len(vos))
+	for i, vo := range vos {
 		e.check.Check(vo.Order, in.at)
+		preps[i] = e.prepare(vo, in)
 	}
 	return func(tx store.Tx, in *inbound, msgID string) (outcome, error) {
 		out := outcome{code: hl7.AA, issues: append([]hl7.Issue(nil), mapIssues...)}
@@ -23,8 +26,8 @@ func (e *Engine) ordersProcessor(in *inbound) processor {
 			out.issues = append(out.issues, hl7.Issue{Location: hl7.Location{Segment: "ORC"}, Code: hl7.CodeRequiredField,
 				Severity: hl7.SeverityError, Text: "the message holds no order (no ORC segment)"})
 		}
-		for _, vo := range vos {
-			o, issues, err := e.applyOrder(tx, vo, in, msgID)
+		for _, p := range preps {
+			o, issues, err := e.applyOrder(tx, p, in, msgID)
 			if err != nil {
 				return outcome{}, err
 			}
@@ -40,22 +43,68 @@ func (e *Engine) ordersProcessor(in *inbound) processor {
 	}
 }
 
+// prepared is a mapped order and, when its control code creates orders (NW, RO, SN),
+// the new order it makes if none exists yet: lifecycle applied, findings located, JSON
+// encoded, all before the transaction, so that the serialized commit only writes it.
+type prepared struct {
+	vo     mapping.V2Order
+	code   string       // ORC-1, upper case; NW when absent
+	fresh  *order.Order // the order as new; nil when the code does not create orders
+	data   []byte       // fresh, encoded
+	issues []hl7.Issue  // fresh's findings, or why the code cannot create it
+}
+
+func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
+	p := prepared{vo: vo, code: strings.ToUpper(vo.Control.Code)}
+	if p.code == "" {
+		p.code = "NW"
+	}
+	if p.code != "NW" && p.code != "RO" && p.code != "SN" {
+		return p
+	}
+	o := vo.Order.Clone()
+	o.ID = e.store.ReserveID(store.KindOrder)
+	o.Source.MessageID = in.msgID
+	if err := o.ApplyControl(order.Control{Code: p.code, Filler: vo.Control.Filler}, in.at, in.msgID); err != nil {
+		p.issues = []hl7.Issue{controlIssue(hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}, err)}
+		return p
+	}
+	if o.Status == order.StatusReceived {
+		if err := o.Settle(in.at, "", in.msgID); err != nil {
+			return prepared{vo: vo, code: p.code} // the transaction takes the general path and reports it
+		}
+	}
+	data, err := json.Marshal(o)
+	if err != nil {
+		return prepared{vo: vo, code: p.code}
+	}
+	p.fresh, p.data, p.issues = o, data, findingIssues(o, vo.Occurrence)
+	return p
+}
+
 // applyOrder applies one mapped order to the stored one with the same key. It returns
 // the order as stored (nil when nothing was stored) and the issues to report.
-func (e *Engine) applyOrder(tx store.Tx, vo mapping.V2Order, in *inbound, msgID string) (*order.Order, []hl7.Issue, error) {
-	inc := vo.Order.Clone() // the transaction may run again: never change vo
-	inc.Source.MessageID = msgID
-	code := strings.ToUpper(vo.Control.Code)
-	if code == "" {
-		code = "NW"
-	}
-	cur, err := tx.OrderByKey(inc.Key())
+func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) (*order.Order, []hl7.Issue, error) {
+	vo, code := p.vo, p.code
+	key := vo.Order.Key()
+	cur, err := tx.OrderByKey(key)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || inc.Key() == "":
+	case errors.Is(err, store.ErrNotFound) || key == "":
 		cur = nil
 	case err != nil:
 		return nil, nil, err
 	}
+	if cur == nil && p.fresh != nil {
+		if err := tx.PutOrderJSON(p.fresh, p.data); err != nil {
+			return nil, nil, err
+		}
+		return p.fresh, p.issues, nil
+	}
+	if cur == nil && p.issues != nil {
+		return nil, p.issues, nil
+	}
+	inc := vo.Order.Clone() // the transaction may run again: never change vo
+	inc.Source.MessageID = msgID
 	orc := hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}
 	var o *order.Order
 	switch {

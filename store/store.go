@@ -29,7 +29,22 @@ type Store interface {
 	View(ctx context.Context, fn func(tx ReadTx) error) error
 	// Close waits for pending commits and releases the store.
 	Close() error
+	// ReserveID returns a new, unique ID for a record of the given kind, to be written
+	// by a later Update; an ID is never handed out twice, even when the transaction
+	// meant to use it fails (IDs may have gaps). Reserving IDs before a transaction
+	// lets callers prepare records outside the serialized commit.
+	ReserveID(k Kind) string
 }
+
+// Kind is a kind of record with a store-assigned ID.
+type Kind uint8
+
+// Record kinds.
+const (
+	KindMessage Kind = iota
+	KindOrder
+	KindOutbox
+)
 
 // ReadTx reads within a transaction. Records returned are the caller's to keep and modify.
 type ReadTx interface {
@@ -58,9 +73,6 @@ type ReadTx interface {
 // Tx reads and writes within a transaction.
 type Tx interface {
 	ReadTx
-	// NewMessageID reserves the ID of a message to be stored in this transaction, so
-	// that records written before the message (an order's history) can name it.
-	NewMessageID() (string, error)
 	// PutMessage stores a message record and, when raw is not nil, its raw bytes. A
 	// message with no ID gets one. A message whose Dedupe is set is indexed by
 	// (Sender, ControlID, Digest); another message with the same key is ErrConflict.
@@ -68,6 +80,9 @@ type Tx interface {
 	// PutOrder stores an order. An order with no ID gets one. Another order with the
 	// same Key is ErrConflict.
 	PutOrder(o *order.Order) error
+	// PutOrderJSON is PutOrder for an order the caller has already encoded outside the
+	// transaction: data must be json.Marshal(o), with o.ID set.
+	PutOrderJSON(o *order.Order, data []byte) error
 	// PutOutbox stores an outbox item. An item with no ID gets one; IDs grow in the
 	// order items are first put, which is the order they are delivered in.
 	PutOutbox(it *OutboxItem) error

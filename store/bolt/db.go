@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -65,6 +66,9 @@ type DB struct {
 	once     sync.Once
 	maxBatch int
 	observe  func(int, time.Duration)
+	// seqs are the last IDs handed out per store.Kind; they start from the buckets'
+	// sequences and every write of a new record raises its bucket's sequence to match.
+	seqs [3]atomic.Uint64
 }
 
 var _ store.Store = (*DB)(nil)
@@ -105,6 +109,12 @@ func Open(cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
 	db := &DB{bolt: b, reqs: make(chan *request, 1024), closing: make(chan struct{}), maxBatch: cfg.MaxBatch, observe: cfg.Observe}
+	b.View(func(btx *bbolt.Tx) error {
+		for k, name := range kindBuckets {
+			db.seqs[k].Store(btx.Bucket(name).Sequence())
+		}
+		return nil
+	})
 	if db.maxBatch == 0 {
 		db.maxBatch = 512
 	}
@@ -135,12 +145,17 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return r.err
 }
 
+// ReserveID implements store.Store.
+func (db *DB) ReserveID(k store.Kind) string {
+	return formatID(kindPrefixes[k], db.seqs[k].Add(1))
+}
+
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) })
 }
 
 // Close stops accepting updates, commits what is queued, and closes the file.
@@ -206,7 +221,7 @@ func (db *DB) commit(batch []*request) {
 	for len(batch) > 0 {
 		failed := -1
 		err := db.bolt.Update(func(btx *bbolt.Tx) error {
-			t := &tx{btx: btx, write: true}
+			t := &tx{btx: btx, db: db, write: true}
 			for i, r := range batch {
 				if err := call(r.fn, t); err != nil {
 					failed, r.err = i, err

@@ -182,10 +182,10 @@ func TestDB_PutOrder_Indexes(t *testing.T) {
 				t.Errorf("Orders(%+v) = %v (total %d), want %v", q, ids, total, wantIDs)
 			}
 		}
-		check(store.OrderQuery{}, "ord-2", "ord-1") // the conflict rolled back with its sequence
+		check(store.OrderQuery{}, "ord-3", "ord-1") // ord-2 went to the rolled-back conflict: IDs are never reused
 		check(store.OrderQuery{Status: order.StatusReady}, "ord-1")
-		check(store.OrderQuery{Status: order.StatusReceived}, "ord-2")
-		check(store.OrderQuery{Placer: "P1"}, "ord-2", "ord-1")
+		check(store.OrderQuery{Status: order.StatusReceived}, "ord-3")
+		check(store.OrderQuery{Placer: "P1"}, "ord-3", "ord-1")
 		check(store.OrderQuery{Placer: "P1", Status: order.StatusReady}, "ord-1")
 		check(store.OrderQuery{Placer: "P"})
 		return nil
@@ -264,6 +264,9 @@ func TestDB_Reopen(t *testing.T) {
 		t.Errorf("Update after Close = %v, want ErrClosed", err)
 	}
 	db2 := openDB(t, dir)
+	if id := db2.ReserveID(store.KindOrder); id != "ord-201" {
+		t.Errorf("first ID reserved after reopen = %s, want ord-201", id)
+	}
 	db2.View(t.Context(), func(tx store.ReadTx) error {
 		_, total, _ := tx.Orders(store.OrderQuery{})
 		if total != 200 {

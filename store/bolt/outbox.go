@@ -2,8 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -40,20 +38,13 @@ func (t *tx) Outbox(q store.OutboxQuery) ([]*store.OutboxItem, int, error) {
 func (t *tx) PutOutbox(it *store.OutboxItem) error {
 	items := t.b(bucketOutbox)
 	items.FillPercent = appendFill
-	var key []byte
+	key, fresh, err := t.newKey(store.KindOutbox, items, &it.ID)
+	if err != nil {
+		return err
+	}
 	var prev *store.OutboxItem
-	if it.ID == "" {
-		seq, err := items.NextSequence()
-		if err != nil {
-			return err
-		}
-		key, it.ID = u64(seq), formatID(prefixOutbox, seq)
-	} else {
-		var err error
-		if key, err = parseID(prefixOutbox, it.ID); err != nil {
-			return fmt.Errorf("bolt: outbox id %q: %w", it.ID, err)
-		}
-		if prev, err = getJSON[store.OutboxItem](items, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if !fresh {
+		if prev, err = getJSON[store.OutboxItem](items, key); err != nil {
 			return err
 		}
 	}

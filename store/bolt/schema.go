@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/radbridge/radbridge/store"
 )
 
 // SchemaVersion is the layout this package writes. Open refuses a file with a newer
@@ -50,6 +52,13 @@ const (
 )
 
 var errBadID = errors.New("malformed id")
+
+// kindBuckets and kindPrefixes give, per store.Kind, the bucket whose sequence numbers
+// its records and its ID prefix.
+var (
+	kindBuckets  = [...][]byte{store.KindMessage: bucketMessages, store.KindOrder: bucketOrders, store.KindOutbox: bucketOutbox}
+	kindPrefixes = [...]string{store.KindMessage: prefixMessage, store.KindOrder: prefixOrder, store.KindOutbox: prefixOutbox}
+)
 
 // initSchema creates the buckets and checks or records the schema version.
 func initSchema(tx *bbolt.Tx) error {

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,30 @@ import (
 // tx implements store.Tx over a bbolt transaction.
 type tx struct {
 	btx   *bbolt.Tx
+	db    *DB
 	write bool
+}
+
+// newKey returns the record key for id (reserving an ID when it is empty) and whether
+// no record exists under it yet; for a new record it raises the bucket's sequence to
+// the key, so that the DB's ID counters resume past it after a restart.
+func (t *tx) newKey(k store.Kind, b *bbolt.Bucket, id *string) ([]byte, bool, error) {
+	if *id == "" {
+		*id = t.db.ReserveID(k)
+	}
+	key, err := parseID(kindPrefixes[k], *id)
+	if err != nil {
+		return nil, false, fmt.Errorf("bolt: id %q: %w", *id, err)
+	}
+	if b.Get(key) != nil {
+		return key, false, nil
+	}
+	if seq := binary.BigEndian.Uint64(key); seq > b.Sequence() {
+		if err := b.SetSequence(seq); err != nil {
+			return nil, false, err
+		}
+	}
+	return key, true, nil
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -122,31 +146,15 @@ func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 	return out, count(t.b(bucketMeta), keyOrderCount), err
 }
 
-// NewMessageID implements store.Tx.
-func (t *tx) NewMessageID() (string, error) {
-	seq, err := t.b(bucketMessages).NextSequence()
-	if err != nil {
-		return "", err
-	}
-	return formatID(prefixMessage, seq), nil
-}
-
 // PutMessage implements store.Tx.
 func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 	msgs := t.b(bucketMessages)
 	msgs.FillPercent = appendFill
-	if m.ID == "" {
-		id, err := t.NewMessageID()
-		if err != nil {
-			return err
-		}
-		m.ID = id
-	}
-	key, err := parseID(prefixMessage, m.ID)
+	key, fresh, err := t.newKey(store.KindMessage, msgs, &m.ID)
 	if err != nil {
-		return fmt.Errorf("bolt: message id %q: %w", m.ID, err)
+		return err
 	}
-	if msgs.Get(key) == nil { // a new record: count it and index its control ID
+	if fresh { // count it and index its control ID
 		if err := addCount(t.b(bucketMeta), keyMessageCount, 1); err != nil {
 			return err
 		}
@@ -178,32 +186,39 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 
 // PutOrder implements store.Tx.
 func (t *tx) PutOrder(o *order.Order) error {
+	return t.putOrder(o, nil)
+}
+
+// PutOrderJSON implements store.Tx.
+func (t *tx) PutOrderJSON(o *order.Order, data []byte) error {
+	if o.ID == "" {
+		return errors.New("bolt: PutOrderJSON needs an order with its ID set")
+	}
+	return t.putOrder(o, data)
+}
+
+func (t *tx) putOrder(o *order.Order, data []byte) error {
 	orders := t.b(bucketOrders)
 	orders.FillPercent = appendFill
-	var key []byte
+	key, fresh, err := t.newKey(store.KindOrder, orders, &o.ID)
+	if err != nil {
+		return err
+	}
 	var prev *order.Order
-	if o.ID == "" {
-		seq, err := orders.NextSequence()
-		if err != nil {
-			return err
-		}
-		key, o.ID = u64(seq), formatID(prefixOrder, seq)
+	if fresh {
 		if err := addCount(t.b(bucketMeta), keyOrderCount, 1); err != nil {
 			return err
 		}
-	} else {
-		var err error
-		if key, err = parseID(prefixOrder, o.ID); err != nil {
-			return fmt.Errorf("bolt: order id %q: %w", o.ID, err)
-		}
-		if prev, err = getJSON[order.Order](orders, key); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+	} else if prev, err = getJSON[order.Order](orders, key); err != nil {
+		return err
 	}
 	if err := t.indexOrder(key, prev, o); err != nil {
 		return err
 	}
-	return putJSON(orders, key, o)
+	if data == nil {
+		return putJSON(orders, key, o)
+	}
+	return orders.Put(key, data)
 }
 
 // indexOrder moves the order's index entries from prev (nil for a new order) to o.
