@@ -68,6 +68,13 @@ type ReadTx interface {
 	// Outbox lists outbox items, oldest first (delivery order), and the number that
 	// match in all.
 	Outbox(q OutboxQuery) ([]*OutboxItem, int, error)
+	// Resource returns the current version of a stored FHIR resource.
+	Resource(typ, id string) (*Resource, error)
+	// ResourceVersion returns one version of a stored FHIR resource.
+	ResourceVersion(typ, id string, version int) (*Resource, error)
+	// Resources lists the stored resources of a type, newest first by ID, and the
+	// number there are in all.
+	Resources(typ string, limit int) ([]*Resource, int, error)
 }
 
 // Tx reads and writes within a transaction.
@@ -83,9 +90,26 @@ type Tx interface {
 	// PutOrderJSON is PutOrder for an order the caller has already encoded outside the
 	// transaction: data must be json.Marshal(o), with o.ID set.
 	PutOrderJSON(o *order.Order, data []byte) error
+	// PutResource stores a new version of a FHIR resource: r.ID must be set; r.Version
+	// is set to the previous version plus one (1 for a new resource), and the previous
+	// version stays readable through ResourceVersion.
+	PutResource(r *Resource) error
 	// PutOutbox stores an outbox item. An item with no ID gets one; IDs grow in the
 	// order items are first put, which is the order they are delivered in.
 	PutOutbox(it *OutboxItem) error
+}
+
+// Resource is a stored FHIR resource: the JSON a client sent, normalised by the engine
+// (server-assigned id and meta included).
+type Resource struct {
+	Type        string    `json:"type"`
+	ID          string    `json:"id"`
+	Version     int       `json:"version"`
+	LastUpdated time.Time `json:"last_updated"`
+	JSON        []byte    `json:"json"`
+	// OrderID is the order the resource belongs to (a ServiceRequest's own order, a
+	// DiagnosticReport's order), empty when none.
+	OrderID string `json:"order_id,omitempty"`
 }
 
 // Outbox item states.

@@ -384,3 +384,40 @@ func TestDB_Outbox(t *testing.T) {
 		return nil
 	})
 }
+
+func TestDB_Resources(t *testing.T) {
+	db := openDB(t, "")
+	for i, body := range []string{`{"v":1}`, `{"v":2}`} {
+		r := &store.Resource{Type: "ServiceRequest", ID: "ord-1", JSON: []byte(body), OrderID: "ord-1"}
+		if err := update(t, db, func(tx store.Tx) error { return tx.PutResource(r) }); err != nil {
+			t.Fatal(err)
+		}
+		if r.Version != i+1 {
+			t.Errorf("version after put %d = %d", i+1, r.Version)
+		}
+	}
+	update(t, db, func(tx store.Tx) error {
+		return tx.PutResource(&store.Resource{Type: "Subscription", ID: "sub-1", JSON: []byte(`{}`)})
+	})
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		cur, err := tx.Resource("ServiceRequest", "ord-1")
+		if err != nil || cur.Version != 2 || string(cur.JSON) != `{"v":2}` {
+			t.Errorf("Resource = %+v, %v", cur, err)
+		}
+		v1, err := tx.ResourceVersion("ServiceRequest", "ord-1", 1)
+		if err != nil || string(v1.JSON) != `{"v":1}` {
+			t.Errorf("ResourceVersion 1 = %+v, %v", v1, err)
+		}
+		if _, err := tx.ResourceVersion("ServiceRequest", "ord-1", 3); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("version 3 = %v", err)
+		}
+		list, total, err := tx.Resources("Subscription", 0)
+		if err != nil || total != 1 || list[0].ID != "sub-1" {
+			t.Errorf("Resources(Subscription) = %v, %d, %v", list, total, err)
+		}
+		if _, total, _ := tx.Resources("Patient", 0); total != 0 {
+			t.Errorf("Resources(Patient) total %d", total)
+		}
+		return nil
+	})
+}

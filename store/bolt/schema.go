@@ -30,9 +30,12 @@ var (
 	bucketOrderStatus = []byte("order_status") // status\x00seq -> nil
 	bucketOutbox      = []byte("outbox")       // seq -> JSON store.OutboxItem
 	bucketOutboxState = []byte("outbox_state") // state\x00destination\x00seq -> nil
+	bucketResources   = []byte("resources")    // type/id -> JSON store.Resource (current version)
+	bucketHistory     = []byte("history")      // type/id\x00version -> JSON store.Resource
 
 	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgKeys, bucketMsgControl,
-		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus, bucketOutbox, bucketOutboxState}
+		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus, bucketOutbox, bucketOutboxState,
+		bucketResources, bucketHistory}
 
 	keySchemaVersion = []byte("schema_version")
 	keyMessageCount  = []byte("message_count")

@@ -1,0 +1,67 @@
+package bolt
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/radbridge/radbridge/store"
+)
+
+func resourceKey(typ, id string) []byte { return []byte(typ + "/" + id) }
+
+// Resource implements store.ReadTx.
+func (t *tx) Resource(typ, id string) (*store.Resource, error) {
+	return getJSON[store.Resource](t.b(bucketResources), resourceKey(typ, id))
+}
+
+// ResourceVersion implements store.ReadTx.
+func (t *tx) ResourceVersion(typ, id string, version int) (*store.Resource, error) {
+	if version < 1 {
+		return nil, store.ErrNotFound
+	}
+	return getJSON[store.Resource](t.b(bucketHistory), append(append(resourceKey(typ, id), 0), u64(uint64(version))...))
+}
+
+// Resources implements store.ReadTx.
+func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
+	b := t.b(bucketResources)
+	prefix := []byte(typ + "/")
+	keys := func(yield func([]byte) bool) {
+		c := b.Cursor()
+		end := append(bytes.Clone(prefix), 0xff)
+		k, _ := c.Seek(end)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+	return collectCounted[store.Resource](b, keys, store.ClampLimit(limit), nil)
+}
+
+// PutResource implements store.Tx.
+func (t *tx) PutResource(r *store.Resource) error {
+	if r.Type == "" || r.ID == "" {
+		return errors.New("bolt: PutResource needs a type and an id")
+	}
+	cur, err := t.Resource(r.Type, r.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		r.Version = 1
+	case err != nil:
+		return err
+	default:
+		r.Version = cur.Version + 1
+	}
+	key := resourceKey(r.Type, r.ID)
+	if err := putJSON(t.b(bucketHistory), append(append(bytes.Clone(key), 0), u64(uint64(r.Version))...), r); err != nil {
+		return fmt.Errorf("bolt: resource history: %w", err)
+	}
+	return putJSON(t.b(bucketResources), key, r)
+}
