@@ -1,0 +1,222 @@
+package fhir
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// rawBundle is what the handlers read of an inbound Bundle after the gate passed it.
+type rawBundle struct {
+	Entry []rawEntry `json:"entry"`
+}
+
+type rawEntry struct {
+	FullURL  string          `json:"fullUrl"`
+	Resource json.RawMessage `json:"resource"`
+	Request  *struct {
+		Method      string `json:"method"`
+		URL         string `json:"url"`
+		IfNoneExist string `json:"ifNoneExist"`
+		IfMatch     string `json:"ifMatch"`
+	} `json:"request"`
+}
+
+// entryBindings checks the required bindings of every entry's resource, so a bad
+// code in a Bundle gets the same diagnostic as in a single create, at
+// Bundle.entry[i].resource.status. Entries of the wrong shape are left to the
+// google/fhir gate, which reports them.
+func entryBindings(data []byte) []Issue {
+	var b rawBundle
+	if json.Unmarshal(data, &b) != nil {
+		return nil
+	}
+	var out []Issue
+	for i, e := range b.Entry {
+		if len(e.Resource) == 0 {
+			continue
+		}
+		f, _, err := scan(e.Resource)
+		if err == nil {
+			out = append(out, checkBindings(f, fmt.Sprintf("Bundle.entry[%d].resource", i))...)
+		}
+	}
+	return out
+}
+
+// bundle serves POST [base]: a transaction Bundle
+// (https://hl7.org/fhir/R4/http.html#transaction), validated whole, applied by the
+// Backend all or nothing, answered with a transaction-response Bundle. Batch Bundles
+// are answered 400 not-supported.
+func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(r)
+	var f facts
+	if e == nil {
+		f, e = h.gate.check(body, "Bundle")
+	}
+	if e == nil {
+		switch f.Type {
+		case "transaction":
+		case "batch":
+			e = errorf(http.StatusBadRequest, "not-supported", "Bundle.type", "batch Bundles are not supported; send a transaction")
+		default:
+			e = errorf(http.StatusBadRequest, "invalid", "Bundle.type", "POST [base] takes a transaction Bundle, not type %q", f.Type)
+		}
+	}
+	var rb rawBundle
+	if e == nil && json.Unmarshal(body, &rb) != nil {
+		e = errorf(http.StatusBadRequest, "structure", "Bundle", "the Bundle cannot be read")
+	}
+	var entries []Entry
+	if e == nil {
+		entries, e = h.transactionEntries(r, rb)
+	}
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	results, err := h.be.Transaction(r.Context(), entries)
+	if err == nil && len(results) != len(entries) {
+		err = fmt.Errorf("transaction: backend returned %d results for %d entries", len(results), len(entries))
+	}
+	if err != nil {
+		h.fail(w, r, "transaction", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.transactionResponse(r, entries, results))
+}
+
+// transactionEntries checks each entry's request and turns it into an Entry.
+func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *Error) {
+	base := h.base(r)
+	client := clientOf(r)
+	seen := make(map[string]int, len(rb.Entry))
+	entries := make([]Entry, 0, len(rb.Entry))
+	for i, re := range rb.Entry {
+		p := fmt.Sprintf("Bundle.entry[%d]", i)
+		if re.Request == nil {
+			return nil, errorf(http.StatusBadRequest, "required", p+".request", "every transaction entry needs a request")
+		}
+		if re.FullURL != "" {
+			if j, dup := seen[re.FullURL]; dup {
+				return nil, errorf(http.StatusBadRequest, "invalid", p+".fullUrl", "fullUrl repeats that of entry %d", j)
+			}
+			seen[re.FullURL] = i
+		}
+		en := Entry{FullURL: re.FullURL, Method: re.Request.Method, Client: client}
+		en.URL = strings.TrimPrefix(re.Request.URL, base+"/")
+		if strings.Contains(en.URL, "://") {
+			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url", "request.url must be relative to this server's base")
+		}
+		path, query, _ := strings.Cut(en.URL, "?")
+		segs := strings.Split(strings.Trim(path, "/"), "/")
+		switch en.Method {
+		case http.MethodPost, http.MethodPut:
+			if e := checkEntryWrite(p, re.Resource, en.Method, segs, query); e != nil {
+				return nil, e
+			}
+			en.Resource = re.Resource
+		case http.MethodGet, http.MethodDelete:
+		default:
+			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.method",
+				"method %s is not supported in a transaction (POST, PUT, GET, DELETE)", en.Method)
+		}
+		if v := re.Request.IfNoneExist; v != "" {
+			q, e := h.entryCondition(segs[0], v)
+			if e != nil {
+				e.Issues[0].Expression = p + ".request.ifNoneExist"
+				return nil, e
+			}
+			en.IfNoneExist = q
+		}
+		var ok bool
+		if en.IfMatch, ok = normalizeIfMatch(re.Request.IfMatch); !ok {
+			return nil, errorf(http.StatusBadRequest, "value", p+".request.ifMatch", `ifMatch must be a version ETag such as W/"3"`)
+		}
+		entries = append(entries, en)
+	}
+	return entries, nil
+}
+
+// checkEntryWrite checks a POST or PUT entry: a resource whose type is the type of
+// the URL, POST to [type], PUT to [type]/[id] with that id in the resource (or a
+// conditional [type]?query).
+func checkEntryWrite(p string, res json.RawMessage, method string, segs []string, query string) *Error {
+	if len(res) == 0 {
+		return errorf(http.StatusBadRequest, "required", p+".resource", "a %s entry needs a resource", method)
+	}
+	f, _, _ := scan(res) // already validated
+	if segs[0] != f.ResourceType {
+		return errorf(http.StatusBadRequest, "invalid", p+".request.url",
+			"request.url names %q but the resource is a %s", segs[0], f.ResourceType)
+	}
+	switch {
+	case method == http.MethodPost && len(segs) != 1:
+		return errorf(http.StatusBadRequest, "invalid", p+".request.url", "a POST entry's url is [type]")
+	case method == http.MethodPut && query == "" && (len(segs) != 2 || !validID(segs[1])):
+		return errorf(http.StatusBadRequest, "invalid", p+".request.url", "a PUT entry's url is [type]/[id]")
+	case method == http.MethodPut && query == "" && f.ID != segs[1]:
+		return errorf(http.StatusBadRequest, "invalid", p+".resource.id",
+			"resource id %q does not match request.url (%s)", f.ID, segs[1])
+	}
+	return nil
+}
+
+// entryCondition parses entry.request.ifNoneExist: checked against the declared
+// parameters for the types this server serves, passed on as parsed otherwise.
+func (h *Handler) entryCondition(typ, v string) (url.Values, *Error) {
+	if rt, ok := h.byTyp[typ]; ok {
+		return h.condition(rt, v)
+	}
+	if _, after, ok := strings.Cut(v, "?"); ok {
+		v = after
+	}
+	q, err := url.ParseQuery(v)
+	if err != nil || len(q) == 0 {
+		return nil, errorf(http.StatusBadRequest, "invalid", "", "ifNoneExist must hold search parameters")
+	}
+	return q, nil
+}
+
+// transactionResponse builds the transaction-response Bundle: per entry
+// response.status ("201 Created", "200 OK", "204 No Content"), location, etag,
+// lastModified, the findings as response.outcome, and the resource unless the client
+// sent Prefer: return=minimal or return=OperationOutcome.
+func (h *Handler) transactionResponse(r *http.Request, entries []Entry, results []Result) bundleJSON {
+	base := h.base(r)
+	pref := parsePrefer(r)
+	b := bundleJSON{ResourceType: "Bundle", Type: "transaction-response",
+		Timestamp: h.cfg.Now().UTC().Format(time.RFC3339), Entry: make([]entryJSON, 0, len(results))}
+	for i, res := range results {
+		status := "200 OK"
+		switch {
+		case entries[i].Method == http.MethodDelete:
+			status = "204 No Content"
+		case res.Created:
+			status = "201 Created"
+		}
+		resp := &responseJSON{Status: status}
+		ent := entryJSON{Response: resp}
+		if res.ID != "" && entries[i].Method != http.MethodDelete {
+			ent.FullURL = base + "/" + res.Type + "/" + res.ID
+			resp.Location = location(res)
+			if res.VersionID != "" {
+				resp.Etag = etag(res.VersionID)
+			}
+			if !res.LastUpdated.IsZero() {
+				resp.LastModified = res.LastUpdated.UTC().Format(time.RFC3339Nano)
+			}
+		}
+		if len(res.Issues) > 0 || pref.Return == returnOutcome {
+			resp.Outcome = newOutcome(res.Issues)
+		}
+		if pref.Return == returnRepresentation && len(res.Resource) > 0 {
+			ent.Resource = res.Resource
+		}
+		b.Entry = append(b.Entry, ent)
+	}
+	return b
+}

@@ -1,0 +1,177 @@
+package fhir
+
+import (
+	"net/http"
+	"time"
+)
+
+// searchParam is a search parameter the server implements for a type.
+type searchParam struct {
+	Name string // e.g. "patient"
+	Type string // FHIR search parameter type: token, reference, date
+	Doc  string
+}
+
+// resourceType is one resource type the server serves and the interactions it
+// supports. The routes and the CapabilityStatement are both built from this table.
+type resourceType struct {
+	Name                         string
+	Create, Read, Update, Search bool
+	// ConditionalCreate: POST honours If-None-Exist.
+	ConditionalCreate bool
+	Params            []searchParam
+	Doc               string
+}
+
+// param returns the declared search parameter name, or nil.
+func (rt *resourceType) param(name string) *searchParam {
+	for i := range rt.Params {
+		if rt.Params[i].Name == name {
+			return &rt.Params[i]
+		}
+	}
+	return nil
+}
+
+// resourceTypes is the table of what this server implements.
+func resourceTypes() []*resourceType {
+	return []*resourceType{
+		{
+			Name: "ServiceRequest", Create: true, Read: true, Update: true, Search: true, ConditionalCreate: true,
+			Doc: "Imaging orders. A create runs the order through the engine's checks; findings are returned with Prefer: return=OperationOutcome and recorded on the order's Task.",
+			Params: []searchParam{
+				{"identifier", "token", "ServiceRequest.identifier: [system]|[value] or value"},
+				{"patient", "reference", "ServiceRequest.subject (a Patient)"},
+				{"status", "token", "ServiceRequest.status"},
+				{"requester", "reference", "ServiceRequest.requester"},
+				{"authored", "date", "ServiceRequest.authoredOn, with prefixes eq ne gt lt ge le sa eb ap"},
+			},
+		},
+		{
+			Name: "DiagnosticReport", Create: true, Read: true, Search: true, ConditionalCreate: true,
+			Doc: "Results. A report whose basedOn names a ServiceRequest completes that order.",
+			Params: []searchParam{
+				{"based-on", "reference", "DiagnosticReport.basedOn (a ServiceRequest)"},
+				{"patient", "reference", "DiagnosticReport.subject (a Patient)"},
+			},
+		},
+		{
+			Name: "Task", Read: true, Search: true,
+			Doc: "Fulfillment status of an order, kept by the engine.",
+			Params: []searchParam{
+				{"based-on", "reference", "Task.basedOn, e.g. ServiceRequest/{id}"},
+			},
+		},
+		{
+			Name: "Subscription", Create: true, Read: true,
+			Doc: "rest-hook subscriptions for DiagnosticReports.",
+		},
+	}
+}
+
+// Capability JSON (https://hl7.org/fhir/R4/capabilitystatement.html).
+type capabilityJSON struct {
+	ResourceType   string             `json:"resourceType"`
+	Status         string             `json:"status"`
+	Date           string             `json:"date"`
+	Publisher      string             `json:"publisher"`
+	Kind           string             `json:"kind"`
+	Software       softwareJSON       `json:"software"`
+	Implementation implementationJSON `json:"implementation"`
+	FHIRVersion    string             `json:"fhirVersion"`
+	Format         []string           `json:"format"`
+	Rest           []restJSON         `json:"rest"`
+}
+
+type softwareJSON struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+type implementationJSON struct {
+	Description string `json:"description"`
+	URL         string `json:"url,omitempty"`
+}
+
+type restJSON struct {
+	Mode          string             `json:"mode"`
+	Documentation string             `json:"documentation,omitempty"`
+	Resource      []restResourceJSON `json:"resource"`
+	Interaction   []codeJSON         `json:"interaction,omitempty"`
+}
+
+type restResourceJSON struct {
+	Type              string            `json:"type"`
+	Documentation     string            `json:"documentation,omitempty"`
+	Interaction       []codeJSON        `json:"interaction"`
+	Versioning        string            `json:"versioning,omitempty"`
+	ConditionalCreate bool              `json:"conditionalCreate,omitempty"`
+	ConditionalUpdate bool              `json:"conditionalUpdate"`
+	ConditionalDelete string            `json:"conditionalDelete"`
+	SearchParam       []searchParamJSON `json:"searchParam,omitempty"`
+}
+
+type codeJSON struct {
+	Code string `json:"code"`
+}
+
+type searchParamJSON struct {
+	Name          string `json:"name"`
+	Type          string `json:"type"`
+	Documentation string `json:"documentation,omitempty"`
+}
+
+// restDoc documents the protocol choices a client needs to know.
+const restDoc = "JSON only (application/fhir+json; _format=json). Errors are OperationOutcomes. " +
+	"Create and update honour Prefer: return=minimal|representation|OperationOutcome (default representation). " +
+	"Search ignores unknown parameters and reports them in an OperationOutcome entry (search.mode=outcome) " +
+	"unless Prefer: handling=strict, which answers 400; _count defaults to 20, at most 100; " +
+	"pages are linked with _offset (self, first, previous, next, last). " +
+	"POST [base] takes transaction Bundles (all or nothing); batch is not supported."
+
+// capability renders the CapabilityStatement from the resource table.
+func (h *Handler) capability(r *http.Request) *capabilityJSON {
+	rest := restJSON{Mode: "server", Documentation: restDoc, Interaction: []codeJSON{{"transaction"}}}
+	for _, rt := range h.types {
+		res := restResourceJSON{
+			Type: rt.Name, Documentation: rt.Doc, Versioning: "versioned",
+			ConditionalCreate: rt.ConditionalCreate, ConditionalDelete: "not-supported",
+		}
+		if rt.Read {
+			res.Interaction = append(res.Interaction, codeJSON{"read"})
+		}
+		if rt.Update {
+			res.Interaction = append(res.Interaction, codeJSON{"update"})
+			res.Versioning = "versioned-update"
+		}
+		if rt.Search {
+			res.Interaction = append(res.Interaction, codeJSON{"search-type"})
+		}
+		if rt.Create {
+			res.Interaction = append(res.Interaction, codeJSON{"create"})
+		}
+		for _, p := range rt.Params {
+			res.SearchParam = append(res.SearchParam, searchParamJSON{p.Name, p.Type, p.Doc})
+		}
+		rest.Resource = append(rest.Resource, res)
+	}
+	return &capabilityJSON{
+		ResourceType: "CapabilityStatement",
+		Status:       "active",
+		Date:         h.cfg.Now().UTC().Format(time.RFC3339),
+		Publisher:    "radbridge",
+		Kind:         "instance",
+		Software:     softwareJSON{Name: "radbridge", Version: h.cfg.SoftwareVersion},
+		Implementation: implementationJSON{
+			Description: "radbridge FHIR R4 API for imaging orders", URL: h.base(r),
+		},
+		FHIRVersion: "4.0.1",
+		Format:      []string{"json", mediaFHIRJSON},
+		Rest:        []restJSON{rest},
+	}
+}
+
+// metadata serves GET [base]/metadata.
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.capability(r))
+}

@@ -1,0 +1,435 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxDepth bounds JSON nesting; deeper input is rejected before it can exhaust the stack.
+const maxDepth = 64
+
+// maxScanIssues bounds the issues one scan reports.
+const maxScanIssues = 50
+
+// SyntaxError is a request body that is not JSON. Offset is the 0-based byte offset
+// of the first bad byte; Line and Column (1-based, column in bytes) locate it too.
+type SyntaxError struct {
+	Offset       int
+	Line, Column int
+	Msg          string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at line %d, column %d (byte offset %d): %s", e.Line, e.Column, e.Offset, e.Msg)
+}
+
+// facts are the top-level string members of a resource the handlers need.
+type facts struct {
+	ResourceType string
+	ID           string
+	Status       string
+	Intent       string
+	Priority     string
+	Type         string // Bundle.type
+	// HasResourceType is true when a resourceType member is present, string or not.
+	HasResourceType bool
+}
+
+// scanIssue is a violation of the FHIR JSON rules (https://hl7.org/fhir/R4/json.html):
+// an empty string, object or array, a null property value, or a repeated property.
+type scanIssue struct {
+	Path string // relative to the resource root, e.g. "identifier[0].value"
+	Code string
+	Msg  string
+}
+
+// frame is one step of the path to the current value: an object key or array index.
+type frame struct {
+	key   []byte // raw key (may hold escapes); nil for an array element
+	index int
+}
+
+// scanner checks JSON syntax and the FHIR JSON rules in one pass, without building
+// values. It allocates only on the error path (and for keys with escapes).
+type scanner struct {
+	data   []byte
+	pos    int
+	stack  []frame
+	keys   [][]byte // keys of the open objects, innermost last
+	issues []scanIssue
+	facts  facts
+}
+
+// scan checks data. It returns a *SyntaxError for input that is not one JSON value
+// (or nests deeper than maxDepth); otherwise the top-level facts of the root object
+// and the FHIR JSON rule violations found.
+func scan(data []byte) (facts, []scanIssue, *SyntaxError) {
+	s := scanner{data: data, stack: make([]frame, 0, 16), keys: make([][]byte, 0, 64)}
+	s.ws()
+	if s.pos >= len(s.data) {
+		return facts{}, nil, s.syntax("empty input")
+	}
+	if s.data[s.pos] != '{' {
+		if err := s.value(); err != nil {
+			return facts{}, nil, err
+		}
+		return facts{}, []scanIssue{{Code: "structure", Msg: "a FHIR resource must be a JSON object"}}, nil
+	}
+	if err := s.value(); err != nil {
+		return facts{}, nil, err
+	}
+	s.ws()
+	if s.pos < len(s.data) {
+		return facts{}, nil, s.syntax("unexpected data after the top-level value")
+	}
+	return s.facts, s.issues, nil
+}
+
+func (s *scanner) syntax(format string, args ...any) *SyntaxError {
+	off := min(s.pos, len(s.data))
+	line := 1 + bytes.Count(s.data[:off], []byte{'\n'})
+	col := off - bytes.LastIndexByte(s.data[:off], '\n')
+	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *scanner) issue(code, format string, args ...any) {
+	if len(s.issues) >= maxScanIssues {
+		return
+	}
+	s.issues = append(s.issues, scanIssue{Path: s.path(), Code: code, Msg: fmt.Sprintf(format, args...)})
+}
+
+// path renders the current position as a FHIRPath-like relative path.
+func (s *scanner) path() string {
+	var b strings.Builder
+	for _, f := range s.stack {
+		if f.key == nil {
+			b.WriteString("[" + strconv.Itoa(f.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.Write(decodeKey(f.key))
+	}
+	return b.String()
+}
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value() *SyntaxError {
+	if s.pos >= len(s.data) {
+		return s.syntax("unexpected end of input")
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		return s.object()
+	case c == '[':
+		return s.array()
+	case c == '"':
+		start := s.pos
+		if err := s.str(); err != nil {
+			return err
+		}
+		if s.pos-start == 2 {
+			s.issue("value", "empty string: FHIR JSON does not allow \"\"; omit the property")
+		}
+		return nil
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	default:
+		return s.syntax("unexpected character %q", c)
+	}
+}
+
+func (s *scanner) literal(lit string) *SyntaxError {
+	if !bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
+		return s.syntax("invalid literal (expected %s)", lit)
+	}
+	s.pos += len(lit)
+	return nil
+}
+
+func (s *scanner) object() *SyntaxError {
+	if len(s.stack) >= maxDepth {
+		return s.syntax("nesting deeper than %d levels", maxDepth)
+	}
+	s.pos++ // {
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		s.issue("structure", "empty object: FHIR JSON does not allow {}; omit the property")
+		return nil
+	}
+	firstKey := len(s.keys)
+	defer func() { s.keys = s.keys[:firstKey] }()
+	var set map[string]struct{} // replaces the linear duplicate check in large objects
+	for {
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return s.syntax("expected a property name in double quotes")
+		}
+		start := s.pos
+		if err := s.str(); err != nil {
+			return err
+		}
+		key := s.data[start+1 : s.pos-1]
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return s.syntax("expected ':' after a property name")
+		}
+		s.pos++
+		s.ws()
+		s.stack = append(s.stack, frame{key: key})
+		if s.seen(s.keys[firstKey:], &set, key) {
+			s.issue("structure", "property appears more than once")
+		}
+		s.keys = append(s.keys, key)
+		if s.pos < len(s.data) && s.data[s.pos] == 'n' {
+			s.issue("structure", "null is not allowed as a property value; omit the property")
+		}
+		vstart := s.pos
+		if err := s.value(); err != nil {
+			return err
+		}
+		if len(s.stack) == 1 {
+			s.recordFact(key, s.data[vstart:s.pos])
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.syntax("unexpected end of input inside an object")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.syntax("expected ',' or '}' after a property value")
+		}
+	}
+}
+
+func (s *scanner) array() *SyntaxError {
+	if len(s.stack) >= maxDepth {
+		return s.syntax("nesting deeper than %d levels", maxDepth)
+	}
+	s.pos++ // [
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		s.issue("structure", "empty array: FHIR JSON does not allow []; omit the property")
+		return nil
+	}
+	s.stack = append(s.stack, frame{})
+	for i := 0; ; i++ {
+		s.stack[len(s.stack)-1].index = i
+		s.ws()
+		if err := s.value(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.syntax("unexpected end of input inside an array")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			s.stack = s.stack[:len(s.stack)-1]
+			return nil
+		default:
+			return s.syntax("expected ',' or ']' after an array element")
+		}
+	}
+}
+
+// str consumes a string, checking escapes, control characters and UTF-8.
+func (s *scanner) str() *SyntaxError {
+	s.pos++ // opening quote
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return nil
+		case c == '\\':
+			if s.pos+1 >= len(s.data) {
+				return s.syntax("unterminated escape")
+			}
+			switch s.data[s.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos += 2
+			case 'u':
+				if s.pos+6 > len(s.data) || !isHex4(s.data[s.pos+2:s.pos+6]) {
+					return s.syntax(`invalid \u escape`)
+				}
+				s.pos += 6
+			default:
+				return s.syntax("invalid escape \\%c", s.data[s.pos+1])
+			}
+		case c < 0x20:
+			return s.syntax("control character 0x%02x in a string must be escaped", c)
+		case c < utf8.RuneSelf:
+			s.pos++
+		default:
+			r, n := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && n <= 1 {
+				return s.syntax("invalid UTF-8")
+			}
+			s.pos += n
+		}
+	}
+	return s.syntax("unterminated string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// number consumes an RFC 8259 number.
+func (s *scanner) number() *SyntaxError {
+	d := s.data
+	if d[s.pos] == '-' {
+		s.pos++
+	}
+	switch {
+	case s.pos < len(d) && d[s.pos] == '0':
+		s.pos++
+	case s.pos < len(d) && d[s.pos] >= '1' && d[s.pos] <= '9':
+		s.digits()
+	default:
+		return s.syntax("invalid number")
+	}
+	if s.pos < len(d) && d[s.pos] == '.' {
+		s.pos++
+		if !s.digits() {
+			return s.syntax("invalid number: digits expected after '.'")
+		}
+	}
+	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(d) && (d[s.pos] == '+' || d[s.pos] == '-') {
+			s.pos++
+		}
+		if !s.digits() {
+			return s.syntax("invalid number: digits expected in the exponent")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos > start
+}
+
+// recordFact keeps the top-level members the handlers look at.
+func (s *scanner) recordFact(key, raw []byte) {
+	k := decodeKey(key)
+	if string(k) == "resourceType" {
+		s.facts.HasResourceType = true
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return
+	}
+	var dst *string
+	switch string(k) {
+	case "resourceType":
+		dst = &s.facts.ResourceType
+	case "id":
+		dst = &s.facts.ID
+	case "status":
+		dst = &s.facts.Status
+	case "intent":
+		dst = &s.facts.Intent
+	case "priority":
+		dst = &s.facts.Priority
+	case "type":
+		dst = &s.facts.Type
+	default:
+		return
+	}
+	*dst = decodeString(raw)
+}
+
+// decodeString returns the value of a valid quoted JSON string.
+func decodeString(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw[1 : len(raw)-1])
+	}
+	return v
+}
+
+// decodeKey returns the value of a raw (unquoted) key, decoding escapes if any.
+func decodeKey(key []byte) []byte {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return key
+	}
+	q := make([]byte, 0, len(key)+2)
+	q = append(append(append(q, '"'), key...), '"')
+	return []byte(decodeString(q))
+}
+
+// linearKeys is the object size up to which duplicate keys are found by a linear scan;
+// larger (hostile) objects switch to a map so the check stays linear overall.
+const linearKeys = 32
+
+// seen reports whether key (decoded) is among keys, the earlier keys of the same
+// object, switching to *set once the object is large.
+func (s *scanner) seen(keys [][]byte, set *map[string]struct{}, key []byte) bool {
+	k := decodeKey(key)
+	if *set == nil && len(keys) < linearKeys {
+		for _, o := range keys {
+			if bytes.Equal(decodeKey(o), k) {
+				return true
+			}
+		}
+		return false
+	}
+	if *set == nil {
+		*set = make(map[string]struct{}, 2*len(keys))
+		for _, o := range keys {
+			(*set)[string(decodeKey(o))] = struct{}{}
+		}
+	}
+	if _, dup := (*set)[string(k)]; dup {
+		return true
+	}
+	(*set)[string(k)] = struct{}{}
+	return false
+}
