@@ -35,6 +35,9 @@ type config struct {
 	HTTP struct {
 		// Addr is the HTTP listen address. Default: ":8080".
 		Addr string `yaml:"addr"`
+		// BaseURL is the FHIR base as clients reach it (behind a proxy), used in
+		// Location headers and links. Default: derived from each request.
+		BaseURL string `yaml:"base_url"`
 	} `yaml:"http"`
 	// DataDir holds the database. Default: "./data".
 	DataDir string `yaml:"data_dir"`

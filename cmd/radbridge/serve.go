@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store/bolt"
@@ -129,9 +130,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 
 	ms := &mllp.Server{Handler: engine.MLLPHandler{Engine: eng}, TLSConfig: tlsConfig, MaxMessageSize: cfg.MLLP.MaxMessageSize,
 		MaxConns: cfg.MLLP.MaxConns, IdleTimeout: cfg.MLLP.IdleTimeout, Logger: log}
+	fhirHandler, err := fhir.NewHandler(fhir.Config{BaseURL: cfg.HTTP.BaseURL, SoftwareVersion: version}, eng.FHIR(), log)
+	if err != nil {
+		ml.Close()
+		hl.Close()
+		return fmt.Errorf("fhir: %w", err)
+	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           routes(eng, checker, reg, &ready),
+		Handler:           routes(eng, checker, fhirHandler, reg, &ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -179,9 +186,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 }
 
 // routes is the HTTP surface: the engine API, health, readiness and metrics.
-func routes(eng *engine.Engine, pa engine.Preauther, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+func routes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
 	r := mux.NewRouter()
 	engine.NewAPI(eng, pa).Routes(r)
+	fh.Routes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

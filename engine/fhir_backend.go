@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+)
+
+// FHIRBackend serves the FHIR API from the engine: a ServiceRequest is an order (the
+// resource id is the order id), created and changed through the same lifecycle and
+// checks as an HL7 v2 order; a Task is the order's fulfillment status; a
+// DiagnosticReport is one of its results. A resource a client posted is kept as posted
+// (with a server-assigned id and meta) and read back so; one rendered from a v2 order
+// is built from the order on read.
+type FHIRBackend struct {
+	e *Engine
+}
+
+var _ fhir.Backend = (*FHIRBackend)(nil)
+
+// FHIR returns the engine's FHIR backend.
+func (e *Engine) FHIR() *FHIRBackend { return &FHIRBackend{e: e} }
+
+// Resource types the backend holds.
+const (
+	typeServiceRequest   = "ServiceRequest"
+	typeTask             = "Task"
+	typeDiagnosticReport = "DiagnosticReport"
+	typeSubscription     = "Subscription"
+)
+
+// Create implements fhir.Backend.
+func (b *FHIRBackend) Create(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	switch req.Type {
+	case typeServiceRequest:
+		return b.createServiceRequest(ctx, req)
+	case typeSubscription:
+		return b.createOther(ctx, req, "sub-")
+	}
+	return fhir.Result{}, notSupported(req.Type, "create")
+}
+
+// Read implements fhir.Backend.
+func (b *FHIRBackend) Read(ctx context.Context, typ, id string) (fhir.Result, error) {
+	var res fhir.Result
+	err := b.e.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		res, err = b.read(tx, typ, id)
+		return err
+	})
+	return res, err
+}
+
+func (b *FHIRBackend) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
+	switch typ {
+	case typeServiceRequest:
+		o, err := tx.Order(id)
+		if err != nil {
+			return fhir.Result{}, notFound(err)
+		}
+		return renderServiceRequest(tx, o)
+	case typeTask:
+		if o, err := tx.Order(strings.TrimSuffix(id, taskSuffix)); err == nil && strings.HasSuffix(id, taskSuffix) {
+			return renderTask(o)
+		}
+	case typeDiagnosticReport:
+		return readDiagnosticReport(tx, id)
+	}
+	// A resource a client sent (a Subscription, or one created in a transaction).
+	r, err := tx.Resource(typ, id)
+	if err != nil {
+		return fhir.Result{}, notFound(err)
+	}
+	return storedResult(r), nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fhir.ErrNotFound
+	}
+	return err
+}
+
+func notSupported(typ, interaction string) error {
+	return &fhir.Error{Status: http.StatusMethodNotAllowed, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
+		Diagnostics: interaction + " of " + typ + " is not supported"}}}
+}
+
+// createServiceRequest maps, checks and stores a new order from a ServiceRequest. The
+// mapping and checks run before the transaction; the conditional-create search, the
+// uniqueness of the order key and the writes run inside it, serialized with every other
+// write, so that identical concurrent creates store one order.
+func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	e := b.e
+	at := e.now()
+	fos, mapIssues := mapping.FromFHIR(req.Resource)
+	if len(fos) != 1 {
+		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
+	}
+	fo := fos[0]
+	o := fo.Order
+	o.Source.Kind, o.Source.ClientID = order.SourceFHIR, req.Client
+	e.check.Check(o, at)
+	o.ID = e.store.ReserveID(store.KindOrder)
+	msgID := e.store.ReserveID(store.KindMessage)
+	o.Source.MessageID = msgID
+	stored, err := withMeta(req.Resource, o.ID, 1, at)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	code := strings.ToUpper(fo.Control.Code)
+	if code == "" || code == "HD" || code == "CA" || code == "SC" {
+		// A ServiceRequest created on hold, revoked or completed is still a new order;
+		// its status is then applied like a later update would.
+		code = "NW"
+	}
+	var res fhir.Result
+	err = e.store.Update(ctx, func(tx store.Tx) error {
+		res = fhir.Result{}
+		if req.IfNoneExist != nil {
+			found, total, err := b.search(tx, typeServiceRequest, fhir.Query{Params: req.IfNoneExist, Count: 2})
+			if err != nil {
+				return err
+			}
+			switch {
+			case total == 1:
+				res, err = b.read(tx, typeServiceRequest, found[0])
+				return err
+			case total > 1:
+				return &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate",
+					Diagnostics: "If-None-Exist matches " + strconv.Itoa(total) + " ServiceRequests: the condition must identify one"}}}
+			}
+		}
+		if key := o.Key(); key != "" {
+			if cur, err := tx.OrderByKey(key); err == nil {
+				return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate", Expression: "ServiceRequest.identifier",
+					Diagnostics: "this client already has an order with placer number " + o.Placer + " (ServiceRequest/" + cur.ID + "): update it with PUT, or make the create conditional with If-None-Exist"}}}
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		oo := o.Clone()
+		if err := oo.ApplyControl(order.Control{Code: code}, at, msgID); err != nil {
+			return err
+		}
+		if err := oo.Settle(at, "", msgID); err != nil {
+			return err
+		}
+		if fo.Control.Code == "HD" || fo.Control.Code == "CA" {
+			if err := oo.ApplyControl(fo.Control, at, msgID); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutOrder(oo); err != nil {
+			return err
+		}
+		r := &store.Resource{Type: typeServiceRequest, ID: oo.ID, LastUpdated: at, JSON: stored, OrderID: oo.ID}
+		if err := tx.PutResource(r); err != nil {
+			return err
+		}
+		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "201", oo.ID); err != nil {
+			return err
+		}
+		var err error
+		res, err = renderServiceRequest(tx, oo)
+		res.Created = true
+		res.Issues = append(findingsIssues(oo), fhirIssues(mapIssues)...)
+		return err
+	})
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	e.metrics.observe(typeServiceRequest, strconv.Itoa(map[bool]int{true: 201, false: 200}[res.Created]), e.now().Sub(at))
+	return res, nil
+}
+
+// putFHIRMessage records an inbound FHIR request like an HL7 v2 message: its raw body is
+// kept for audit and reprocessing.
+func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Time, status string, orderIDs ...string) error {
+	return tx.PutMessage(&store.Message{ID: id, Kind: "fhir", Sender: client, Type: typ, ReceivedAt: at,
+		AckCode: status, Size: len(raw), OrderIDs: orderIDs}, raw)
+}
+
+// createOther stores a resource the engine only keeps (a Subscription): a new id with
+// the given prefix, meta set.
+func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
+	at := b.e.now()
+	id := prefix + strings.TrimPrefix(b.e.store.ReserveID(store.KindMessage), "msg-")
+	data, err := withMeta(req.Resource, id, 1, at)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	r := &store.Resource{Type: req.Type, ID: id, LastUpdated: at, JSON: data}
+	if err := b.e.store.Update(ctx, func(tx store.Tx) error { return tx.PutResource(r) }); err != nil {
+		return fhir.Result{}, err
+	}
+	res := storedResult(r)
+	res.Created = true
+	return res, nil
+}
+
+// withMeta returns the resource JSON with its id and meta (versionId, lastUpdated) set
+// by the server, every other element kept as sent.
+func withMeta(resource []byte, id string, version int, at time.Time) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(resource, &m); err != nil {
+		return nil, err
+	}
+	meta := map[string]json.RawMessage{}
+	if raw, ok := m["meta"]; ok {
+		json.Unmarshal(raw, &meta)
+	}
+	meta["versionId"], _ = json.Marshal(strconv.Itoa(version))
+	meta["lastUpdated"], _ = json.Marshal(at.UTC().Format(time.RFC3339Nano))
+	m["meta"], _ = json.Marshal(meta)
+	m["id"], _ = json.Marshal(id)
+	return json.Marshal(m)
+}
+
+// withStatus returns resource JSON with its status element replaced.
+func withStatus(resource []byte, status string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(resource, &m); err != nil {
+		return nil, err
+	}
+	m["status"], _ = json.Marshal(status)
+	return json.Marshal(m)
+}
+
+func storedResult(r *store.Resource) fhir.Result {
+	return fhir.Result{Type: r.Type, ID: r.ID, VersionID: strconv.Itoa(r.Version), LastUpdated: r.LastUpdated, Resource: r.JSON}
+}
+
+// renderServiceRequest returns an order's ServiceRequest: the stored resource, its status
+// following the order's lifecycle, or for an order no client posted, one built from the
+// order (its version is the number of lifecycle changes).
+func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) {
+	status := o.Status.ServiceRequestStatus()
+	if r, err := tx.Resource(typeServiceRequest, o.ID); err == nil {
+		data, err := withStatus(r.JSON, status)
+		if err != nil {
+			return fhir.Result{}, err
+		}
+		res := storedResult(r)
+		res.Resource = data
+		return res, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fhir.Result{}, err
+	}
+	data, err := mapping.ServiceRequestJSON(o)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	version := max(len(o.History), 1)
+	data, err = withMeta(data, o.ID, version, o.Updated)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	return fhir.Result{Type: typeServiceRequest, ID: o.ID, VersionID: strconv.Itoa(version), LastUpdated: o.Updated, Resource: data}, nil
+}
+
+// taskSuffix makes an order's Task id from its own: ord-7 -> ord-7-task.
+const taskSuffix = "-task"
+
+func renderTask(o *order.Order) (fhir.Result, error) {
+	t := mapping.ToTask(o)
+	id := o.ID + taskSuffix
+	t.Id = &id
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	version := max(len(o.History), 1)
+	if data, err = withMeta(data, id, version, o.Updated); err != nil {
+		return fhir.Result{}, err
+	}
+	return fhir.Result{Type: typeTask, ID: id, VersionID: strconv.Itoa(version), LastUpdated: o.Updated, Resource: data}, nil
+}
+
+// findingsIssues reports an order's check findings as OperationOutcome issues.
+func findingsIssues(o *order.Order) []fhir.Issue {
+	var out []fhir.Issue
+	for _, f := range o.Findings {
+		code := "required"
+		switch {
+		case f.Severity == order.SeverityInformation:
+			code = "informational"
+		case strings.Contains(f.Code, "invalid"):
+			code = "value"
+		case strings.Contains(f.Code, "unknown") || strings.Contains(f.Code, "not-cpt"):
+			code = "code-invalid"
+		}
+		out = append(out, fhir.Issue{Severity: string(f.Severity), Code: code, Expression: f.FHIRPath, Diagnostics: f.Text, Details: f.Code})
+	}
+	return out
+}
+
+func fhirIssues(in []mapping.FHIRIssue) []fhir.Issue {
+	var out []fhir.Issue
+	for _, is := range in {
+		out = append(out, fhir.Issue{Severity: string(is.Severity), Code: is.Code, Expression: is.Expression, Diagnostics: is.Diagnostics})
+	}
+	return out
+}

@@ -1,0 +1,264 @@
+package engine_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+)
+
+// fhirServer serves the FHIR API of a fixture's engine over real HTTP.
+func fhirServer(t *testing.T, f *fixture) *httptest.Server {
+	t.Helper()
+	h, err := fhir.NewHandler(fhir.Config{}, f.eng.FHIR(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mux.NewRouter()
+	h.Routes(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type fhirResp struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func fhirDo(t *testing.T, method, url string, body []byte, headers ...string) fhirResp {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/fhir+json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := fhirResp{status: resp.StatusCode, header: resp.Header, raw: raw}
+	json.Unmarshal(raw, &out.body)
+	return out
+}
+
+// mriRequest is a complete, checkable MRI ServiceRequest with a contained patient and
+// practitioner.
+func mriRequest(placer string) []byte {
+	return []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order",
+ "meta":{"source":"https://app.example.org"},
+ "contained":[{"resourceType":"Patient","id":"p","identifier":[{"system":"urn:oid:1.2.3","value":"MRN77"}],"name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1980-01-02","gender":"female"},
+  {"resourceType":"Practitioner","id":"dr","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"name":[{"family":"Smith","given":["John"]}]}],
+ "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PLAC"}]},"system":"https://app.example.org/orders","value":"` + placer + `"}],
+ "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"70553","display":"MRI brain w/wo contrast"}]},
+ "subject":{"reference":"#p"},"requester":{"reference":"#dr"},"authoredOn":"2026-11-22T09:00:00Z",
+ "reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9","display":"Headache"}],"text":"Headache"}]}`)
+}
+
+func TestFHIR_CreateReadSearch(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	srv := fhirServer(t, f)
+	created := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("APP-1"))
+	if created.status != http.StatusCreated {
+		t.Fatalf("POST: %d %s", created.status, created.raw)
+	}
+	id, _ := created.body["id"].(string)
+	if id == "" || !strings.Contains(created.header.Get("Location"), "/ServiceRequest/"+id) || created.header.Get("ETag") == "" {
+		t.Fatalf("POST: id %q, Location %q, ETag %q", id, created.header.Get("Location"), created.header.Get("ETag"))
+	}
+	read := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest/"+id, nil)
+	if read.status != http.StatusOK || read.body["id"] != id {
+		t.Fatalf("GET: %d %s", read.status, read.raw)
+	}
+	// An MRI without an authorization number waits for one: still active for FHIR.
+	if read.body["status"] != "active" {
+		t.Errorf("status = %v, want active", read.body["status"])
+	}
+	o := f.orders(t, store.OrderQuery{Placer: "APP-1"})
+	if len(o) != 1 || o[0].ID != id || o[0].Status != order.StatusPendingAuth || o[0].Source.FHIRSource != "https://app.example.org" {
+		t.Fatalf("order = %+v", o)
+	}
+	for query, want := range map[string]float64{
+		"identifier=APP-1": 1, "identifier=https://app.example.org/orders|APP-1": 1, "identifier=other|APP-1": 0,
+		"status=active": 1, "status=revoked": 0, "authored=2026-11-22": 1, "authored=gt2026-11-23": 0,
+		"authored=ge2026-11": 1, "requester=1234567893": 1,
+	} {
+		got := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil)
+		if got.status != http.StatusOK || got.body["total"] != want {
+			t.Errorf("search %s: %d total %v, want %v (%s)", query, got.status, got.body["total"], want, got.raw)
+		}
+	}
+	task := fhirDo(t, "GET", srv.URL+"/fhir/Task?based-on=ServiceRequest/"+id, nil)
+	if task.status != http.StatusOK || task.body["total"] != 1.0 {
+		t.Errorf("Task search: %d %s", task.status, task.raw)
+	}
+}
+
+func TestFHIR_ConditionalCreateConcurrent(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	srv := fhirServer(t, f)
+	var wg sync.WaitGroup
+	codes := make([]int, 50)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("COND-1"),
+				"If-None-Exist", "identifier=https://app.example.org/orders|COND-1")
+			codes[i] = r.status
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Errorf("conditional create answered %d", c)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d creates answered 201, want exactly 1", created)
+	}
+	if n := len(f.orders(t, store.OrderQuery{Placer: "COND-1"})); n != 1 {
+		t.Errorf("%d orders stored, want 1", n)
+	}
+	// Without the condition, a second order with the same placer number is refused.
+	if r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("COND-1")); r.status != http.StatusConflict {
+		t.Errorf("unconditional duplicate: %d, want 409", r.status)
+	}
+}
+
+func TestFHIR_FindingsAndUpdate(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	srv := fhirServer(t, f)
+	incomplete := bytes.Replace(mriRequest("UPD-1"), []byte(`"reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9","display":"Headache"}],"text":"Headache"}]`), []byte(`"priority":"routine"`), 1)
+	r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", incomplete, "Prefer", "return=OperationOutcome")
+	if r.status != http.StatusCreated || r.body["resourceType"] != "OperationOutcome" {
+		t.Fatalf("POST with return=OperationOutcome: %d %s", r.status, r.raw)
+	}
+	var paths []string
+	for _, is := range r.body["issue"].([]any) {
+		exprs, _ := is.(map[string]any)["expression"].([]any)
+		for _, ex := range exprs {
+			paths = append(paths, ex.(string))
+		}
+	}
+	if !strings.Contains(strings.Join(paths, " "), "ServiceRequest.reasonCode") {
+		t.Errorf("outcome expressions %v, want ServiceRequest.reasonCode", paths)
+	}
+	id := strings.Split(strings.TrimPrefix(r.header.Get("Location"), srv.URL+"/fhir/ServiceRequest/"), "/")[0]
+	if o := f.orders(t, store.OrderQuery{Placer: "UPD-1"}); o[0].Status != order.StatusIncomplete {
+		t.Fatalf("order status %s, want incomplete", o[0].Status)
+	}
+	// The corrected request, with the version it replaces, completes the order.
+	fixed := append(bytes.TrimSuffix(mriRequest("UPD-1"), []byte("}")), []byte(`,"id":"`+id+`"}`)...)
+	if r := fhirDo(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"9"`); r.status != http.StatusPreconditionFailed {
+		t.Errorf("PUT with a stale If-Match: %d, want 412 (%s)", r.status, r.raw)
+	}
+	if r := fhirDo(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"1"`); r.status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", r.status, r.raw)
+	}
+	if o := f.orders(t, store.OrderQuery{Placer: "UPD-1"}); o[0].Status != order.StatusPendingAuth {
+		t.Errorf("after the correction: %s, want pending-authorization", o[0].Status)
+	}
+	revoked := bytes.Replace(fixed, []byte(`"status":"active"`), []byte(`"status":"revoked"`), 1)
+	if r := fhirDo(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, revoked); r.status != http.StatusOK || r.body["status"] != "revoked" {
+		t.Fatalf("PUT revoked: %d %s", r.status, r.raw)
+	}
+	if o := f.orders(t, store.OrderQuery{Placer: "UPD-1"}); o[0].Status != order.StatusCancelled {
+		t.Errorf("after revoked: %s, want cancelled", o[0].Status)
+	}
+}
+
+func TestFHIR_V2OrderVisible(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	srv := fhirServer(t, f)
+	if got := f.send(t, radiologyORM("V1", "P900", nil)).Get("MSA-1"); got != "AA" {
+		t.Fatalf("ORM: %s", got)
+	}
+	o := f.orders(t, store.OrderQuery{Placer: "P900"})[0]
+	r := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest/"+o.ID, nil)
+	if r.status != http.StatusOK || r.body["status"] != "active" || !bytes.Contains(r.raw, []byte(`"P900"`)) {
+		t.Fatalf("GET v2 order as ServiceRequest: %d %s", r.status, r.raw)
+	}
+	if s := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest?identifier=P900", nil); s.body["total"] != 1.0 {
+		t.Errorf("search by the v2 placer number: %s", s.raw)
+	}
+	// A FHIR client cannot rewrite an order its HL7 sender owns.
+	if r := fhirDo(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+o.ID, mriRequest("P900")); r.status != http.StatusConflict && r.status != http.StatusBadRequest {
+		t.Errorf("PUT on a v2 order: %d, want 409", r.status)
+	}
+}
+
+// TestFHIR_ConformanceSamples: every ServiceRequest and transaction Bundle sample can be
+// posted and read back.
+func TestFHIR_ConformanceSamples(t *testing.T) {
+	dirs := []string{"../testdata/fhir"}
+	if d := os.Getenv("RADBRIDGE_CONFORMANCE_DIR"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "fhir"))
+	}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			name := filepath.Base(p)
+			data, err := os.ReadFile(p)
+			if err != nil || seen[name] {
+				continue
+			}
+			seen[name] = true
+			var head struct{ ResourceType, Type string }
+			if json.Unmarshal(data, &head) != nil {
+				continue // the invalid-JSON samples are the handler's tests
+			}
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t, newChecker(t))
+				srv := fhirServer(t, f)
+				switch {
+				case head.ResourceType == "ServiceRequest":
+					r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", data)
+					if r.status != http.StatusCreated {
+						t.Fatalf("POST: %d %s", r.status, r.raw)
+					}
+					back := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest/"+fmt.Sprint(r.body["id"]), nil)
+					if back.status != http.StatusOK {
+						t.Fatalf("read back: %d %s", back.status, back.raw)
+					}
+				case head.ResourceType == "Bundle" && head.Type == "transaction":
+					r := fhirDo(t, "POST", srv.URL+"/fhir", data)
+					if r.status != http.StatusOK || r.body["type"] != "transaction-response" {
+						t.Fatalf("transaction: %d %s", r.status, r.raw)
+					}
+					if n := len(f.orders(t, store.OrderQuery{})); n == 0 {
+						t.Error("the transaction created no order")
+					}
+				default:
+					t.Skip("not a ServiceRequest or transaction")
+				}
+			})
+		}
+	}
+}
