@@ -10,30 +10,32 @@ import (
 	"github.com/radbridge/radbridge/store"
 )
 
-// attempt sends it once and records the outcome. It returns an error only when the
-// outcome could not be recorded. An attempt interrupted because ctx ended is not
-// recorded: it is not the destination's failure, and the item is sent again later.
-func (w *Worker) attempt(ctx context.Context, d *dest, s Sender, it *store.OutboxItem) error {
+// attempt sends it once and records the outcome; later are the pending items queued
+// right behind it. It reports whether it was delivered, and returns an error only
+// when the outcome could not be recorded. An attempt interrupted because ctx ended is
+// not recorded: it is not the destination's failure, and the item is sent again
+// later.
+func (w *Worker) attempt(ctx context.Context, d *dest, s Sender, it *store.OutboxItem, later []*store.OutboxItem) (delivered bool, err error) {
 	d.attempts.Add(1)
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	receipt, err := s.Send(sctx, it)
 	cancel()
 	if err != nil && ctx.Err() != nil {
-		return nil
+		return false, nil
 	}
 	// Record the outcome even if ctx ends now: a delivery made is a delivery recorded.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err != nil {
-		return w.failed(rctx, d, it, err)
+		return false, w.failed(rctx, d, it, err)
 	}
-	return w.delivered(rctx, d, it, receipt)
+	return true, w.delivered(rctx, d, it, later, receipt)
 }
 
 // delivered marks it delivered and, in the same transaction, its order. If the order
 // cannot be written for another reason than its lifecycle, the item is marked
 // delivered without it: it must not be sent again because its order is broken.
-func (w *Worker) delivered(ctx context.Context, d *dest, it *store.OutboxItem, receipt string) error {
+func (w *Worker) delivered(ctx context.Context, d *dest, it *store.OutboxItem, later []*store.OutboxItem, receipt string) error {
 	now := w.now()
 	var (
 		attempts int
@@ -41,10 +43,10 @@ func (w *Worker) delivered(ctx context.Context, d *dest, it *store.OutboxItem, r
 	)
 	update := func(withOrder bool) error {
 		return w.st.Update(ctx, func(tx store.Tx) error {
-			cur, err := tx.OutboxItem(it.ID)
-			if err != nil {
-				return err
-			}
+			// Only this worker changes a pending item of its destination but for Retry,
+			// whose changes a delivery supersedes: no need to read it again.
+			cur := new(store.OutboxItem)
+			*cur = *it
 			cur.State, cur.Receipt, cur.Updated = store.OutboxDelivered, receipt, now
 			cur.Attempts++
 			cur.NextAttempt = time.Time{}
@@ -53,7 +55,7 @@ func (w *Worker) delivered(ctx context.Context, d *dest, it *store.OutboxItem, r
 			}
 			attempts, orderErr = cur.Attempts, nil
 			if withOrder {
-				orderErr = markOrder(tx, cur, now)
+				orderErr = markOrder(tx, cur, later, now)
 				if orderErr != nil && !isLifecycle(orderErr) {
 					return &orderError{orderErr}
 				}
@@ -84,26 +86,30 @@ type orderError struct{ err error }
 
 func (e *orderError) Error() string { return "order: " + e.err.Error() }
 
-// markOrder marks the order of it delivered, unless another pending item of the same
-// order follows closely in the destination's queue. An error from the order's
-// lifecycle (it has moved on, or is gone) leaves the order as it is and is returned
-// for logging; isLifecycle reports it.
-func markOrder(tx store.Tx, it *store.OutboxItem, now time.Time) error {
+// markOrder marks the order of it delivered unless the order's latest result is still
+// on its way: another item of the order is among later (queued right behind it), or
+// the order was resulted again after it was queued. An error from the order's
+// lifecycle (it has moved on) or a missing order leaves the order as it is and is
+// returned for logging; isLifecycle reports it.
+func markOrder(tx store.Tx, it *store.OutboxItem, later []*store.OutboxItem, now time.Time) error {
 	if it.OrderID == "" {
 		return nil
 	}
-	next, _, err := tx.Outbox(store.OutboxQuery{State: store.OutboxPending, Destination: it.Destination, Limit: lookAhead})
-	if err != nil {
-		return err
-	}
-	for _, n := range next {
+	for _, n := range later {
 		if n.OrderID == it.OrderID {
-			return nil // the order's latest result is still on its way
+			return nil
 		}
 	}
 	o, err := tx.Order(it.OrderID)
 	if err != nil {
 		return err
+	}
+	if !it.Created.IsZero() {
+		for _, h := range o.History {
+			if h.To == order.StatusResulted && h.At.After(it.Created) {
+				return nil
+			}
+		}
 	}
 	if err := o.MarkDelivered(now, "delivered to "+it.Destination, ""); err != nil {
 		return err

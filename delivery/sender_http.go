@@ -147,8 +147,15 @@ func parseRetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
+	if v[0] >= '0' && v[0] <= '9' {
 		const maxSeconds = uint64(1<<63-1) / uint64(time.Second)
+		n, err := strconv.ParseUint(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			n, err = maxSeconds, nil // absurdly long; the Worker's cap applies anyway
+		}
+		if err != nil {
+			return 0, false
+		}
 		return time.Duration(min(n, maxSeconds)) * time.Second, true
 	}
 	t, err := http.ParseTime(v)

@@ -15,6 +15,8 @@ import (
 )
 
 const (
+	// readAhead is how many pending items a destination's worker reads at once.
+	readAhead = 64
 	// lookAhead is how many of a destination's next pending items are checked for the
 	// same order before the order is marked delivered.
 	lookAhead = 16
@@ -66,6 +68,7 @@ type Worker struct {
 type dest struct {
 	Destination
 	wake      chan struct{} // holds one token when the queue may have a new head
+	stale     atomic.Bool   // Retry changed the queue: read it again
 	pending   atomic.Int64  // pending items at the last read of the queue
 	oldest    atomic.Int64  // Created of the oldest pending item, UnixNano; 0 when none
 	attempts  atomic.Uint64
@@ -191,36 +194,57 @@ func (w *Worker) Retry(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delivery: retry %s: %w", id, err)
 	}
+	d.stale.Store(true)
 	d.notify()
 	return nil
 }
 
 // loop delivers one destination's items in order until ctx ends.
+//
+// It reads up to readAhead pending items at a time and reads again when fewer than
+// lookAhead of a full read remain (so that markOrder can look ahead), after every
+// wait, after every attempt that did not deliver, and when Retry asks.
 func (w *Worker) loop(ctx context.Context, d *dest, s Sender) {
-	storeFailures := 0
+	var (
+		queue         []*store.OutboxItem // pending items, oldest first, as last read
+		more          bool                // the last read left pending items out
+		stale         = true              // read again before the next attempt
+		storeFailures int
+	)
 	for ctx.Err() == nil {
-		head, err := w.head(ctx, d)
+		var err error
+		if d.stale.Swap(false) || stale || more && len(queue) <= lookAhead {
+			queue, more, err = w.read(ctx, d)
+			stale = err != nil
+		}
 		if err == nil {
-			var wait time.Duration
-			switch now := w.now(); {
-			case head == nil:
-				wait = w.cfg.PollInterval
-			case head.NextAttempt.After(now):
-				wait = min(head.NextAttempt.Sub(now), w.cfg.PollInterval)
+			now := w.now()
+			switch {
+			case len(queue) == 0:
+				w.wait(ctx, d, w.cfg.PollInterval)
+				stale = true
+			case queue[0].NextAttempt.After(now):
+				w.wait(ctx, d, min(queue[0].NextAttempt.Sub(now), w.cfg.PollInterval))
+				stale = true
 			default:
-				err = w.attempt(ctx, d, s, head)
+				var delivered bool
+				delivered, err = w.attempt(ctx, d, s, queue[0], queue[1:min(len(queue), 1+lookAhead)])
+				if delivered {
+					queue = queue[1:]
+					d.delivered1(queue)
+				} else {
+					stale = true
+				}
 			}
 			if err == nil {
 				storeFailures = 0
-				if wait > 0 {
-					w.wait(ctx, d, wait)
-				}
 				continue
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
+		stale = true
 		storeFailures++
 		w.log.Error("outbox store failed", slog.String("destination", d.Name), slog.String("err", err.Error()))
 		w.wait(ctx, d, w.cfg.Backoff.wait(storeFailures, w.rand()))
@@ -238,28 +262,34 @@ func (w *Worker) wait(ctx context.Context, d *dest, dur time.Duration) {
 	}
 }
 
-// head returns the destination's oldest pending item, nil if there is none, and
-// refreshes its queue metrics.
-func (w *Worker) head(ctx context.Context, d *dest) (*store.OutboxItem, error) {
-	var items []*store.OutboxItem
+// read returns up to readAhead of the destination's pending items, oldest first, and
+// whether more are pending, and refreshes the queue metrics.
+func (w *Worker) read(ctx context.Context, d *dest) (items []*store.OutboxItem, more bool, err error) {
 	var total int
-	err := w.st.View(ctx, func(tx store.ReadTx) error {
+	err = w.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		items, total, err = tx.Outbox(store.OutboxQuery{State: store.OutboxPending, Destination: d.Name, Limit: 1})
+		items, total, err = tx.Outbox(store.OutboxQuery{State: store.OutboxPending, Destination: d.Name, Limit: readAhead})
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.pending.Store(int64(total))
-	if len(items) == 0 {
-		d.oldest.Store(0)
-		return nil, nil
-	}
+	d.setOldest(items)
+	return items, total > len(items), nil
+}
+
+// delivered1 updates the queue metrics after the head item was delivered; queue is
+// what remains.
+func (d *dest) delivered1(queue []*store.OutboxItem) {
+	d.pending.Add(-1)
+	d.setOldest(queue)
+}
+
+func (d *dest) setOldest(queue []*store.OutboxItem) {
 	var created int64
-	if c := items[0].Created; !c.IsZero() {
-		created = c.UnixNano()
+	if len(queue) > 0 && !queue[0].Created.IsZero() {
+		created = queue[0].Created.UnixNano()
 	}
 	d.oldest.Store(created)
-	return items[0], nil
 }
