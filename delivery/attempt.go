@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/radbridge/radbridge/order"
@@ -132,7 +133,7 @@ func (w *Worker) failed(ctx context.Context, d *dest, it *store.OutboxItem, send
 	}
 	msg := sendErr.Error()
 	if len(msg) > maxLastError {
-		msg = msg[:maxLastError]
+		msg = strings.ToValidUTF8(msg[:maxLastError], "")
 	}
 	var (
 		attempts int

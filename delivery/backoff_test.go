@@ -32,8 +32,8 @@ func TestBackoff_wait(t *testing.T) {
 			}
 		})
 	}
-	if got := (Config{Backoff: Backoff{Jitter: -1}}.withDefaults().Backoff.wait(1, 0)); got != DefaultInitialBackoff {
-		t.Errorf("wait without jitter = %v, want %v", got, DefaultInitialBackoff)
+	if got := (Config{Backoff: Backoff{Jitter: -1}}.withDefaults().Backoff.wait(1, 0)); got != defaultInitialBackoff {
+		t.Errorf("wait without jitter = %v, want %v", got, defaultInitialBackoff)
 	}
 }
 

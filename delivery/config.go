@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// Defaults of the Config fields.
+// Defaults of the Config fields, as their comments state.
 const (
-	DefaultInitialBackoff = time.Second
-	DefaultMaxBackoff     = 5 * time.Minute
-	DefaultMultiplier     = 2.0
-	DefaultJitter         = 0.2
-	DefaultMaxAttempts    = 20
-	DefaultRetryAfterCap  = 10 * time.Minute
-	DefaultPollInterval   = 30 * time.Second
-	DefaultTimeout        = 30 * time.Second
+	defaultInitialBackoff = time.Second
+	defaultMaxBackoff     = 5 * time.Minute
+	defaultMultiplier     = 2.0
+	defaultJitter         = 0.2
+	defaultMaxAttempts    = 20
+	defaultRetryAfterCap  = 10 * time.Minute
+	defaultPollInterval   = 30 * time.Second
+	defaultTimeout        = 30 * time.Second
 )
 
 // Config configures a Worker. The zero value of every field but Destinations means
@@ -103,10 +103,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("delivery: Config.Backoff.Initial %v is negative", b.Initial)
 	case b.Max < 0:
 		return fmt.Errorf("delivery: Config.Backoff.Max %v is negative", b.Max)
-	case b.Max != 0 && b.Max < or(b.Initial, DefaultInitialBackoff):
+	case b.Max != 0 && b.Max < or(b.Initial, defaultInitialBackoff):
 		return fmt.Errorf("delivery: Config.Backoff.Max %v is less than Initial", b.Max)
-	case b.Max == 0 && b.Initial > DefaultMaxBackoff:
-		return fmt.Errorf("delivery: Config.Backoff.Initial %v exceeds the default Max %v", b.Initial, DefaultMaxBackoff)
+	case b.Max == 0 && b.Initial > defaultMaxBackoff:
+		return fmt.Errorf("delivery: Config.Backoff.Initial %v exceeds the default Max %v", b.Initial, defaultMaxBackoff)
 	case b.Multiplier != 0 && !(b.Multiplier >= 1):
 		return fmt.Errorf("delivery: Config.Backoff.Multiplier %v is less than 1", b.Multiplier)
 	case !(b.Jitter < 1):
@@ -150,19 +150,19 @@ func (d Destination) validate() error {
 
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
-	c.Backoff.Initial = or(c.Backoff.Initial, DefaultInitialBackoff)
-	c.Backoff.Max = or(c.Backoff.Max, DefaultMaxBackoff)
-	c.Backoff.Multiplier = or(c.Backoff.Multiplier, DefaultMultiplier)
+	c.Backoff.Initial = or(c.Backoff.Initial, defaultInitialBackoff)
+	c.Backoff.Max = or(c.Backoff.Max, defaultMaxBackoff)
+	c.Backoff.Multiplier = or(c.Backoff.Multiplier, defaultMultiplier)
 	switch {
 	case c.Backoff.Jitter == 0:
-		c.Backoff.Jitter = DefaultJitter
+		c.Backoff.Jitter = defaultJitter
 	case c.Backoff.Jitter < 0:
 		c.Backoff.Jitter = 0
 	}
-	c.MaxAttempts = or(c.MaxAttempts, DefaultMaxAttempts)
-	c.RetryAfterCap = or(c.RetryAfterCap, DefaultRetryAfterCap)
-	c.PollInterval = or(c.PollInterval, DefaultPollInterval)
-	c.Timeout = or(c.Timeout, DefaultTimeout)
+	c.MaxAttempts = or(c.MaxAttempts, defaultMaxAttempts)
+	c.RetryAfterCap = or(c.RetryAfterCap, defaultRetryAfterCap)
+	c.PollInterval = or(c.PollInterval, defaultPollInterval)
+	c.Timeout = or(c.Timeout, defaultTimeout)
 	return c
 }
 

@@ -37,25 +37,38 @@
 // failure. When Attempts reaches Config.MaxAttempts the item becomes dead and stops
 // blocking its destination: the next item proceeds, so one poisoned result cannot
 // hold back every later result to that provider. A dead item stays in the store with
-// its LastError; [Worker.Retry] (POST /api/outbox/{id}/retry) puts it back.
+// its LastError; [Worker.Retry] (POST /api/outbox/{id}/retry) puts it back with a
+// fresh count of attempts. Being older than the items queued after it, a retried item
+// goes next, ahead of them.
+//
+// Each attempt is one MLLP exchange or one HTTP request, bounded by Config.Timeout;
+// the Sender never repeats a request by itself, so the schedule above is the only
+// retry and every repeat is counted in Attempts.
 //
 // # Delivery guarantee
 //
 // Delivery is at-least-once. The state lives in the store, so a restart resumes the
 // pending items. An attempt interrupted by shutdown is not counted and is repeated
-// after the restart, so a destination may receive that one in-flight item twice;
-// every other item is sent again only if its previous attempt failed. Receivers can
+// after the restart, so a destination may receive that one in-flight item twice
+// (one per destination). Any other item is sent again only after an attempt that
+// failed without a positive answer (no ACK may still mean received: mllp.ErrNoAck)
+// or whose outcome could not be stored. A delivery answered as the Worker stops is
+// still recorded. Receivers can
 // deduplicate: each HTTP request carries the item's Idempotency-Key (the same for
 // every attempt), and an MLLP message is the payload stored once, so its MSH-10
 // control ID is the same for every attempt.
 //
 // # Caveats
 //
-// An order is marked delivered when its item is delivered unless another pending
-// item of the same order is queued right behind it (within the next 16 items of the
-// destination): the order's latest results are then still on their way. Items of the
-// same order for other destinations are not consulted. Items whose destination is not
-// configured stay pending and are not counted in the metrics.
+// An order is marked delivered when its item is delivered unless its latest result is
+// still on its way: another item of the same order is queued within the next 16 items
+// of the destination, or the order was resulted again after the item was queued (its
+// History says so). Items of the same order for other destinations are not consulted.
+// When the order's lifecycle refuses (the order was cancelled or moved on meanwhile)
+// or the order is gone, the item is delivered all the same and the refusal is logged.
+//
+// Items whose destination is not configured stay pending and are not counted in the
+// metrics.
 //
 // Logs carry the destination name, outbox and order IDs, attempt numbers and error
 // texts (from hl7, hl7/mllp and net/http); never payload bytes.

@@ -31,7 +31,8 @@ const (
 type Timer interface {
 	// C returns the channel on which the time is delivered when the timer fires.
 	C() <-chan time.Time
-	// Stop prevents the timer from firing.
+	// Stop prevents the timer from firing; it reports whether it stopped the timer
+	// before it fired.
 	Stop() bool
 }
 
@@ -138,6 +139,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	<-ctx.Done() // already ended, unless there are no destinations
 	return nil
 }
 

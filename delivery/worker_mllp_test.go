@@ -43,10 +43,18 @@ func TestWorker_Run_MLLPRecovers(t *testing.T) {
 		!strings.Contains(got.LastError, "refuses") || !strings.Contains(got.LastError, "AE") {
 		t.Fatalf("after an AE: item = %+v, want pending, 2 attempts, LastError saying AE refuses it", got)
 	}
+	wantMetrics(t, w, "ehr", map[string]float64{
+		"radbridge_outbox_pending": 3, "radbridge_outbox_oldest_pending_seconds": 1,
+		"radbridge_outbox_attempts_total": 2, "radbridge_outbox_delivered_total": 0,
+	})
 	p.set(hl7.AA)
 	clk.fire(tm)
 	clk.waitIdle(t)
 	stop()
+	wantMetrics(t, w, "ehr", map[string]float64{
+		"radbridge_outbox_pending": 0, "radbridge_outbox_oldest_pending_seconds": 0,
+		"radbridge_outbox_attempts_total": 5, "radbridge_outbox_delivered_total": 3, "radbridge_outbox_dead_total": 0,
+	})
 
 	received, accepted, negative := p.counts()
 	if want := []string{"C1", "C2", "C3"}; !slices.Equal(accepted, want) || negative != 1 {
@@ -234,4 +242,51 @@ func TestWorker_Run_Twice(t *testing.T) {
 	stop = run(t, w) // may run again once stopped
 	clk.waitIdle(t)
 	stop()
+
+	// With no destinations, Run still returns only when its context ends.
+	w, err := delivery.New(delivery.Config{}, openStore(t, t.TempDir()), nil, delivery.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Run() with no destinations = %v before its context ended", err)
+	case <-time.After(10 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run() = %v, want nil", err)
+	}
+}
+
+// cancelOnSend is a Sender whose destination accepts the item just as the worker is
+// told to stop, a race a real provider cannot be made to hit reliably.
+type cancelOnSend struct{ cancel context.CancelFunc }
+
+func (s cancelOnSend) Send(context.Context, *store.OutboxItem) (string, error) {
+	s.cancel()
+	return "AA", nil
+}
+
+// A delivery made as Run's context ends is still recorded, so it is not sent again.
+func TestWorker_Run_RecordsDeliveryAtStop(t *testing.T) {
+	checkGoroutines(t)
+	clk := newFakeClock()
+	st := openStore(t, t.TempDir())
+	ids := putItems(t, st, clk.Now(), "ehr", delivery.KindHL7v2, "", oru("C1"), oru("C2"))
+	ctx, cancel := context.WithCancel(t.Context())
+	w := newWorker(t, st, clk, delivery.Config{Destinations: []delivery.Destination{{Name: "ehr", MLLP: "127.0.0.1:1"}}},
+		delivery.Deps{Senders: map[string]delivery.Sender{"ehr": cancelOnSend{cancel}}})
+	if err := w.Run(ctx); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if got := item(t, st, ids[0]); got.State != store.OutboxDelivered || got.Receipt != "AA" {
+		t.Errorf("item sent as the worker stopped = %s, receipt %q; want delivered, AA", got.State, got.Receipt)
+	}
+	if got := item(t, st, ids[1]); got.State != store.OutboxPending || got.Attempts != 0 {
+		t.Errorf("next item = %s after %d attempts, want pending, untouched", got.State, got.Attempts)
+	}
 }
