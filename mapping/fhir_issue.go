@@ -3,7 +3,6 @@ package mapping
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -92,34 +91,33 @@ func parseFHIRTime(s string) (time.Time, bool) {
 }
 
 // enumOf reads a FHIR code into one of the generated enum types of the samply models,
-// which decode themselves from JSON strings. It reports false for a code outside the
+// which decode themselves from JSON strings (codes have no quotes or backslashes). It reports false for a code outside the
 // value set.
 func enumOf[T any, PT interface {
 	*T
 	UnmarshalJSON([]byte) error
 }](code string) (T, bool) {
 	var v T
-	b, err := json.Marshal(code)
-	if err != nil {
+	if code == "" || strings.ContainsAny(code, "\"\\") {
 		return v, false
 	}
-	if err := PT(&v).UnmarshalJSON(b); err != nil {
+	if err := PT(&v).UnmarshalJSON([]byte(`"` + code + `"`)); err != nil {
 		return v, false
 	}
 	return v, true
 }
 
-// uuidNamespace is the namespace of radbridge's name-based UUIDs: the version 5 UUID of
-// the URL https://github.com/radbridge/radbridge in the RFC 9562 URL namespace.
-var uuidNamespace = func() [16]byte {
-	url := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
-	return uuid5(url, "https://github.com/radbridge/radbridge")
-}()
-
 // nameUUID returns a version 5 (SHA-1, name-based) UUID of the parts, so that the same
-// content always gets the same id: Bundle fullUrls and report ids are stable.
+// content always gets the same id: Bundle fullUrls and report ids are stable. The
+// namespace is the version 5 UUID of https://github.com/radbridge/radbridge in the
+// RFC 9562 URL namespace, 8aa60274-f362-521b-ab51-9ad41b9187fc (TestNameUUID checks it).
 func nameUUID(parts ...string) string {
-	u := uuid5(uuidNamespace, strings.Join(parts, "\x00"))
+	ns := [16]byte{0x8a, 0xa6, 0x02, 0x74, 0xf3, 0x62, 0x52, 0x1b, 0xab, 0x51, 0x9a, 0xd4, 0x1b, 0x91, 0x87, 0xfc}
+	return formatUUID(uuid5(ns, strings.Join(parts, "\x00")))
+}
+
+// formatUUID writes u in the 8-4-4-4-12 form.
+func formatUUID(u [16]byte) string {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'

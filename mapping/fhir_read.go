@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -337,10 +336,4 @@ func (rv *resolver) targets(ref string, sr *fhir.ServiceRequest) bool {
 		return typ == "ServiceRequest" && rid == id
 	}
 	return false
-}
-
-// isEmptyJSON reports whether b is JSON null or blank.
-func isEmptyJSON(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) == 0 || string(b) == "null"
 }

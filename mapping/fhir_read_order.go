@@ -192,7 +192,8 @@ func (rd *srReader) patient(ref *fhir.Reference) order.Patient {
 		id := *ref.Identifier
 		p.Identifiers = []order.Identifier{{Value: deref(id.Value), System: authorityOf(id), Type: typeCode(id.Type)}}
 	}
-	p.Family, p.Given, p.Middle, _ = splitDisplay(deref(ref.Display))
+	n := splitDisplay(deref(ref.Display))
+	p.Family, p.Given, p.Middle = n.family, n.given, n.middle
 	if len(p.Identifiers) == 0 {
 		rd.is.add(FHIRWarning, FHIRCodeRequired, "subject", "the patient has no identifier")
 	}
@@ -218,30 +219,54 @@ func pickName(names []fhir.HumanName) (fhir.HumanName, bool) {
 }
 
 // splitDisplay reads a person's name from a reference display: "Family, Given Middle",
-// else "[Prefix] Given... Family" (Dr, Mr, Mrs, Ms, Prof as prefix).
-func splitDisplay(s string) (family, given, middle, prefix string) {
+// else "[Prefix] Given... Family"; a leading Dr, Mr, Mrs, Ms, Miss or Prof is the
+// prefix, and a trailing degree or generation after a comma or at the end (MD, DO, PhD,
+// RN, NP, PA, Jr, Sr, II, III) the suffix.
+func splitDisplay(s string) (n displayName) {
 	s = strings.TrimSpace(s)
 	if f, g, ok := strings.Cut(s, ","); ok {
+		if isNameSuffix(strings.TrimSpace(g)) {
+			n = splitDisplay(f)
+			n.suffix = strings.TrimSpace(g)
+			return n
+		}
 		words := strings.Fields(g)
 		if len(words) > 0 {
-			given, middle = words[0], strings.Join(words[1:], " ")
+			n.given, n.middle = words[0], strings.Join(words[1:], " ")
 		}
-		return strings.TrimSpace(f), given, middle, ""
+		n.family = strings.TrimSpace(f)
+		return n
 	}
 	words := strings.Fields(s)
 	if len(words) > 1 {
 		switch strings.ToLower(strings.TrimSuffix(words[0], ".")) {
 		case "dr", "mr", "mrs", "ms", "prof", "miss":
-			prefix, words = words[0], words[1:]
+			n.prefix, words = words[0], words[1:]
 		}
+	}
+	if len(words) > 1 && isNameSuffix(words[len(words)-1]) {
+		n.suffix, words = words[len(words)-1], words[:len(words)-1]
 	}
 	switch len(words) {
 	case 0:
-		return "", "", "", prefix
 	case 1:
-		return words[0], "", "", prefix
+		n.family = words[0]
+	default:
+		n.family, n.given = words[len(words)-1], words[0]
+		n.middle = strings.Join(words[1:len(words)-1], " ")
 	}
-	return words[len(words)-1], words[0], strings.Join(words[1:len(words)-1], " "), prefix
+	return n
+}
+
+// displayName is a name read from a reference display.
+type displayName struct{ family, given, middle, prefix, suffix string }
+
+func isNameSuffix(s string) bool {
+	switch strings.ToUpper(strings.ReplaceAll(s, ".", "")) {
+	case "MD", "DO", "PHD", "RN", "NP", "PA", "JR", "SR", "II", "III", "IV":
+		return true
+	}
+	return false
 }
 
 // encounter reads the encounter class.
@@ -298,7 +323,8 @@ func (rd *srReader) logicalProvider(p order.Provider, ref *fhir.Reference) order
 		p = providerFromIDs(p, []fhir.Identifier{*ref.Identifier})
 	}
 	if p.Family == "" && p.Given == "" {
-		p.Family, p.Given, _, p.Prefix = splitDisplay(deref(ref.Display))
+		n := splitDisplay(deref(ref.Display))
+		p.Family, p.Given, p.Prefix, p.Suffix = n.family, joinNonEmpty(n.given, n.middle), n.prefix, n.suffix
 	}
 	return p
 }

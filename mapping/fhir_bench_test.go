@@ -1,0 +1,72 @@
+package mapping_test
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/order"
+)
+
+// BenchmarkResultToDiagnosticReportJSON maps a result (the 1.5 KB radiology ORU^R01
+// of BenchmarkMapORU: five OBX, TX narrative, CWE) of an order to a DiagnosticReport and
+// its Observations and writes them as JSON, as the FHIR API and the delivery worker do.
+// Reading the ORU is outside the loop.
+func BenchmarkResultToDiagnosticReportJSON(b *testing.B) {
+	raw, err := os.ReadFile(goldenDir + "/oru_r01_radiology_tx.hl7")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := hl7.Parse(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, _ := mapping.ResultsFromV2(m)
+	if len(rs) != 1 {
+		b.Fatalf("ResultsFromV2 = %d results", len(rs))
+	}
+	r := rs[0]
+	o := &order.Order{ID: "ord-1", Placer: r.Placer, Filler: r.Filler, Accession: r.Accession,
+		Source:  order.Source{Kind: order.SourceV2, SendingFacility: "HOSP_A"},
+		Patient: order.Patient{Identifiers: r.PatientIDs, Family: "SAMPLE", Given: "PATIENT"}}
+	b.ReportAllocs()
+	var n int64
+	for b.Loop() {
+		dr, obs := mapping.ToDiagnosticReport(o, r.Result)
+		out, err := json.Marshal(dr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = int64(len(out))
+		for i := range obs {
+			ob, err := json.Marshal(&obs[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += int64(len(ob))
+		}
+	}
+	b.SetBytes(n)
+}
+
+// BenchmarkV2ToBundle converts the 1.5 KB radiology ORM^O01 of BenchmarkMapORM to a
+// transaction Bundle (radbridge convert); parsing is outside the loop.
+func BenchmarkV2ToBundle(b *testing.B) {
+	raw, err := os.ReadFile(goldenDir + "/orm_o01_v251_radiology.hl7")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := hl7.Parse(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if doc, _ := mapping.V2ToBundle(m); doc == nil {
+			b.Fatal("no Bundle")
+		}
+	}
+}
