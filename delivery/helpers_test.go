@@ -381,13 +381,6 @@ func (c *fakeClock) fire(tm *fakeTimer) {
 	}
 }
 
-// advance moves the clock forward by d without firing anything.
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // wantMetrics checks the values of the worker's metrics for destination.
 func wantMetrics(t testing.TB, w *delivery.Worker, destination string, want map[string]float64) {
 	t.Helper()

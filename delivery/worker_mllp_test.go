@@ -174,6 +174,29 @@ func TestWorker_Retry_Dead(t *testing.T) {
 	}
 }
 
+// Retry of a pending item waiting for its backoff sends it at once.
+func TestWorker_Retry_Pending(t *testing.T) {
+	checkGoroutines(t)
+	clk := newFakeClock()
+	start := clk.Now()
+	st := openStore(t, t.TempDir())
+	p := &provider{code: hl7.AR}
+	addr := serveMLLP(t, "127.0.0.1:0", p)
+	ids := putItems(t, st, clk.Now(), "ehr", delivery.KindHL7v2, "", oru("C1"))
+	w := newWorker(t, st, clk, delivery.Config{Destinations: []delivery.Destination{{Name: "ehr", MLLP: addr}}}, delivery.Deps{})
+	run(t, w)
+
+	wantWait(t, clk.next(t), time.Second)
+	p.set(hl7.AA)
+	if err := w.Retry(t.Context(), ids[0]); err != nil {
+		t.Fatalf("Retry(pending) = %v", err)
+	}
+	clk.waitIdle(t)
+	if got := item(t, st, ids[0]); got.State != store.OutboxDelivered || got.Attempts != 2 || !clk.Now().Equal(start) {
+		t.Errorf("item = %s after %d attempts at %v; want delivered after 2 at once (%v)", got.State, got.Attempts, clk.Now(), start)
+	}
+}
+
 // A worker stopped while an item is in flight leaves the rest pending; a new worker
 // on the same file delivers them. Only the item in flight may arrive twice.
 func TestWorker_Run_Restart(t *testing.T) {
