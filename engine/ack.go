@@ -33,6 +33,7 @@ type outcome struct {
 	code     hl7.AckCode // AA or AE; finish converts to the enhanced-mode codes
 	issues   []hl7.Issue
 	orderIDs []string
+	notify   []string // delivery destinations with new outbox items
 }
 
 // processor handles one message type inside the write transaction. It may run more than
@@ -50,8 +51,9 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		}
 	}
 	var rec *store.Message
+	var notify []string
 	err := e.store.Update(ctx, func(tx store.Tx) error {
-		rec = nil
+		rec, notify = nil, nil
 		if in.reprocessOf == "" {
 			prev, err := tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
 			if err == nil {
@@ -76,7 +78,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		}
 		code := ackCode(in.header, out.code)
 		m.AckCode, m.Ack, m.OrderIDs = string(code), e.buildAck(in.header, code, out.issues), out.orderIDs
-		rec = m
+		rec, notify = m, out.notify
 		return tx.PutMessage(m, in.raw)
 	})
 	if err != nil {
@@ -86,6 +88,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		ack := e.buildAck(in.header, code, []hl7.Issue{internalIssue()})
 		return Result{AckCode: string(code), Ack: string(ack), deliver: e.deliverable(in.header, code, ack)}, err
 	}
+	e.notify(notify)
 	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
 	return e.answer(in.header, rec), nil
 }

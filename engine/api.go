@@ -37,6 +37,69 @@ func (a *API) Routes(r *mux.Router) {
 	r.HandleFunc("/api/orders/{id}", a.getOrder).Methods(http.MethodGet)
 	r.HandleFunc("/api/orders/{id}/authorization", a.decideAuthorization).Methods(http.MethodPost)
 	r.HandleFunc("/api/preauth", a.getPreauth).Methods(http.MethodGet)
+	r.HandleFunc("/api/outbox", a.listOutbox).Methods(http.MethodGet)
+	r.HandleFunc("/api/outbox/{id}/retry", a.retryOutbox).Methods(http.MethodPost)
+}
+
+// outboxItem is an outbox item in GET /api/outbox: everything but the payload.
+type outboxItem struct {
+	ID          string    `json:"id"`
+	Destination string    `json:"destination"`
+	Kind        string    `json:"kind"`
+	OrderID     string    `json:"order_id"`
+	ResultID    string    `json:"result_id,omitempty"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Receipt     string    `json:"receipt,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated,omitzero"`
+	Size        int       `json:"size"`
+}
+
+func (a *API) listOutbox(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	switch state {
+	case "", store.OutboxPending, store.OutboxDelivered, store.OutboxDead:
+	default:
+		apiError(w, http.StatusBadRequest, "state must be pending, delivered or dead")
+		return
+	}
+	limit, ok := limitParam(w, q.Get("limit"))
+	if !ok {
+		return
+	}
+	items := []outboxItem{}
+	var total int
+	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+		list, n, err := tx.Outbox(store.OutboxQuery{State: state, Destination: q.Get("destination"), Limit: limit})
+		total = n
+		for _, it := range list {
+			items = append(items, outboxItem{ID: it.ID, Destination: it.Destination, Kind: it.Kind, OrderID: it.OrderID, ResultID: it.ResultID,
+				State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, LastError: it.LastError, Receipt: it.Receipt,
+				Created: it.Created, Updated: it.Updated, Size: len(it.Payload)})
+		}
+		return err
+	})
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "reading the outbox failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+}
+
+func (a *API) retryOutbox(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	if a.engine.deliverer == nil {
+		apiError(w, http.StatusServiceUnavailable, "no delivery worker is running")
+		return
+	}
+	if err := a.engine.deliverer.Retry(r.Context(), id); !readOK(w, err, "outbox item "+id) {
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "state": store.OutboxPending})
 }
 
 // messageItem is a message in GET /api/messages.

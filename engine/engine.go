@@ -40,6 +40,9 @@ type Config struct {
 	ProcessingIDs []string
 	// Location is the time zone of HL7 timestamps that carry no offset. Default: UTC.
 	Location *time.Location
+	// Routes send the results of matching orders to delivery destinations. Default:
+	// none; results are then kept and readable but delivered nowhere.
+	Routes []Route
 }
 
 // Validate reports a configuration that cannot work.
@@ -47,6 +50,16 @@ func (c Config) Validate() error {
 	for _, p := range c.ProcessingIDs {
 		if p != "P" && p != "T" && p != "D" {
 			return fmt.Errorf("engine: processing ID %q is not P, T or D", p)
+		}
+	}
+	for i, r := range c.Routes {
+		switch {
+		case r.Destination == "":
+			return fmt.Errorf("engine: Routes[%d].Destination is required", i)
+		case r.Kind != "hl7v2" && r.Kind != "fhir":
+			return fmt.Errorf("engine: Routes[%d].Kind %q is not hl7v2 or fhir", i, r.Kind)
+		case r.SendingFacility == "" && r.FHIRSource == "":
+			return fmt.Errorf("engine: Routes[%d] matches nothing: set SendingFacility or FHIRSource", i)
 		}
 	}
 	return nil
@@ -61,6 +74,8 @@ type Engine struct {
 	now     func() time.Time
 	metrics *Metrics
 	ackSeq  atomic.Uint64
+	// deliverer is the results delivery worker, set once at start-up (SetDeliverer).
+	deliverer Deliverer
 }
 
 // New returns an Engine that stores into st and checks orders with check (nil: no

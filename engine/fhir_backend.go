@@ -43,6 +43,8 @@ func (b *FHIRBackend) Create(ctx context.Context, req fhir.CreateRequest) (fhir.
 	switch req.Type {
 	case typeServiceRequest:
 		return b.createServiceRequest(ctx, req)
+	case typeDiagnosticReport:
+		return b.createDiagnosticReport(ctx, req)
 	case typeSubscription:
 		return b.createOther(ctx, req, "sub-")
 	}

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -105,4 +108,91 @@ func containObservations(dr *samply.DiagnosticReport, obs []samply.Observation) 
 	}
 	m["contained"], _ = json.Marshal(contained)
 	return json.Marshal(m)
+}
+
+// createDiagnosticReport takes a result sent as a DiagnosticReport: it is matched to its
+// order (basedOn ServiceRequest/{id}, else an identifier that is a placer number), added
+// to the order, and queued for delivery to the order's sender, in one transaction. A
+// report that matches no order, or that the order's results refuse, is kept (the message
+// and its body are stored) and answered 422.
+func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	e := b.e
+	at := e.now()
+	fr, mapIssues := mapping.FromFHIRDiagnosticReport(req.Resource)
+	msgID := e.store.ReserveID(store.KindMessage)
+	var res fhir.Result
+	var refused *fhir.Error
+	var notify []string
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		res, refused, notify = fhir.Result{}, nil, nil
+		o, err := matchReport(tx, fr)
+		if err != nil {
+			return err
+		}
+		if o == nil {
+			refused = &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "not-found",
+				Expression: "DiagnosticReport.basedOn", Diagnostics: "no order matches basedOn " + strings.Join(fr.BasedOn, ", ") +
+					" or identifiers " + strings.Join(fr.Identifiers, ", ") + "; the report is kept"}}}
+			return putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "422")
+		}
+		r := fr.Result
+		r.MessageID = msgID
+		if r.Issued.IsZero() {
+			r.Issued = at
+		}
+		if err := o.AddResult(r, at, msgID); err != nil {
+			refused = &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
+				Expression: "DiagnosticReport.status", Diagnostics: err.Error()}}}
+			return putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "422", o.ID)
+		}
+		if err := tx.PutOrder(o); err != nil {
+			return err
+		}
+		if notify, err = e.enqueueResult(tx, o, r, at); err != nil {
+			return err
+		}
+		if err := putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "201", o.ID); err != nil {
+			return err
+		}
+		n := 0
+		for i, cur := range o.CurrentResults() {
+			if cur.ID == r.ID {
+				n = i + 1
+			}
+		}
+		res, err = renderReport(tx, o, r, max(n, 1))
+		res.Created = true
+		res.Issues = fhirIssues(mapIssues)
+		return err
+	})
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	if refused != nil {
+		refused.Issues = append(refused.Issues, fhirIssues(mapIssues)...)
+		return fhir.Result{}, refused
+	}
+	e.notify(notify)
+	return res, nil
+}
+
+// matchReport finds the order a report belongs to.
+func matchReport(tx store.ReadTx, fr mapping.FHIRResult) (*order.Order, error) {
+	for _, id := range fr.BasedOn {
+		if o, err := tx.Order(id); err == nil {
+			return o, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	for _, v := range fr.Identifiers {
+		list, _, err := tx.Orders(store.OrderQuery{Placer: v, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(list) == 1 {
+			return list[0], nil
+		}
+	}
+	return nil, nil
 }

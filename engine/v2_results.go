@@ -42,6 +42,11 @@ func (e *Engine) resultsProcessor(in *inbound) processor {
 			if err := tx.PutOrder(o); err != nil {
 				return outcome{}, err
 			}
+			dests, err := e.enqueueResult(tx, o, res, in.at)
+			if err != nil {
+				return outcome{}, err
+			}
+			out.notify = append(out.notify, dests...)
 			out.orderIDs = append(out.orderIDs, o.ID)
 		}
 		if hasError(out.issues) {

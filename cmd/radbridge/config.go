@@ -10,6 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/radbridge/radbridge/delivery"
+	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/rules"
 )
 
@@ -70,6 +72,22 @@ type destination struct {
 	FHIR string `yaml:"fhir"`
 }
 
+// delivery turns the destinations into the engine's routes and the delivery worker's
+// configuration.
+func (c *config) delivery() ([]engine.Route, delivery.Config) {
+	var routes []engine.Route
+	var dc delivery.Config
+	for _, d := range c.Destinations {
+		kind := "hl7v2"
+		if d.FHIR != "" {
+			kind = "fhir"
+		}
+		routes = append(routes, engine.Route{Destination: d.Name, Kind: kind, SendingFacility: d.Match.SendingFacility, FHIRSource: d.Match.FHIRSource})
+		dc.Destinations = append(dc.Destinations, delivery.Destination{Name: d.Name, MLLP: d.MLLP, FHIR: d.FHIR})
+	}
+	return routes, dc
+}
+
 // defaults fills what the file and flags left unset.
 func (c *config) defaults() {
 	if c.MLLP.Addr == "" {
@@ -113,6 +131,11 @@ func (c *config) validate() error {
 	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
+	}
+	if _, dc := c.delivery(); len(dc.Destinations) > 0 {
+		if err := dc.Validate(); err != nil {
+			return err
+		}
 	}
 	for i, d := range c.Destinations {
 		switch {

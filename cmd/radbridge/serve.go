@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/hl7/mllp"
@@ -103,10 +104,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
-	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local}, db, checker, log, metrics)
+	routes, dcfg := cfg.delivery()
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}
+	worker, err := delivery.New(dcfg, db, log, delivery.Deps{})
+	if err != nil {
+		return err
+	}
+	eng.SetDeliverer(worker)
+	reg.MustRegister(worker.Collector())
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "radbridge_authorizations_overdue",
 		Help: "Orders awaiting prior authorization past their due-by time.",
@@ -138,7 +146,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           routes(eng, checker, fhirHandler, reg, &ready),
+		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -147,6 +155,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The delivery worker stops after the listeners, once nothing can enqueue.
+	deliverCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDelivery()
+	g.Go(func() error { return worker.Run(deliverCtx) })
 	g.Go(func() error {
 		if err := ms.Serve(ml); !errors.Is(err, mllp.ErrServerClosed) {
 			return fmt.Errorf("mllp: %w", err)
@@ -173,6 +185,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		if err := hs.Shutdown(sctx); err != nil {
 			hs.Close()
 		}
+		stopDelivery()
 		return nil
 	})
 	ready.Store(true)
@@ -185,8 +198,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	return nil
 }
 
-// routes is the HTTP surface: the engine API, health, readiness and metrics.
-func routes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+// httpRoutes is the HTTP surface: the engine API, health, readiness and metrics.
+func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
 	r := mux.NewRouter()
 	engine.NewAPI(eng, pa).Routes(r)
 	fh.Routes(r)

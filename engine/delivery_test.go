@@ -1,0 +1,169 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/radbridge/radbridge/delivery"
+	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/store"
+	"github.com/radbridge/radbridge/store/bolt"
+)
+
+// provider is facility A's MLLP listener: it keeps what it receives and answers AA.
+func provider(t *testing.T) (addr string, got <-chan []byte) {
+	t.Helper()
+	ch := make(chan []byte, 16)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &mllp.Server{Handler: mllp.HandlerFunc(func(_ context.Context, msg []byte, _ mllp.ConnInfo) ([]byte, error) {
+		m, err := hl7.Parse(msg)
+		if err != nil {
+			return nil, err
+		}
+		ch <- bytes.Clone(msg)
+		return hl7.AppendAck(nil, m.Header(), hl7.Ack{Code: hl7.AA, ControlID: "P" + m.Header().ControlID, Time: time.Now()}), nil
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String(), ch
+}
+
+func TestDelivery_EndToEnd(t *testing.T) {
+	mllpAddr, oru := provider(t)
+	posted := make(chan []byte, 4)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/DiagnosticReport") {
+			posted <- b
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"resourceType":"DiagnosticReport","id":"x"}`))
+	}))
+	defer app.Close()
+
+	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	eng, err := engine.New(engine.Config{Routes: []engine.Route{
+		{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"},
+		{Destination: "app-x", Kind: "fhir", FHIRSource: "https://app.example.org"},
+	}}, db, newChecker(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := delivery.New(delivery.Config{Destinations: []delivery.Destination{
+		{Name: "ehr-a", MLLP: mllpAddr}, {Name: "app-x", FHIR: app.URL + "/fhir"},
+	}}, db, nil, delivery.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.SetDeliverer(worker)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- worker.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	f := &fixture{eng: eng, db: db}
+
+	// HL7 v2: order from facility A, report from the RIS, ORU^R01 back to facility A.
+	if got := f.send(t, radiologyORM("D1", "P1000", nil)).Get("MSA-1"); got != "AA" {
+		t.Fatalf("ORM: %s", got)
+	}
+	report := cr(`
+MSH|^~\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|R1|P|2.5.1
+PID|1||MRN55^^^HOSP_A^MR||DOE^JANE
+OBR|1|P1000^EHR|F77^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000|||||||||||||||20261122105900|||F||||||||1992999999&RAD&READER
+OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||F`)
+	if got := f.send(t, report).Get("MSA-1"); got != "AA" {
+		t.Fatalf("ORU: %s", got)
+	}
+	select {
+	case msg := <-oru:
+		m, err := hl7.Parse(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Get("MSH-9") != "ORU" || m.Get("MSH-6") != "HOSP_A" || m.Get("OBR-2") != "P1000" || m.Get("PID-3") != "MRN55" {
+			t.Errorf("ORU^R01 to facility A: MSH-9 %q MSH-6 %q OBR-2 %q PID-3 %q", m.Get("MSH-9"), m.Get("MSH-6"), m.Get("OBR-2"), m.Get("PID-3"))
+		}
+		if !strings.Contains(string(msg), "No acute intracranial abnormality.") {
+			t.Errorf("the report text is missing: %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ORU^R01 reached facility A")
+	}
+	waitStatus(t, f, "P1000", order.StatusDelivered)
+
+	// FHIR: the app's order, its report posted back to the app.
+	srv := fhirServer(t, f)
+	created := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("APP-9"))
+	if created.status != http.StatusCreated {
+		t.Fatalf("ServiceRequest: %d %s", created.status, created.raw)
+	}
+	id := created.body["id"].(string)
+	dr := []byte(`{"resourceType":"DiagnosticReport","status":"final","identifier":[{"value":"RPT-9"}],
+ "code":{"coding":[{"system":"http://loinc.org","code":"18748-4"}]},"basedOn":[{"reference":"ServiceRequest/` + id + `"}],
+ "conclusion":"Normal MRI of the brain."}`)
+	if r := fhirDo(t, "POST", srv.URL+"/fhir/DiagnosticReport", dr); r.status != http.StatusCreated {
+		t.Fatalf("DiagnosticReport: %d %s", r.status, r.raw)
+	}
+	select {
+	case body := <-posted:
+		var got map[string]any
+		json.Unmarshal(body, &got)
+		if got["resourceType"] != "DiagnosticReport" || !bytes.Contains(body, []byte("ServiceRequest/"+id)) || !bytes.Contains(body, []byte("Normal MRI of the brain.")) {
+			t.Errorf("the app received %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no DiagnosticReport reached the app")
+	}
+	waitStatus(t, f, "APP-9", order.StatusDelivered)
+	if r := fhirDo(t, "GET", srv.URL+"/fhir/DiagnosticReport?based-on=ServiceRequest/"+id, nil); r.body["total"] != 1.0 {
+		t.Errorf("DiagnosticReport search: %s", r.raw)
+	}
+
+	// A report for no known order is kept and refused.
+	orphan := bytes.Replace(dr, []byte("ServiceRequest/"+id), []byte("ServiceRequest/ord-999"), 1)
+	if r := fhirDo(t, "POST", srv.URL+"/fhir/DiagnosticReport", orphan); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("orphan report: %d, want 422", r.status)
+	}
+	var kept int
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		_, kept, _ = tx.Messages(store.MessageQuery{Type: "DiagnosticReport"})
+		return nil
+	})
+	if kept != 2 {
+		t.Errorf("%d DiagnosticReport messages kept, want 2 (the orphan too)", kept)
+	}
+}
+
+func waitStatus(t *testing.T, f *fixture, placer string, want order.Status) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		o := f.orders(t, store.OrderQuery{Placer: placer})
+		if len(o) == 1 && o[0].Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order %s never reached %s: %+v", placer, want, o)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
