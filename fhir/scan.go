@@ -73,18 +73,16 @@ func scan(data []byte) (facts, []scanIssue, *SyntaxError) {
 	if s.pos >= len(s.data) {
 		return facts{}, nil, s.syntax("empty input")
 	}
-	if s.data[s.pos] != '{' {
-		if err := s.value(); err != nil {
-			return facts{}, nil, err
-		}
-		return facts{}, []scanIssue{{Code: "structure", Msg: "a FHIR resource must be a JSON object"}}, nil
-	}
+	isObject := s.data[s.pos] == '{'
 	if err := s.value(); err != nil {
 		return facts{}, nil, err
 	}
 	s.ws()
 	if s.pos < len(s.data) {
 		return facts{}, nil, s.syntax("unexpected data after the top-level value")
+	}
+	if !isObject {
+		return facts{}, []scanIssue{{Code: "structure", Msg: "a FHIR resource must be a JSON object"}}, nil
 	}
 	return s.facts, s.issues, nil
 }
@@ -93,7 +91,11 @@ func (s *scanner) syntax(format string, args ...any) *SyntaxError {
 	off := min(s.pos, len(s.data))
 	line := 1 + bytes.Count(s.data[:off], []byte{'\n'})
 	col := off - bytes.LastIndexByte(s.data[:off], '\n')
-	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if off == len(s.data) && !strings.HasPrefix(msg, "unexpected end") && msg != "empty input" {
+		msg = "unexpected end of input: " + msg
+	}
+	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: msg}
 }
 
 func (s *scanner) issue(code, format string, args ...any) {

@@ -73,7 +73,7 @@ func (g *gate) check(data []byte, want string) (facts, *Error) {
 	if root == "Bundle" {
 		issues = append(issues, entryBindings(data)...)
 	}
-	issues = g.unmarshal(data, issues)
+	issues = g.unmarshal(data, root, issues)
 	if len(issues) > 0 {
 		return f, unprocessable(issues)
 	}
@@ -81,13 +81,14 @@ func (g *gate) check(data []byte, want string) (facts, *Error) {
 }
 
 // unmarshal runs the google/fhir validating unmarshaller and appends its findings to
-// issues, skipping findings at an expression already reported.
-func (g *gate) unmarshal(data []byte, issues []Issue) []Issue {
+// issues, skipping findings at an expression already reported. Findings without a
+// path are placed at root.
+func (g *gate) unmarshal(data []byte, root string, issues []Issue) []Issue {
 	var rep reporter
 	_, err := g.um.UnmarshalWithErrorReporter(data, &rep)
 	var found []gateFinding
 	if err != nil {
-		found = findingsOf(err, "")
+		found = findingsOf(err, root)
 	}
 	for i, e := range rep.errs {
 		found = append(found, findingsOf(e, rep.paths[i])...)

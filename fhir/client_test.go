@@ -1,0 +1,117 @@
+package fhir
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestClient_Create_Created(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch {
+		case r.Method != http.MethodPost || r.URL.Path != "/fhir/DiagnosticReport":
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		case r.Header.Get("Content-Type") != "application/fhir+json; charset=utf-8":
+			t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
+		case r.Header.Get("Idempotency-Key") != "outbox-42":
+			t.Errorf("Idempotency-Key %q", r.Header.Get("Idempotency-Key"))
+		case string(b) != `{"resourceType":"DiagnosticReport"}`:
+			t.Errorf("body %s", b)
+		}
+		w.Header().Set("Location", "https://app.example.org/fhir/DiagnosticReport/9/_history/1")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	c := &Client{Base: srv.URL + "/fhir/", HTTP: srv.Client()}
+	status, loc, err := c.Create(t.Context(), "DiagnosticReport", []byte(`{"resourceType":"DiagnosticReport"}`), "outbox-42")
+	if err != nil || status != http.StatusCreated || loc != "https://app.example.org/fhir/DiagnosticReport/9/_history/1" {
+		t.Fatalf("Create = %d, %q, %v", status, loc, err)
+	}
+}
+
+func TestClient_Create_StatusError(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var newConns atomic.Int32
+	for _, tc := range []struct {
+		name       string
+		status     int
+		retryAfter string
+		body       string
+		wait       time.Duration
+		retryable  bool
+		code       string
+	}{
+		{"503 seconds", 503, "7", `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"busy"}]}`, 7 * time.Second, true, "transient"},
+		{"429 date", 429, now.Add(90 * time.Second).Format(http.TimeFormat), "slow down", 90 * time.Second, true, ""},
+		{"503 past date", 503, now.Add(-time.Minute).Format(http.TimeFormat), "", 0, true, ""},
+		{"422", 422, "", `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","expression":["DiagnosticReport.status"]}]}`, 0, false, "invalid"},
+		{"501", 501, "bogus", strings.Repeat("x", 3<<20), 0, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.retryAfter != "" {
+					w.Header().Set("Retry-After", tc.retryAfter)
+				}
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			newConns.Store(0)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					newConns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c := &Client{Base: srv.URL, HTTP: srv.Client(), now: func() time.Time { return now }}
+			for range 2 {
+				status, _, err := c.Create(t.Context(), "DiagnosticReport", []byte(`{}`), "")
+				se, ok := errors.AsType[*StatusError](err)
+				if !ok || status != tc.status || se.Status != tc.status {
+					t.Fatalf("Create = %d, %v; want *StatusError %d", status, err, tc.status)
+				}
+				if se.RetryAfter != tc.wait || se.Retryable() != tc.retryable {
+					t.Errorf("RetryAfter %v Retryable %v, want %v %v", se.RetryAfter, se.Retryable(), tc.wait, tc.retryable)
+				}
+				if got := ""; len(se.Issues) > 0 {
+					got = se.Issues[0].Code
+					if got != tc.code {
+						t.Errorf("issue code %q, want %q", got, tc.code)
+					}
+				} else if tc.code != "" {
+					t.Errorf("no issues, want code %q", tc.code)
+				}
+			}
+			// Small bodies are drained, so the connection is reused; a body above the
+			// drain limit closes it.
+			if want := int32(1); len(tc.body) < maxDrain && newConns.Load() != want {
+				t.Errorf("%d connections for two calls, want %d (body not drained?)", newConns.Load(), want)
+			}
+		})
+	}
+}
+
+func TestClient_Create_Errors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c := &Client{Base: url, HTTP: &http.Client{Timeout: time.Second}}
+	if _, _, err := c.Create(t.Context(), "DiagnosticReport", []byte(`{}`), ""); err == nil {
+		t.Error("Create to a closed server succeeded")
+	} else if _, ok := errors.AsType[*StatusError](err); ok {
+		t.Errorf("network failure reported as StatusError: %v", err)
+	}
+	if _, _, err := (&Client{Base: url}).Create(t.Context(), "DiagnosticReport", nil, ""); err == nil {
+		t.Error("nil HTTP client accepted")
+	}
+	if _, _, err := c.Create(t.Context(), "../x", nil, ""); err == nil {
+		t.Error("bad type accepted")
+	}
+}
