@@ -35,7 +35,8 @@ type ORUOptions struct {
 // standard delimiters; MSH-18 is UNICODE UTF-8 when the text is not ASCII.
 //
 //	MSH  MSH-3/4 opts; MSH-5/6 the order's sending application and facility; MSH-7
-//	     opts.Time (else Issued); MSH-9 ORU^R01^ORU_R01; MSH-10, MSH-11, MSH-12 opts
+//	     opts.Time (else Issued); MSH-9 ORU^R01^ORU_R01 (ORU^R01 before v2.3.1);
+//	     MSH-10, MSH-11, MSH-12 opts
 //	PID  PID-3 the patient's identifiers (CX: value^^^authority^type, an OID authority as
 //	     its universal ID), PID-5 name, PID-7 birth date, PID-8 sex (F, M, O, U)
 //	PV1  PV1-2 E, I or O, when the encounter class is known
@@ -82,6 +83,10 @@ func buildORU(o *order.Order, r order.Result, opts ORUOptions, charset string) [
 	if version == "" {
 		version = "2.5.1"
 	}
+	structure := "ORU_R01" // MSH-9.3 exists from v2.3.1
+	if v := parseVersion(version); v != 0 && v < 231 {
+		structure = ""
+	}
 	sent := opts.Time
 	if sent.IsZero() {
 		sent = r.Issued
@@ -89,7 +94,7 @@ func buildORU(o *order.Order, r order.Result, opts ORUOptions, charset string) [
 	w.Segment("MSH").Set(3, opts.SendingApp).Set(4, opts.SendingFacility).
 		Set(5, o.Source.SendingApp).Set(6, o.Source.SendingFacility).
 		Set(7, hl7.FormatTime(sent, timePrecision(sent))).
-		Set(9, "ORU", "R01", "ORU_R01").Set(10, opts.ControlID).
+		Set(9, "ORU", "R01", structure).Set(10, opts.ControlID).
 		Set(11, firstOf(opts.ProcessingID, "P")).Set(12, version)
 	set(w, 18, charset)
 	writePID(w, o.Patient)

@@ -66,3 +66,47 @@ func TestBuildORU_RoundTrip(t *testing.T) {
 	}
 	t.Logf("%d results rebuilt", n)
 }
+
+// TestBuildORU_FHIRResult builds an ORU^R01 for a result that came in over FHIR: a text
+// report and a PDF, no observations, an order placed over FHIR. The text goes into one FT
+// OBX, the PDF into an ED OBX; both read back.
+func TestBuildORU_FHIRResult(t *testing.T) {
+	o := &order.Order{
+		Source:    order.Source{Kind: order.SourceFHIR, FHIRSource: "https://app.example.org"},
+		Placer:    "APP-77",
+		Patient:   order.Patient{Identifiers: []order.Identifier{{Value: "M1", System: "urn:oid:1.2.3", Type: "MR"}}, Family: "Ünal", Given: "Ayşe"},
+		Procedure: order.Procedure{Code: "70450", System: "http://www.ama-assn.org/go/cpt", Text: "CT head w/o contrast"},
+	}
+	r := order.Result{
+		ID:          "DR-9",
+		Status:      order.ResultFinal,
+		Text:        "FINDINGS: normal | no bleed ^ & ~ \\ done.\n\nIMPRESSION: Normal.",
+		Issued:      time.Date(2026, 4, 1, 9, 30, 15, 0, time.FixedZone("", -5*3600)),
+		Presented:   []order.Attachment{{ContentType: "application/pdf", Title: "Report", Data: []byte("%PDF-1.4 test")}},
+		Interpreter: order.Provider{ID: "R-12", IDSystem: "HOSP", Family: "O'Reader", Given: "Rae"},
+	}
+	out := BuildORU(o, r, ORUOptions{SendingApp: "RADBRIDGE", SendingFacility: "RB", ControlID: "X1"})
+	m, err := hl7.Parse(out)
+	if err != nil {
+		t.Fatalf("does not parse: %v", err)
+	}
+	h := m.Header()
+	if h.Version != "2.5.1" || h.Charset != "UNICODE UTF-8" || h.MessageType() != "ORU^R01" || h.ControlID != "X1" {
+		t.Errorf("header = %+v; want v2.5.1, UTF-8, ORU^R01, X1", h)
+	}
+	rs, issues := ResultsFromV2(m)
+	if len(rs) != 1 || len(issues) != 0 {
+		t.Fatalf("ResultsFromV2 = %d results, %v", len(rs), issues)
+	}
+	got := rs[0]
+	if got.Result.Text != r.Text || got.Result.Status != r.Status || !got.Result.Issued.Equal(r.Issued) ||
+		got.Result.ID != r.ID || got.Result.Interpreter != r.Interpreter || got.Placer != "APP-77" {
+		t.Errorf("read back %+v\nwant %+v", got.Result, r)
+	}
+	if diff := cmp.Diff(r.Presented, got.Result.Presented); diff != "" {
+		t.Errorf("attachments (-want +got):\n%s", diff)
+	}
+	if p, _ := ResultsFromV2(m); p[0].PatientIDs[0] != (order.Identifier{Value: "M1", System: "urn:oid:1.2.3", Type: "MR"}) {
+		t.Errorf("patient id = %+v", p[0].PatientIDs[0])
+	}
+}
