@@ -107,7 +107,7 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 			seen[re.FullURL] = i
 		}
 		en := Entry{FullURL: re.FullURL, Method: re.Request.Method, Client: client}
-		en.URL = strings.TrimPrefix(re.Request.URL, base+"/")
+		en.URL = strings.TrimPrefix(strings.TrimPrefix(re.Request.URL, base), "/")
 		if strings.Contains(en.URL, "://") {
 			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url", "request.url must be relative to this server's base")
 		}
@@ -191,6 +191,9 @@ func (h *Handler) transactionResponse(r *http.Request, entries []Entry, results 
 	b := bundleJSON{ResourceType: "Bundle", Type: "transaction-response",
 		Timestamp: h.cfg.Now().UTC().Format(time.RFC3339), Entry: make([]entryJSON, 0, len(results))}
 	for i, res := range results {
+		if res.Type == "" {
+			res.Type, _, _ = strings.Cut(strings.SplitN(entries[i].URL, "?", 2)[0], "/")
+		}
 		status := "200 OK"
 		switch {
 		case entries[i].Method == http.MethodDelete:

@@ -2,7 +2,9 @@ package fhir_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -369,4 +371,68 @@ func ExampleHandler_Routes() {
 	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fhir/Patient", nil))
 	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
 	// Output: 404 application/fhir+json; charset=utf-8
+}
+
+// failingBackend fails every call with err.
+type failingBackend struct{ err error }
+
+func (f failingBackend) Create(context.Context, fhir.CreateRequest) (fhir.Result, error) {
+	return fhir.Result{}, f.err
+}
+func (f failingBackend) Update(context.Context, fhir.UpdateRequest) (fhir.Result, error) {
+	return fhir.Result{}, f.err
+}
+func (f failingBackend) Read(context.Context, string, string) (fhir.Result, error) {
+	return fhir.Result{}, f.err
+}
+func (f failingBackend) Search(context.Context, string, fhir.Query) (fhir.SearchResult, error) {
+	return fhir.SearchResult{}, f.err
+}
+func (f failingBackend) Transaction(context.Context, []fhir.Entry) ([]fhir.Result, error) {
+	return nil, f.err
+}
+
+func TestHandler_BackendErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		diag   string
+	}{
+		{"unexpected error", errors.New("disk failed while storing Jane Doe"), 500, "internal error"},
+		{"fhir.Error", &fhir.Error{Status: 409, Issues: []fhir.Issue{{Code: "conflict", Diagnostics: "illegal transition"}}}, 409, "illegal transition"},
+		{"fhir.Error without issues", &fhir.Error{Status: 412}, 412, "Precondition Failed"},
+		{"wrapped ErrNotFound", fmt.Errorf("read: %w", fhir.ErrNotFound), 404, "not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := fhir.NewHandler(fhir.Config{}, failingBackend{tc.err}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			s := &testServer{Server: srv}
+			for _, req := range []struct{ method, path string }{
+				{"POST", "/fhir/ServiceRequest"}, {"GET", "/fhir/ServiceRequest/1"}, {"GET", "/fhir/ServiceRequest"},
+			} {
+				var body []byte
+				if req.method == "POST" {
+					body = ctHead(t)
+				}
+				r := wantOutcome(t, s.do(t, req.method, req.path, body), tc.status, "", tc.diag)
+				if b, _ := json.Marshal(r); bytes.Contains(b, []byte("Jane")) {
+					t.Errorf("%s %s: the error text leaked: %s", req.method, req.path, b)
+				}
+			}
+		})
+	}
+}
+
+func TestHandler_FHIRVersion(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/metadata", nil, "Accept", "application/fhir+json; fhirVersion=3.0"), http.StatusNotAcceptable, "-", "")
+	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/ServiceRequest", ctHead(t), "Content-Type", "application/fhir+json; fhirVersion=5.0"), http.StatusUnsupportedMediaType, "-", "fhirVersion 5.0")
+	if r := s.do(t, http.MethodGet, "/fhir/metadata", nil, "Accept", "application/fhir+json; fhirVersion=4.0"); r.status != http.StatusOK {
+		t.Errorf("fhirVersion=4.0: %d", r.status)
+	}
 }

@@ -63,7 +63,7 @@ func negotiate(r *http.Request) *Error {
 			if q, ok := params["q"]; ok && strings.Trim(q, "0.") == "" {
 				continue // q=0 means "not acceptable"
 			}
-			if k := classify(mt); k == formatJSON || k == formatAny {
+			if k := classify(mt); (k == formatJSON || k == formatAny) && r4(params) {
 				return nil
 			}
 		}
@@ -93,7 +93,17 @@ func checkContentType(r *http.Request) *Error {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		return errorf(http.StatusUnsupportedMediaType, "not-supported", "", "charset %s is not supported; FHIR JSON is UTF-8", cs)
 	}
+	if !r4(params) {
+		return errorf(http.StatusUnsupportedMediaType, "not-supported", "", "fhirVersion %s is not supported; this server is FHIR 4.0", params["fhirversion"])
+	}
 	return nil
+}
+
+// r4 reports whether the fhirVersion media-type parameter, if any, names R4
+// (https://hl7.org/fhir/R4/versioning.html#mt-version).
+func r4(params map[string]string) bool {
+	v, ok := params["fhirversion"] // mime.ParseMediaType lower-cases parameter names
+	return !ok || v == "4.0" || strings.HasPrefix(v, "4.0.")
 }
 
 // readBody reads a JSON request body after the Content-Type check. The body is
