@@ -1,0 +1,61 @@
+package mapping
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/radbridge/radbridge/order"
+)
+
+// TestToFHIR_Sparse maps orders that know little or nothing: every resource must still
+// validate and hold no empty element (required elements get data-absent-reason).
+func TestToFHIR_Sparse(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		o    *order.Order
+		r    order.Result
+	}{
+		{name: "zero order", o: &order.Order{}},
+		{name: "placer only", o: &order.Order{Placer: "P1"}, r: order.Result{Status: order.ResultFinal, Issued: at}},
+		{name: "coverage without payer, urgent care", o: &order.Order{ID: "o1", Placer: "P2",
+			EncounterClass: order.ClassUrgentCare, Coverage: []order.Coverage{{MemberID: "M9"}, {}},
+			Diagnoses: []order.Diagnosis{{Text: "cough"}}, Procedure: order.Procedure{CPT: "71046", Text: "chest"},
+			Signature: order.Signature{Signer: "Someone Else", SignerNPI: "1234567893", Time: at, Present: true},
+			Status:    order.StatusDenied, History: []order.Transition{{At: at, To: order.StatusDenied, Cause: "authorization denied"}},
+			Findings:  []order.Finding{{Code: "missing-npi", Severity: order.SeverityError, Location: "ORC-12", FHIRPath: "ServiceRequest.requester", Text: "no NPI"}},
+			Authorization: order.Authorization{Required: true, Status: order.AuthDenied}},
+			r: order.Result{ID: "R1", Status: order.ResultCorrected, Issued: at,
+				Observations: []order.Observation{{ValueType: "NM", Value: "abc"}, {ValueType: "CWE", Value: "^^"}, {ValueType: "ED"}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := map[string]any{"ServiceRequest": ToServiceRequest(tc.o), "Task": ToTask(tc.o)}
+			dr, obs := ToDiagnosticReport(tc.o, tc.r)
+			docs["DiagnosticReport"] = dr
+			for i := range obs {
+				docs["Observation"+itoa(i)] = &obs[i]
+			}
+			for name, res := range docs {
+				b, err := json.Marshal(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkFHIR(t, name, b)
+			}
+			sr, err := ServiceRequestJSON(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFHIR(t, "ServiceRequestJSON", sr)
+			got, _ := FromFHIR(sr)
+			if len(got) != 1 || got[0].Order.Placer != tc.o.Placer || len(got[0].Order.Coverage) != len(tc.o.Coverage) {
+				t.Errorf("FromFHIR(ServiceRequestJSON) = %+v", got)
+			}
+			if tc.o.Signature.Present && got[0].Order.Signature.Signer != tc.o.Signature.Signer {
+				t.Errorf("signer %q, want %q", got[0].Order.Signature.Signer, tc.o.Signature.Signer)
+			}
+		})
+	}
+}
