@@ -24,7 +24,7 @@ func TestToFHIR_Sparse(t *testing.T) {
 			Diagnoses: []order.Diagnosis{{Text: "cough"}}, Procedure: order.Procedure{CPT: "71046", Text: "chest"},
 			Signature: order.Signature{Signer: "Someone Else", SignerNPI: "1234567893", Time: at, Present: true},
 			Status:    order.StatusDenied, History: []order.Transition{{At: at, To: order.StatusDenied, Cause: "authorization denied"}},
-			Findings:  []order.Finding{{Code: "missing-npi", Severity: order.SeverityError, Location: "ORC-12", FHIRPath: "ServiceRequest.requester", Text: "no NPI"}},
+			Findings:      []order.Finding{{Code: "missing-npi", Severity: order.SeverityError, Location: "ORC-12", FHIRPath: "ServiceRequest.requester", Text: "no NPI"}},
 			Authorization: order.Authorization{Required: true, Status: order.AuthDenied}},
 			r: order.Result{ID: "R1", Status: order.ResultCorrected, Issued: at,
 				Observations: []order.Observation{{ValueType: "NM", Value: "abc"}, {ValueType: "CWE", Value: "^^"}, {ValueType: "ED"}}}},
