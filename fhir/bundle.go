@@ -111,8 +111,11 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 		if strings.Contains(en.URL, "://") {
 			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url", "request.url must be relative to this server's base")
 		}
-		path, query, _ := strings.Cut(en.URL, "?")
+		path, query, hasQuery := strings.Cut(en.URL, "?")
 		segs := strings.Split(strings.Trim(path, "/"), "/")
+		if en.URL = strings.Join(segs, "/"); hasQuery {
+			en.URL += "?" + query
+		}
 		switch en.Method {
 		case http.MethodPost, http.MethodPut:
 			if e := checkEntryWrite(p, re.Resource, en.Method, segs, query); e != nil {

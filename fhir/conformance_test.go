@@ -16,9 +16,16 @@ import (
 	"github.com/radbridge/radbridge/fhir"
 )
 
-// sharedFHIR is the team's conformance corpus; files with unclear licences are read
-// from there, never copied.
-const sharedFHIR = "../../shared/conformance/fhir"
+// sharedFHIR is the FHIR part of the team's conformance corpus
+// ($RADBRIDGE_CONFORMANCE_DIR, as make conformance sets it, or ../shared/conformance
+// beside the repository); files with unclear licences are read from there, never
+// copied.
+func sharedFHIR() string {
+	if d := os.Getenv("RADBRIDGE_CONFORMANCE_DIR"); d != "" {
+		return filepath.Join(d, "fhir")
+	}
+	return filepath.Join("..", "..", "shared", "conformance", "fhir")
+}
 
 // corpus lists the FHIR fixtures: testdata/fhir (always) and the shared ServiceRequest,
 // DiagnosticReport and Bundle files that are not copied (when the directory exists).
@@ -28,7 +35,7 @@ func corpus(t *testing.T) []string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures in testdata/fhir: %v", err)
 	}
-	shared, _ := filepath.Glob(filepath.Join(sharedFHIR, "*.json"))
+	shared, _ := filepath.Glob(filepath.Join(sharedFHIR(), "*.json"))
 	for _, f := range shared {
 		base := filepath.Base(f)
 		if strings.HasPrefix(base, "ch-lab-order__") || strings.HasPrefix(base, "hl7au-") {
@@ -36,7 +43,7 @@ func corpus(t *testing.T) []string {
 		}
 	}
 	if len(shared) == 0 {
-		t.Logf("%s absent: shared-only fixtures skipped", sharedFHIR)
+		t.Logf("%s absent: shared-only fixtures skipped", sharedFHIR())
 	}
 	return files
 }
@@ -163,7 +170,7 @@ func TestHandler_SharedBadJSON(t *testing.T) {
 		{"fhir-test-cases__bad-json-close-3.json", "line 16, column 9"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(sharedFHIR, tc.file))
+			b, err := os.ReadFile(filepath.Join(sharedFHIR(), tc.file))
 			if err != nil {
 				t.Skipf("shared corpus absent: %v", err)
 			}

@@ -325,6 +325,8 @@ func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Patient/1", nil), http.StatusNotFound, "-", `"Patient" is not supported`)
 	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Observation", ctHead(t)), http.StatusNotFound, "-", `"Observation" is not supported`)
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/1", nil), http.StatusNotFound, "-", "no FHIR interaction")
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
+	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/ServiceRequest/$validate", ctHead(t)), http.StatusNotFound, "-", "no FHIR interaction")
 	for _, tc := range []struct{ method, path, allow string }{
 		{"DELETE", "/fhir/ServiceRequest/1", "GET, HEAD, PUT"},
 		{"PATCH", "/fhir/ServiceRequest/1", "GET, HEAD, PUT"},

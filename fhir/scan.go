@@ -15,15 +15,15 @@ const maxDepth = 64
 // maxScanIssues bounds the issues one scan reports.
 const maxScanIssues = 50
 
-// SyntaxError is a request body that is not JSON. Offset is the 0-based byte offset
+// syntaxError is a request body that is not JSON. Offset is the 0-based byte offset
 // of the first bad byte; Line and Column (1-based, column in bytes) locate it too.
-type SyntaxError struct {
+type syntaxError struct {
 	Offset       int
 	Line, Column int
 	Msg          string
 }
 
-func (e *SyntaxError) Error() string {
+func (e *syntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at line %d, column %d (byte offset %d): %s", e.Line, e.Column, e.Offset, e.Msg)
 }
 
@@ -64,10 +64,10 @@ type scanner struct {
 	facts  facts
 }
 
-// scan checks data. It returns a *SyntaxError for input that is not one JSON value
+// scan checks data. It returns a *syntaxError for input that is not one JSON value
 // (or nests deeper than maxDepth); otherwise the top-level facts of the root object
 // and the FHIR JSON rule violations found.
-func scan(data []byte) (facts, []scanIssue, *SyntaxError) {
+func scan(data []byte) (facts, []scanIssue, *syntaxError) {
 	s := scanner{data: data, stack: make([]frame, 0, 16), keys: make([][]byte, 0, 64)}
 	s.ws()
 	if s.pos >= len(s.data) {
@@ -87,7 +87,7 @@ func scan(data []byte) (facts, []scanIssue, *SyntaxError) {
 	return s.facts, s.issues, nil
 }
 
-func (s *scanner) syntax(format string, args ...any) *SyntaxError {
+func (s *scanner) syntax(format string, args ...any) *syntaxError {
 	off := min(s.pos, len(s.data))
 	line := 1 + bytes.Count(s.data[:off], []byte{'\n'})
 	col := off - bytes.LastIndexByte(s.data[:off], '\n')
@@ -95,7 +95,7 @@ func (s *scanner) syntax(format string, args ...any) *SyntaxError {
 	if off == len(s.data) && !strings.HasPrefix(msg, "unexpected end") && msg != "empty input" {
 		msg = "unexpected end of input: " + msg
 	}
-	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: msg}
+	return &syntaxError{Offset: off, Line: line, Column: col, Msg: msg}
 }
 
 func (s *scanner) issue(code, format string, args ...any) {
@@ -132,7 +132,7 @@ func (s *scanner) ws() {
 	}
 }
 
-func (s *scanner) value() *SyntaxError {
+func (s *scanner) value() *syntaxError {
 	if s.pos >= len(s.data) {
 		return s.syntax("unexpected end of input")
 	}
@@ -163,7 +163,7 @@ func (s *scanner) value() *SyntaxError {
 	}
 }
 
-func (s *scanner) literal(lit string) *SyntaxError {
+func (s *scanner) literal(lit string) *syntaxError {
 	if !bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
 		return s.syntax("invalid literal (expected %s)", lit)
 	}
@@ -171,7 +171,7 @@ func (s *scanner) literal(lit string) *SyntaxError {
 	return nil
 }
 
-func (s *scanner) object() *SyntaxError {
+func (s *scanner) object() *syntaxError {
 	if len(s.stack) >= maxDepth {
 		return s.syntax("nesting deeper than %d levels", maxDepth)
 	}
@@ -233,7 +233,7 @@ func (s *scanner) object() *SyntaxError {
 	}
 }
 
-func (s *scanner) array() *SyntaxError {
+func (s *scanner) array() *syntaxError {
 	if len(s.stack) >= maxDepth {
 		return s.syntax("nesting deeper than %d levels", maxDepth)
 	}
@@ -269,7 +269,7 @@ func (s *scanner) array() *SyntaxError {
 }
 
 // str consumes a string, checking escapes, control characters and UTF-8.
-func (s *scanner) str() *SyntaxError {
+func (s *scanner) str() *syntaxError {
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
@@ -317,7 +317,7 @@ func isHex4(b []byte) bool {
 }
 
 // number consumes an RFC 8259 number.
-func (s *scanner) number() *SyntaxError {
+func (s *scanner) number() *syntaxError {
 	d := s.data
 	if d[s.pos] == '-' {
 		s.pos++

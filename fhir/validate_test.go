@@ -81,7 +81,7 @@ func TestFHIRPath(t *testing.T) {
 func TestScan(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		syntax   string // substring of the *SyntaxError, "" for none
+		syntax   string // substring of the *syntaxError, "" for none
 		issue    string // "path: substring" of a scan issue, "" for none
 	}{
 		{"ok", `{"a":[1,-2.5e+3,true,false,null,"x\u00e9\n"],"b":{"c":"d"}}`, "", ""},
