@@ -83,6 +83,10 @@ type Destination struct {
 	// trusted roots and client certificate for an https FHIR base. Default: nil,
 	// plain TCP for MLLP and the system roots for https.
 	TLS *tls.Config
+	// Hook, with FHIR, makes the destination an R4 rest-hook Subscription endpoint
+	// (FHIR is then the channel endpoint). Default: nil, a FHIR server that takes
+	// creates.
+	Hook *Hook
 }
 
 // Validate reports the first field that cannot work, by name.

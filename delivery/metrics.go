@@ -41,7 +41,10 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	now := c.w.now()
-	for _, d := range c.w.dests {
+	c.w.mu.RLock()
+	dests := append([]*dest(nil), c.w.dests...)
+	c.w.mu.RUnlock()
+	for _, d := range dests {
 		age := 0.0
 		if created := d.oldest.Load(); created != 0 {
 			age = max(now.Sub(time.Unix(0, created)).Seconds(), 0)

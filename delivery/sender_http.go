@@ -40,6 +40,18 @@ type HTTPSender struct {
 	Client *http.Client
 	// Now reads the clock, to turn a Retry-After date into a wait. Nil means time.Now.
 	Now func() time.Time
+	// Hook, when set, makes the sender notify an R4 Subscription's rest-hook endpoint
+	// (Base) instead of creating resources: see Hook. Default: nil.
+	Hook *Hook
+}
+
+// Hook is how an R4 rest-hook Subscription wants its notifications (FHIR R4
+// subscription.html, "rest-hook"): with a payload, the resource is sent as an update,
+// PUT [endpoint]/[type]/[id]; without one, an empty POST to the endpoint. Headers are
+// the channel's header values ("Name: value"), added to every request.
+type Hook struct {
+	Payload bool
+	Headers []string
 }
 
 var _ Sender = (*HTTPSender)(nil)
@@ -66,20 +78,29 @@ func (s *HTTPSender) Send(ctx context.Context, it *store.OutboxItem) (string, er
 	if it.Kind != "" && it.Kind != KindFHIR {
 		return "", fmt.Errorf("delivery: %q item for a FHIR destination: %w", it.Kind, ErrKind)
 	}
-	target, typ, err := s.target(it.Payload)
+	method, target, typ, body, err := s.request(it.Payload)
 	if err != nil {
 		return "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(it.Payload))
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("fhir: POST %s: %w", typ, err)
+		return "", fmt.Errorf("fhir: %s %s: %w", method, typ, err)
 	}
-	req.Header.Set("Content-Type", "application/fhir+json")
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
 	req.Header.Set("Accept", "application/fhir+json")
 	req.Header.Set("Idempotency-Key", or(it.Key, it.ID))
+	if s.Hook != nil {
+		for _, h := range s.Hook.Headers {
+			if name, value, ok := strings.Cut(h, ":"); ok && validType(strings.ReplaceAll(strings.TrimSpace(name), "-", "")) {
+				req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+			}
+		}
+	}
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("fhir: POST %s: %w", typ, err)
+		return "", fmt.Errorf("fhir: %s %s: %w", method, typ, err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	resp.Body.Close()
@@ -103,6 +124,27 @@ func (s *HTTPSender) Send(ctx context.Context, it *store.OutboxItem) (string, er
 func (s *HTTPSender) Close() error {
 	s.Client.CloseIdleConnections()
 	return nil
+}
+
+// request returns the method, URL and body that deliver payload: a create (POST
+// {Base}/{type}), or for a rest-hook an update (PUT {Base}/{type}/{id}) or an empty
+// notification (POST {Base}).
+func (s *HTTPSender) request(payload []byte) (method, url, typ string, body []byte, err error) {
+	if s.Hook == nil {
+		url, typ, err = s.target(payload)
+		return http.MethodPost, url, typ, payload, err
+	}
+	if !s.Hook.Payload {
+		return http.MethodPost, s.Base, "notification", nil, nil
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		ID           string `json:"id"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil || !validType(head.ResourceType) || head.ID == "" {
+		return "", "", "", nil, errors.New("fhir: rest-hook payload needs a resourceType and an id")
+	}
+	return http.MethodPut, strings.TrimRight(s.Base, "/") + "/" + head.ResourceType + "/" + head.ID, head.ResourceType, payload, nil
 }
 
 // target returns the URL to POST payload to and the resource type it holds.

@@ -60,8 +60,11 @@ type Worker struct {
 	newTimer func(time.Duration) Timer
 	rand     func() float64
 	senders  map[string]Sender
+	mu       sync.RWMutex // guards dests, byName, runCtx and runWG
 	dests    []*dest
 	byName   map[string]*dest
+	runCtx   context.Context // the running Run's context; nil when not running
+	runWG    *sync.WaitGroup // the running Run's destination goroutines
 	running  atomic.Bool
 }
 
@@ -126,20 +129,56 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer w.running.Store(false)
 	var wg sync.WaitGroup
+	w.mu.Lock()
+	w.runCtx, w.runWG = ctx, &wg
 	for _, d := range w.dests {
-		s, owned := w.senders[d.Name], false
-		if s == nil {
-			s, owned = d.newSender(w.now), true
-		}
-		wg.Go(func() {
-			if c, ok := s.(io.Closer); ok && owned {
-				defer c.Close()
-			}
-			w.loop(ctx, d, s)
-		})
+		w.start(ctx, &wg, d)
 	}
+	w.mu.Unlock()
+	<-ctx.Done()
+	w.mu.Lock() // no destination starts after this
+	w.runCtx, w.runWG = nil, nil
+	w.mu.Unlock()
 	wg.Wait()
-	<-ctx.Done() // already ended, unless there are no destinations
+	return nil
+}
+
+// start runs a destination's loop under wg until ctx ends.
+func (w *Worker) start(ctx context.Context, wg *sync.WaitGroup, d *dest) {
+	s, owned := w.senders[d.Name], false
+	if s == nil {
+		s, owned = d.newSender(w.now), true
+	}
+	wg.Go(func() {
+		if c, ok := s.(io.Closer); ok && owned {
+			defer c.Close()
+		}
+		w.loop(ctx, d, s)
+	})
+}
+
+// AddDestination adds a destination while the worker may be running (an R4
+// Subscription created through the API); a running worker starts delivering to it at
+// once. Adding a destination with a name already present replaces nothing and returns
+// nil when it is the same destination, an error otherwise.
+func (w *Worker) AddDestination(d Destination) error {
+	if err := d.validate(); err != nil {
+		return fmt.Errorf("delivery: AddDestination%w", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cur := w.byName[d.Name]; cur != nil {
+		if cur.MLLP == d.MLLP && cur.FHIR == d.FHIR {
+			return nil
+		}
+		return fmt.Errorf("delivery: destination %q already exists with another address", d.Name)
+	}
+	ds := &dest{Destination: d, wake: make(chan struct{}, 1)}
+	w.dests = append(w.dests, ds)
+	w.byName[d.Name] = ds
+	if w.runCtx != nil {
+		w.start(w.runCtx, w.runWG, ds)
+	}
 	return nil
 }
 
@@ -148,14 +187,23 @@ func (d *dest) newSender(now func() time.Time) Sender {
 		return NewMLLPSender(d.MLLP, d.TLS)
 	}
 	s := NewHTTPSender(d.FHIR, d.TLS)
-	s.Now = now
+	s.Now, s.Hook = now, d.Hook
 	return s
+}
+
+// Subscribe adds an R4 rest-hook Subscription's endpoint as a destination (see Hook);
+// it is AddDestination for callers that know nothing of this package's types.
+func (w *Worker) Subscribe(destination, endpoint string, payload bool, headers []string) error {
+	return w.AddDestination(Destination{Name: destination, FHIR: endpoint, Hook: &Hook{Payload: payload, Headers: headers}})
 }
 
 // Notify tells the worker of destination that it may have a new item. It never
 // blocks; an unknown destination is ignored.
 func (w *Worker) Notify(destination string) {
-	if d := w.byName[destination]; d != nil {
+	w.mu.RLock()
+	d := w.byName[destination]
+	w.mu.RUnlock()
+	if d != nil {
 		d.notify()
 	}
 }
@@ -180,7 +228,10 @@ func (w *Worker) Retry(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if d = w.byName[it.Destination]; d == nil {
+		w.mu.RLock()
+		d = w.byName[it.Destination]
+		w.mu.RUnlock()
+		if d == nil {
 			return fmt.Errorf("destination %q: %w", it.Destination, ErrUnknownDestination)
 		}
 		switch it.State {

@@ -167,3 +167,69 @@ func waitStatus(t *testing.T, f *fixture, placer string, want order.Status) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestDelivery_Subscription(t *testing.T) {
+	hooks := make(chan *http.Request, 4)
+	bodies := make(chan []byte, 4)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- r
+		bodies <- b
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer endpoint.Close()
+	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	eng, err := engine.New(engine.Config{}, db, newChecker(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := delivery.New(delivery.Config{}, db, nil, delivery.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.SetDeliverer(worker)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- worker.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	f := &fixture{eng: eng, db: db}
+	srv := fhirServer(t, f)
+
+	bad := fhirDo(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
+ "criteria":"Observation?code=1","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`"}}`))
+	if bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("Subscription on Observations: %d, want 422 (%s)", bad.status, bad.raw)
+	}
+	sub := fhirDo(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"results",
+ "criteria":"DiagnosticReport?status=final","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`/hook","payload":"application/fhir+json","header":["Authorization: Bearer s3cret"]}}`))
+	if sub.status != http.StatusCreated || sub.body["status"] != "active" {
+		t.Fatalf("Subscription: %d %s", sub.status, sub.raw)
+	}
+	if got := f.send(t, radiologyORM("S1", "P2000", nil)).Get("MSA-1"); got != "AA" {
+		t.Fatalf("ORM: %s", got)
+	}
+	oru := cr(`
+MSH|^~\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|S2|P|2.5.1
+PID|1||MRN55^^^HOSP_A^MR||DOE^JANE
+OBR|1|P2000^EHR|F2000^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000||||||||||||||||||F
+OBX|1|TX|18782-3^Study observation^LN|1|Unremarkable study.||||||F`)
+	if got := f.send(t, oru).Get("MSA-1"); got != "AA" {
+		t.Fatalf("ORU: %s", got)
+	}
+	select {
+	case r := <-hooks:
+		body := <-bodies
+		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/hook/DiagnosticReport/") || r.Header.Get("Authorization") != "Bearer s3cret" {
+			t.Errorf("notification: %s %s, Authorization %q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		}
+		if !bytes.Contains(body, []byte("Unremarkable study.")) {
+			t.Errorf("notification body %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription was not notified")
+	}
+}

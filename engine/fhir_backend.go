@@ -46,7 +46,7 @@ func (b *FHIRBackend) Create(ctx context.Context, req fhir.CreateRequest) (fhir.
 	case typeDiagnosticReport:
 		return b.createDiagnosticReport(ctx, req)
 	case typeSubscription:
-		return b.createOther(ctx, req, "sub-")
+		return b.createSubscription(ctx, req)
 	}
 	return fhir.Result{}, notSupported(req.Type, "create")
 }

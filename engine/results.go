@@ -67,7 +67,16 @@ const (
 // takes the order's results, carrying the result in the destination's dialect, and
 // returns the destinations to notify once the transaction is committed.
 func (e *Engine) enqueueResult(tx store.Tx, o *order.Order, r order.Result, at time.Time) ([]string, error) {
-	var dests []string
+	n := 1 // the result's position among the order's reports: its DiagnosticReport id
+	for i, cur := range o.CurrentResults() {
+		if cur.ID == r.ID {
+			n = i + 1
+		}
+	}
+	dests, err := e.enqueueSubscriptions(tx, o, r, n, at)
+	if err != nil {
+		return nil, err
+	}
 	for _, rt := range e.cfg.Routes {
 		if !rt.matches(o) {
 			continue
@@ -80,13 +89,7 @@ func (e *Engine) enqueueResult(tx store.Tx, o *order.Order, r order.Result, at t
 			it.Payload = mapping.BuildORU(o, r, mapping.ORUOptions{SendingApp: ResultApp, SendingFacility: ResultFacility,
 				ControlID: it.ID, Time: at.In(e.cfg.Location)})
 		default:
-			n := 0
-			for i, cur := range o.CurrentResults() {
-				if cur.ID == r.ID {
-					n = i + 1
-				}
-			}
-			rep, err := renderReport(tx, o, r, max(n, 1))
+			rep, err := renderReport(tx, o, r, n)
 			if err != nil {
 				return nil, err
 			}

@@ -114,6 +114,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	eng.SetDeliverer(worker)
+	if err := eng.Resubscribe(ctx); err != nil {
+		return fmt.Errorf("subscriptions: %w", err)
+	}
 	reg.MustRegister(worker.Collector())
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "radbridge_authorizations_overdue",

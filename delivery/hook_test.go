@@ -1,0 +1,81 @@
+package delivery_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/radbridge/radbridge/delivery"
+	"github.com/radbridge/radbridge/store"
+)
+
+// TestWorker_Subscribe: a rest-hook destination added while the worker runs receives
+// its items: as a PUT of the resource with a payload, as an empty POST without one, with
+// the channel's headers.
+func TestWorker_Subscribe(t *testing.T) {
+	type call struct {
+		method, path, auth string
+		body               []byte
+	}
+	calls := make(chan call, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		calls <- call{r.Method, r.URL.Path, r.Header.Get("Authorization"), b}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	st := openStore(t, t.TempDir())
+	w, err := delivery.New(delivery.Config{}, st, nil, delivery.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, w)
+	if err := w.Subscribe("subscription/sub-1", srv.URL+"/hook", true, []string{"Authorization: Bearer k1", "bad header"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Subscribe("subscription/sub-2", srv.URL+"/ping", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Subscribe("subscription/sub-1", srv.URL+"/elsewhere", true, nil); err == nil {
+		t.Error("a second destination under the same name with another endpoint was accepted")
+	}
+	now := time.Now()
+	putItems(t, st, now, "subscription/sub-1", delivery.KindFHIR, "ord-1", []byte(`{"resourceType":"DiagnosticReport","id":"ord-1-r1","status":"final"}`))
+	putItems(t, st, now, "subscription/sub-2", delivery.KindFHIR, "ord-1", []byte(`{"resourceType":"DiagnosticReport","id":"ord-1-r1","status":"final"}`))
+	w.Notify("subscription/sub-1")
+	w.Notify("subscription/sub-2")
+	got := map[string]call{}
+	for range 2 {
+		select {
+		case c := <-calls:
+			got[c.path] = c
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notifications received: %v", got)
+		}
+	}
+	if c := got["/hook/DiagnosticReport/ord-1-r1"]; c.method != http.MethodPut || c.auth != "Bearer k1" || len(c.body) == 0 {
+		t.Errorf("payload notification = %+v", c)
+	}
+	if c := got["/ping"]; c.method != http.MethodPost || len(c.body) != 0 {
+		t.Errorf("empty notification = %+v", c)
+	}
+	checkOutboxIndex(t, st)
+	var pending int
+	st.View(t.Context(), func(tx store.ReadTx) error {
+		_, pending, _ = tx.Outbox(store.OutboxQuery{State: store.OutboxPending})
+		return nil
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for pending > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		st.View(t.Context(), func(tx store.ReadTx) error {
+			_, pending, _ = tx.Outbox(store.OutboxQuery{State: store.OutboxPending})
+			return nil
+		})
+	}
+	if pending != 0 {
+		t.Errorf("%d items still pending after their notifications were answered 200", pending)
+	}
+}
