@@ -95,6 +95,25 @@
 // FT, TX and ST text: \.br\ and \.ce\ are line breaks, \.sp n\ n line breaks, \.sk n\
 // n spaces; \H\, \N\, \.fi\, \.nf\, \.in\ and \.ti\ are dropped.
 //
+// # FHIR R4
+//
+// The FHIR half follows the same concept maps the other way and back:
+//
+//   - FromFHIR and FromFHIRServiceRequest read a ServiceRequest (alone, with contained
+//     resources, or in a Bundle) as an order; FromFHIRDiagnosticReport reads a result.
+//   - ToServiceRequest and ServiceRequestJSON write an order as a ServiceRequest (the
+//     latter with its patient, practitioner, encounter, coverage, conditions and
+//     signature contained, so that nothing the order holds is lost); ToTask writes its
+//     fulfillment status; ToDiagnosticReport writes one of its results.
+//   - V2ToBundle converts an ORM^O01, OMI^O23, OML^O21 or ORU^R01 to a transaction
+//     Bundle (radbridge convert); BuildORU writes a result back as an ORU^R01.
+//
+// Each function's comment holds its field table. Code systems: CPT
+// http://www.ama-assn.org/go/cpt (v2 C4/CPT), ICD-10-CM http://hl7.org/fhir/sid/icd-10-cm
+// (v2 I10/I10C), LOINC http://loinc.org, NPI http://hl7.org/fhir/sid/us-npi, v2 tables
+// http://terminology.hl7.org/CodeSystem/v2-NNNN; a local code keeps its code and display
+// and gets no invented system.
+//
 // # Caveats
 //
 //   - Grouping is by segment order, not by a message structure definition: an OML prior

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "preauth":
 		return cmdPreauth(args[1:], stdout, stderr)
+	case "convert":
+		return cmdConvert(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -55,6 +57,7 @@ commands:
   serve     run the engine: MLLP on :2575, HTTP on :8080, data in ./data
   check     parse and check HL7 v2 and FHIR JSON files (check --json FILE...)
   send      send HL7 v2 messages over MLLP and print each ACK (send --addr HOST:PORT FILE...)
+  convert   HL7 v2 message -> FHIR R4 transaction Bundle JSON (convert [--indent] FILE...)
   preauth   does a CPT code need prior authorization? (preauth --cpt CODE [--class CLASS] [--payer ID] [--json])
   bench     load-generate against an MLLP listener (bench mllp --addr HOST:PORT --conns N --count M)
   help      this text
