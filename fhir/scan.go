@@ -59,7 +59,7 @@ type scanner struct {
 	data   []byte
 	pos    int
 	stack  []frame
-	keys   [][]byte // keys of the open objects, innermost last
+	keys   [][]byte // decoded keys of the open objects, innermost last
 	issues []scanIssue
 	facts  facts
 }
@@ -202,10 +202,11 @@ func (s *scanner) object() *syntaxError {
 		s.pos++
 		s.ws()
 		s.stack = append(s.stack, frame{key: key})
-		if s.seen(s.keys[firstKey:], &set, key) {
+		dk := decodeKey(key)
+		if seen(s.keys[firstKey:], &set, dk) {
 			s.issue("structure", "property appears more than once")
 		}
-		s.keys = append(s.keys, key)
+		s.keys = append(s.keys, dk)
 		if s.pos < len(s.data) && s.data[s.pos] == 'n' {
 			s.issue("structure", "null is not allowed as a property value; omit the property")
 		}
@@ -411,13 +412,12 @@ func decodeKey(key []byte) []byte {
 // larger (hostile) objects switch to a map so the check stays linear overall.
 const linearKeys = 32
 
-// seen reports whether key (decoded) is among keys, the earlier keys of the same
-// object, switching to *set once the object is large.
-func (s *scanner) seen(keys [][]byte, set *map[string]struct{}, key []byte) bool {
-	k := decodeKey(key)
+// seen reports whether the decoded key k is among keys, the decoded earlier keys of
+// the same object, switching to *set once the object is large.
+func seen(keys [][]byte, set *map[string]struct{}, k []byte) bool {
 	if *set == nil && len(keys) < linearKeys {
 		for _, o := range keys {
-			if bytes.Equal(decodeKey(o), k) {
+			if bytes.Equal(o, k) {
 				return true
 			}
 		}
@@ -426,7 +426,7 @@ func (s *scanner) seen(keys [][]byte, set *map[string]struct{}, key []byte) bool
 	if *set == nil {
 		*set = make(map[string]struct{}, 2*len(keys))
 		for _, o := range keys {
-			(*set)[string(decodeKey(o))] = struct{}{}
+			(*set)[string(o)] = struct{}{}
 		}
 	}
 	if _, dup := (*set)[string(k)]; dup {
