@@ -421,3 +421,24 @@ func TestDB_Resources(t *testing.T) {
 		return nil
 	})
 }
+
+// TestOrderIndex_KeyEscaping: the order index serves lookups by order.Order.Key and
+// searches by raw placer number alike, even for placer numbers that need escaping.
+func TestOrderIndex_KeyEscaping(t *testing.T) {
+	db := openDB(t, "")
+	for _, placer := range []string{"A|B", "100%", "plain"} {
+		o := newOrder("F|X", placer)
+		if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(o) }); err != nil {
+			t.Fatal(err)
+		}
+		db.View(t.Context(), func(tx store.ReadTx) error {
+			if got, err := tx.OrderByKey(o.Key()); err != nil || got.ID != o.ID {
+				t.Errorf("OrderByKey(%q) = %v, %v", o.Key(), got, err)
+			}
+			if list, total, _ := tx.Orders(store.OrderQuery{Placer: placer}); total != 1 || list[0].ID != o.ID {
+				t.Errorf("Orders(placer %q) = %d", placer, total)
+			}
+			return nil
+		})
+	}
+}

@@ -14,27 +14,25 @@ import (
 
 // SchemaVersion is the layout this package writes. Open refuses a file with a newer
 // version and upgrades an older one.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Bucket names. Record keys are 8-byte big-endian sequence numbers, so that a cursor
 // walks records in arrival order; index keys are "value\x00" followed by that key.
 var (
 	bucketMeta        = []byte("meta")
-	bucketMessages    = []byte("messages")     // seq -> JSON store.Message
-	bucketRaw         = []byte("raw")          // seq -> bytes as received
-	bucketMsgKeys     = []byte("message_keys") // sender\x00controlID\x00digest -> seq (accepted messages)
-	bucketMsgControl  = []byte("message_ctl")  // controlID\x00seq -> nil
-	bucketOrders      = []byte("orders")       // seq -> JSON order.Order
-	bucketOrderKeys   = []byte("order_keys")   // order.Key() -> seq
-	bucketOrderPlacer = []byte("order_placer") // placer\x00seq -> nil
-	bucketOrderStatus = []byte("order_status") // status\x00seq -> nil
-	bucketOutbox      = []byte("outbox")       // seq -> JSON store.OutboxItem
-	bucketOutboxState = []byte("outbox_state") // state\x00destination\x00seq -> nil
-	bucketResources   = []byte("resources")    // type/id -> JSON store.Resource (current version)
-	bucketHistory     = []byte("history")      // type/id\x00version -> JSON store.Resource
+	bucketMessages    = []byte("messages")      // seq -> JSON store.Message
+	bucketRaw         = []byte("raw")           // seq -> bytes as received
+	bucketMsgIndex    = []byte("message_index") // controlID\x00sender\x00tail -> seq (see messageIndexKey)
+	bucketOrders      = []byte("orders")        // seq -> JSON order.Order
+	bucketOrderIndex  = []byte("order_index")   // placer\x00source key -> seq (see orderIndexKey)
+	bucketOrderStatus = []byte("order_status")  // status\x00seq -> nil
+	bucketOutbox      = []byte("outbox")        // seq -> JSON store.OutboxItem
+	bucketOutboxState = []byte("outbox_state")  // state\x00destination\x00seq -> nil
+	bucketResources   = []byte("resources")     // type/id -> JSON store.Resource (current version)
+	bucketHistory     = []byte("history")       // type/id\x00version -> JSON store.Resource
 
-	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgKeys, bucketMsgControl,
-		bucketOrders, bucketOrderKeys, bucketOrderPlacer, bucketOrderStatus, bucketOutbox, bucketOutboxState,
+	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgIndex,
+		bucketOrders, bucketOrderIndex, bucketOrderStatus, bucketOutbox, bucketOutboxState,
 		bucketResources, bucketHistory}
 
 	keySchemaVersion = []byte("schema_version")
@@ -79,6 +77,9 @@ func initSchema(tx *bbolt.Tx) error {
 		return fmt.Errorf("schema version record is %d bytes", len(v))
 	case binary.BigEndian.Uint64(v) > SchemaVersion:
 		return fmt.Errorf("data was written by a newer radbridge (schema %d, this build reads %d)", binary.BigEndian.Uint64(v), SchemaVersion)
+	case binary.BigEndian.Uint64(v) < SchemaVersion:
+		// Schema 1 existed only in development builds before the first release.
+		return fmt.Errorf("data has schema %d, from a development build this release cannot read: move it aside and start with an empty data directory", binary.BigEndian.Uint64(v))
 	}
 	return nil
 }
@@ -108,12 +109,33 @@ func indexKey(value string, key []byte) []byte {
 	return append(b, key...)
 }
 
-// dedupeKey is the message_keys key of an accepted message.
-func dedupeKey(sender, controlID, digest string) []byte {
-	b := make([]byte, 0, len(sender)+len(controlID)+len(digest)+2)
-	b = append(append(b, sender...), 0)
+// messageIndexKey is the message_index key of a message: its control ID, its sender,
+// and "d" + its digest when it is an accepted message (so that a resend finds it), else
+// "n" + its sequence (so that every message can be found by control ID).
+func messageIndexKey(controlID, sender string, dedupe bool, digest string, key []byte) []byte {
+	b := make([]byte, 0, len(controlID)+len(sender)+len(digest)+12)
 	b = append(append(b, controlID...), 0)
-	return append(b, digest...)
+	b = append(append(b, sender...), 0)
+	if dedupe {
+		return append(append(b, 'd'), digest...)
+	}
+	return append(append(b, 'n'), key...)
+}
+
+// orderIndexKey is the order_index key for an order key (order.Order.Key: the sender's
+// source key, "|", and the escaped placer number): the escaped placer number, NUL and
+// the source key, so that one index serves lookups by key and searches by placer.
+func orderIndexKey(orderKey string) []byte {
+	i := strings.LastIndexByte(orderKey, '|')
+	return []byte(orderKey[i+1:] + "\x00" + orderKey[:i])
+}
+
+// escapePlacer escapes a placer number as order.Order.Key does.
+func escapePlacer(s string) string {
+	if !strings.ContainsAny(s, "%|") {
+		return s
+	}
+	return strings.NewReplacer("%", "%25", "|", "%7C").Replace(s)
 }
 
 // addCount adds delta to a counter in the meta bucket.

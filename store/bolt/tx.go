@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -69,7 +70,7 @@ func (t *tx) Message(id string) (*store.Message, error) {
 
 // MessageByKey implements store.ReadTx.
 func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, error) {
-	k := t.b(bucketMsgKeys).Get(dedupeKey(sender, controlID, digest))
+	k := t.b(bucketMsgIndex).Get(messageIndexKey(controlID, sender, true, digest, nil))
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -99,7 +100,11 @@ func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
 	msgs := t.b(bucketMessages)
 	var keys func(yield func([]byte) bool)
 	if q.ControlID != "" {
-		keys = indexKeys(t.b(bucketMsgControl), q.ControlID)
+		prefix := q.ControlID + "\x00"
+		if q.Sender != "" {
+			prefix += q.Sender + "\x00"
+		}
+		keys = valuesNewestFirst(t.b(bucketMsgIndex), prefix)
 	} else {
 		keys = allKeys(msgs)
 	}
@@ -124,7 +129,7 @@ func (t *tx) OrderByKey(key string) (*order.Order, error) {
 	if key == "" {
 		return nil, store.ErrNotFound
 	}
-	k := t.b(bucketOrderKeys).Get([]byte(key))
+	k := t.b(bucketOrderIndex).Get(orderIndexKey(key))
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -137,7 +142,7 @@ func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 	orders := t.b(bucketOrders)
 	switch {
 	case q.Placer != "":
-		return collectCounted[order.Order](orders, indexKeys(t.b(bucketOrderPlacer), q.Placer), limit,
+		return collectCounted[order.Order](orders, valuesNewestFirst(t.b(bucketOrderIndex), escapePlacer(q.Placer)+"\x00"), limit,
 			func(o *order.Order) bool { return q.Status == "" || o.Status == q.Status })
 	case q.Status != "":
 		return collectCounted[order.Order](orders, indexKeys(t.b(bucketOrderStatus), string(q.Status)), limit, nil)
@@ -154,23 +159,16 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if fresh { // count it and index its control ID
+	if fresh { // count it and index it
 		if err := addCount(t.b(bucketMeta), keyMessageCount, 1); err != nil {
 			return err
 		}
-		if m.ControlID != "" {
-			if err := t.b(bucketMsgControl).Put(indexKey(m.ControlID, key), nil); err != nil {
-				return err
-			}
-		}
-	}
-	if m.Dedupe {
-		keys := t.b(bucketMsgKeys)
-		dk := dedupeKey(m.Sender, m.ControlID, m.Digest)
-		if prev := keys.Get(dk); prev != nil && !bytes.Equal(prev, key) {
+		idx := t.b(bucketMsgIndex)
+		ik := messageIndexKey(m.ControlID, m.Sender, m.Dedupe, m.Digest, key)
+		if m.Dedupe && idx.Get(ik) != nil {
 			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
 		}
-		if err := keys.Put(dk, key); err != nil {
+		if err := idx.Put(ik, key); err != nil {
 			return err
 		}
 	}
@@ -223,26 +221,25 @@ func (t *tx) putOrder(o *order.Order, data []byte) error {
 
 // indexOrder moves the order's index entries from prev (nil for a new order) to o.
 func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
-	keys := t.b(bucketOrderKeys)
-	if k := o.Key(); k != "" {
-		if cur := keys.Get([]byte(k)); cur != nil && !bytes.Equal(cur, key) {
-			return fmt.Errorf("bolt: order key %s: %w", k, store.ErrConflict)
-		}
-		if err := keys.Put([]byte(k), key); err != nil {
-			return err
-		}
-	}
+	idx := t.b(bucketOrderIndex)
+	k := o.Key()
 	var was order.Order
 	if prev != nil {
 		was = *prev
-		if k := prev.Key(); k != "" && k != o.Key() {
-			if err := keys.Delete([]byte(k)); err != nil {
+		if pk := prev.Key(); pk != "" && pk != k {
+			if err := idx.Delete(orderIndexKey(pk)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := reindex(t.b(bucketOrderPlacer), key, was.Placer, o.Placer, prev != nil); err != nil {
-		return err
+	if k != "" && (prev == nil || prev.Key() != k) {
+		ik := orderIndexKey(k)
+		if cur := idx.Get(ik); cur != nil && !bytes.Equal(cur, key) {
+			return fmt.Errorf("bolt: order key %s: %w", k, store.ErrConflict)
+		}
+		if err := idx.Put(ik, key); err != nil {
+			return err
+		}
 	}
 	return reindex(t.b(bucketOrderStatus), key, string(was.Status), string(o.Status), prev != nil)
 }
@@ -276,6 +273,27 @@ func allKeys(b *bbolt.Bucket) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// valuesNewestFirst yields the record keys stored as values under a key prefix of an
+// index, newest (highest sequence) first.
+func valuesNewestFirst(idx *bbolt.Bucket, prefix string) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		var keys [][]byte
+		c := idx.Cursor()
+		p := []byte(prefix)
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if len(v) == 8 {
+				keys = append(keys, v)
+			}
+		}
+		slices.SortFunc(keys, func(a, b []byte) int { return bytes.Compare(b, a) })
+		for _, k := range keys {
 			if !yield(k) {
 				return
 			}
