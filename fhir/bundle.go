@@ -49,22 +49,22 @@ func entryBindings(data []byte) []Issue {
 
 // bundle serves POST [base]: a transaction Bundle
 // (https://hl7.org/fhir/R4/http.html#transaction), validated whole, applied by the
-// Backend all or nothing, answered with a transaction-response Bundle. Batch Bundles
-// are answered 400 not-supported.
+// Backend all or nothing, answered with a transaction-response Bundle; or a batch
+// Bundle (see batch).
 func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) {
 	body, e := readBody(r)
+	if e == nil {
+		if f, scanned, err := scan(body); err == nil && f.ResourceType == "Bundle" && f.Type == "batch" {
+			h.batch(w, r, body, scanned)
+			return
+		}
+	}
 	var f facts
 	if e == nil {
 		f, e = h.gate.check(body, "Bundle")
 	}
-	if e == nil {
-		switch f.Type {
-		case "transaction":
-		case "batch":
-			e = errorf(http.StatusBadRequest, "not-supported", "Bundle.type", "batch Bundles are not supported; send a transaction")
-		default:
-			e = errorf(http.StatusBadRequest, "invalid", "Bundle.type", "POST [base] takes a transaction Bundle, not type %q", f.Type)
-		}
+	if e == nil && f.Type != "transaction" {
+		e = errorf(http.StatusBadRequest, "invalid", "Bundle.type", "POST [base] takes a transaction or batch Bundle, not type %q", f.Type)
 	}
 	var rb rawBundle
 	if e == nil && json.Unmarshal(body, &rb) != nil {
@@ -107,14 +107,11 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 			seen[re.FullURL] = i
 		}
 		en := Entry{FullURL: re.FullURL, Method: re.Request.Method, Client: client}
-		en.URL = strings.TrimPrefix(strings.TrimPrefix(re.Request.URL, base), "/")
-		if strings.Contains(en.URL, "://") {
-			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url", "request.url must be relative to this server's base")
-		}
-		path, query, hasQuery := strings.Cut(en.URL, "?")
-		segs := strings.Split(strings.Trim(path, "/"), "/")
-		if en.URL = strings.Join(segs, "/"); hasQuery {
-			en.URL += "?" + query
+		var segs []string
+		var query string
+		var e *Error
+		if en.URL, segs, query, e = entryURL(base, p, re.Request.URL); e != nil {
+			return nil, e
 		}
 		switch en.Method {
 		case http.MethodPost, http.MethodPut:
@@ -142,6 +139,21 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 		entries = append(entries, en)
 	}
 	return entries, nil
+}
+
+// entryURL normalizes entry.request.url: relative to base, without a leading '/'.
+// It returns the URL, its path segments and its query.
+func entryURL(base, p, raw string) (string, []string, string, *Error) {
+	u := strings.TrimPrefix(strings.TrimPrefix(raw, base), "/")
+	if strings.Contains(u, "://") {
+		return "", nil, "", errorf(http.StatusBadRequest, "not-supported", p+".request.url", "request.url must be relative to this server's base")
+	}
+	path, query, hasQuery := strings.Cut(u, "?")
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if u = strings.Join(segs, "/"); hasQuery {
+		u += "?" + query
+	}
+	return u, segs, query, nil
 }
 
 // checkEntryWrite checks a POST or PUT entry: a resource whose type is the type of
@@ -184,10 +196,8 @@ func (h *Handler) entryCondition(typ, v string) (url.Values, *Error) {
 	return q, nil
 }
 
-// transactionResponse builds the transaction-response Bundle: per entry
-// response.status ("201 Created", "200 OK", "204 No Content"), location, etag,
-// lastModified, the findings as response.outcome, and the resource unless the client
-// sent Prefer: return=minimal or return=OperationOutcome.
+// transactionResponse builds the transaction-response Bundle, one resultEntry per
+// entry.
 func (h *Handler) transactionResponse(r *http.Request, entries []Entry, results []Result) bundleJSON {
 	base := h.base(r)
 	pref := parsePrefer(r)
@@ -197,32 +207,40 @@ func (h *Handler) transactionResponse(r *http.Request, entries []Entry, results 
 		if res.Type == "" {
 			res.Type, _, _ = strings.Cut(strings.SplitN(entries[i].URL, "?", 2)[0], "/")
 		}
-		status := "200 OK"
-		switch {
-		case entries[i].Method == http.MethodDelete:
-			status = "204 No Content"
-		case res.Created:
-			status = "201 Created"
-		}
-		resp := &responseJSON{Status: status}
-		ent := entryJSON{Response: resp}
-		if res.ID != "" && entries[i].Method != http.MethodDelete {
-			ent.FullURL = base + "/" + res.Type + "/" + res.ID
-			resp.Location = location(res)
-			if res.VersionID != "" {
-				resp.Etag = etag(res.VersionID)
-			}
-			if !res.LastUpdated.IsZero() {
-				resp.LastModified = res.LastUpdated.UTC().Format(time.RFC3339Nano)
-			}
-		}
-		if len(res.Issues) > 0 || pref.Return == returnOutcome {
-			resp.Outcome = newOutcome(res.Issues)
-		}
-		if pref.Return == returnRepresentation && len(res.Resource) > 0 {
-			ent.Resource = res.Resource
-		}
-		b.Entry = append(b.Entry, ent)
+		b.Entry = append(b.Entry, resultEntry(base, pref, entries[i].Method, res))
 	}
 	return b
+}
+
+// resultEntry is the response entry of one write or read: response.status ("201
+// Created", "200 OK", "204 No Content"), location, etag, lastModified, the findings
+// as response.outcome, and the resource unless the client sent Prefer:
+// return=minimal or return=OperationOutcome (reads always carry it).
+func resultEntry(base string, pref prefer, method string, res Result) entryJSON {
+	status := "200 OK"
+	switch {
+	case method == http.MethodDelete:
+		status = "204 No Content"
+	case res.Created:
+		status = "201 Created"
+	}
+	resp := &responseJSON{Status: status}
+	ent := entryJSON{Response: resp}
+	if res.ID != "" && method != http.MethodDelete {
+		ent.FullURL = base + "/" + res.Type + "/" + res.ID
+		resp.Location = location(res)
+		if res.VersionID != "" {
+			resp.Etag = etag(res.VersionID)
+		}
+		if !res.LastUpdated.IsZero() {
+			resp.LastModified = res.LastUpdated.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	if len(res.Issues) > 0 || pref.Return == returnOutcome && method != http.MethodGet {
+		resp.Outcome = newOutcome(res.Issues)
+	}
+	if len(res.Resource) > 0 && (pref.Return == returnRepresentation || method == http.MethodGet) {
+		ent.Resource = res.Resource
+	}
+	return ent
 }

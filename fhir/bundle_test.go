@@ -94,3 +94,60 @@ func TestHandler_Transaction_BackendError(t *testing.T) {
 		t.Error("a failed transaction stored resources")
 	}
 }
+
+// TestHandler_Batch: entries succeed or fail on their own, each with its status and
+// outcome; an invalid resource fails only its entry and never reaches the Backend.
+func TestHandler_Batch(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	seedOrders(t, s, 1, "active", "B") // ServiceRequest/1
+	sr := `{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":"Patient/p1"}}`
+	bad := strings.Replace(sr, `"active"`, `"bogus"`, 1)
+	put := `{"resourceType":"ServiceRequest","id":"1","status":"on-hold","intent":"order","subject":{"reference":"Patient/p1"}}`
+	body := `{"resourceType":"Bundle","type":"batch","entry":[
+	 {"resource":` + sr + `,"request":{"method":"POST","url":"ServiceRequest"}},
+	 {"resource":` + bad + `,"request":{"method":"POST","url":"ServiceRequest"}},
+	 {"request":{"method":"GET","url":"ServiceRequest/1"}},
+	 {"request":{"method":"GET","url":"ServiceRequest?status=active&_count=5"}},
+	 {"request":{"method":"GET","url":"Patient/1"}},
+	 {"request":{"method":"DELETE","url":"ServiceRequest/1"}},
+	 {"resource":` + put + `,"request":{"method":"PUT","url":"ServiceRequest/1","ifMatch":"W/\"9\""}},
+	 {"resource":` + put + `,"request":{"method":"PUT","url":"ServiceRequest/1","ifMatch":"W/\"1\""}},
+	 {"request":{"method":"GET","url":"ServiceRequest/404"}}
+	]}`
+	calls := s.be.calls.Load()
+	b := decodeBundle(t, s.do(t, http.MethodPost, "/fhir", []byte(body)), "batch-response")
+	want := []struct{ status, expr string }{
+		{"201 Created", ""},
+		{"422 Unprocessable Entity", "Bundle.entry[1].resource.status"},
+		{"200 OK", ""},
+		{"200 OK", ""},
+		{"404 Not Found", "Bundle.entry[4].request.url"},
+		{"405 Method Not Allowed", "Bundle.entry[5].request.method"},
+		{"412 Precondition Failed", ""},
+		{"200 OK", ""},
+		{"404 Not Found", ""},
+	}
+	if len(b.Entry) != len(want) {
+		t.Fatalf("%d entries, want %d", len(b.Entry), len(want))
+	}
+	for i, w := range want {
+		e := b.Entry[i]
+		if e.Response == nil || e.Response.Status != w.status {
+			t.Errorf("entry %d: response %+v, want %s", i, e.Response, w.status)
+			continue
+		}
+		if w.expr != "" {
+			if o := e.Response.Outcome; o == nil || len(o.Issue[0].Expression) == 0 || o.Issue[0].Expression[0] != w.expr {
+				t.Errorf("entry %d: outcome %+v, want an issue at %s", i, o, w.expr)
+			}
+		}
+	}
+	if !bytes.Contains(b.Entry[3].Resource, []byte(`"type":"searchset"`)) || !bytes.Contains(b.Entry[2].Resource, []byte(`"id":"1"`)) {
+		t.Errorf("GET entries lack their resources: %s / %s", b.Entry[2].Resource, b.Entry[3].Resource)
+	}
+	// POST, GET read, GET search, PUT x2, GET 404: six Backend calls; the invalid,
+	// unsupported-type and DELETE entries never reach it.
+	if n := s.be.calls.Load() - calls; n != 6 {
+		t.Errorf("backend called %d times, want 6", n)
+	}
+}

@@ -127,11 +127,12 @@ const restDoc = "JSON only (application/fhir+json; _format=json). Errors are Ope
 	"Search ignores unknown parameters and reports them in an OperationOutcome entry (search.mode=outcome) " +
 	"unless Prefer: handling=strict, which answers 400; _count defaults to 20, at most 100; " +
 	"pages are linked with _offset (self, first, previous, next, last). " +
-	"POST [base] takes transaction Bundles (all or nothing); batch is not supported."
+	"POST [base] takes transaction Bundles (all or nothing) and batch Bundles (each entry on its own: " +
+	"POST create, PUT update, GET read or search)."
 
 // capability renders the CapabilityStatement from the resource table.
 func (h *Handler) capability(r *http.Request) *capabilityJSON {
-	rest := restJSON{Mode: "server", Documentation: restDoc, Interaction: []codeJSON{{"transaction"}}}
+	rest := restJSON{Mode: "server", Documentation: restDoc, Interaction: []codeJSON{{"transaction"}, {"batch"}}}
 	for _, rt := range h.types {
 		res := restResourceJSON{
 			Type: rt.Name, Documentation: rt.Doc, Versioning: "versioned",

@@ -42,8 +42,12 @@ func TestHandler_Metadata(t *testing.T) {
 			t.Errorf("format %q declared; the server speaks JSON only", f)
 		}
 	}
-	if len(cs.Rest[0].Interaction) != 1 || cs.Rest[0].Interaction[0].Code != "transaction" {
-		t.Errorf("system interactions = %+v, want transaction only", cs.Rest[0].Interaction)
+	var system []string
+	for _, in := range cs.Rest[0].Interaction {
+		system = append(system, in.Code)
+	}
+	if !slices.Equal(system, []string{"transaction", "batch"}) {
+		t.Errorf("system interactions = %v, want transaction and batch", system)
 	}
 	wantTypes := []string{"ServiceRequest", "DiagnosticReport", "Task", "Subscription"}
 	var types []string

@@ -7,22 +7,24 @@
 // It implements, for JSON only:
 //   - the RESTful API, https://hl7.org/fhir/R4/http.html: create (conditional with
 //     If-None-Exist), read, update (version-aware with If-Match), search-type,
-//     capabilities and transaction; Prefer return=minimal|representation|
+//     capabilities, transaction and batch; Prefer return=minimal|representation|
 //     OperationOutcome; _format and Accept negotiation (406), Content-Type (415);
 //   - search, https://hl7.org/fhir/R4/search.html: the parameters the
 //     CapabilityStatement declares; unknown ones are ignored and reported in an
 //     OperationOutcome entry (search.mode=outcome) unless Prefer: handling=strict asks
 //     for a 400; _count (default 20, at most 100; 0 returns the total only) and
 //     offset paging through self/first/previous/next/last links;
-//   - Bundles, https://hl7.org/fhir/R4/bundle.html: searchset and
-//     transaction/transaction-response;
+//   - Bundles, https://hl7.org/fhir/R4/bundle.html: searchset,
+//     transaction/transaction-response (all or nothing, through Backend.Transaction)
+//     and batch/batch-response (each entry validated and run on its own through
+//     Create, Update, Read or Search, with its own status and outcome);
 //   - OperationOutcome, https://hl7.org/fhir/R4/operationoutcome.html, for every
 //     error, with FHIRPath expressions for validation findings;
 //   - CapabilityStatement, https://hl7.org/fhir/R4/capabilitystatement.html, built
 //     from the same table as the routes;
 //   - the JSON representation rules, https://hl7.org/fhir/R4/json.html.
 //
-// Routes (Handler.Routes): GET /fhir/metadata; POST /fhir (transaction);
+// Routes (Handler.Routes): GET /fhir/metadata; POST /fhir (transaction, batch);
 // POST|GET /fhir/ServiceRequest, GET|PUT /fhir/ServiceRequest/{id};
 // POST|GET /fhir/DiagnosticReport, GET /fhir/DiagnosticReport/{id};
 // GET /fhir/Task, GET /fhir/Task/{id}; POST /fhir/Subscription,
@@ -34,18 +36,18 @@
 // 400: the body is not JSON (the diagnostics give line, column and byte offset), not
 // an object, lacks resourceType or names another type than the URL; an update's id
 // differs from the URL; a search or If-None-Exist parameter is malformed; a Bundle is
-// not a transaction. 422: the body is JSON but not a valid R4 resource (the gate's
-// findings, each with its expression). 404, 405, 406, 412 (from the Backend), 413,
-// 415 and 500 as usual; every one carries an OperationOutcome.
+// neither a transaction nor a batch. 422: the body is JSON but not a valid R4
+// resource (the gate's findings, each with its expression). 404, 405, 406, 412 (from
+// the Backend), 413, 415 and 500 as usual; every one carries an OperationOutcome.
 //
 // # Caveats
 //
-//   - XML, PATCH, DELETE, history, vread, _include, _sort, _summary and batch
-//     Bundles are not implemented; the CapabilityStatement says so by omission.
+//   - XML, PATCH, DELETE, history, vread, operations, _include, _sort and _summary
+//     are not implemented; the CapabilityStatement says so by omission.
 //   - Check findings (Result.Issues) of a create or update are in the response body
 //     only with Prefer: return=OperationOutcome; with the default representation the
 //     body is the stored resource, and the findings are on the order's Task. In a
-//     transaction they are in each entry's response.outcome.
+//     transaction or batch they are in each entry's response.outcome.
 //   - The gate's messages from google/fhir/go carry their own wording; the mapping of
 //     its element paths to FHIRPath is tested against v0.7.4.
 //   - Without Config.BaseURL, links are built from the request's Host header.

@@ -127,23 +127,28 @@ func writeError(w http.ResponseWriter, e *Error) {
 	writeJSON(w, status, newOutcome(issues))
 }
 
-// fail answers err from the backend (or from the handler itself): *Error with its
-// status, ErrNotFound as 404, anything else as 500 with a generic outcome; the text
-// of an unexpected error is logged, never returned.
+// fail answers err from the backend (or from the handler itself) as an
+// OperationOutcome; see outcomeOf.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
+	writeError(w, h.outcomeOf(r, op, err))
+}
+
+// outcomeOf maps an error to a status and issues: *Error as it is, ErrNotFound as
+// 404, anything else as 500 with a generic issue; the text of an unexpected error is
+// logged, never returned.
+func (h *Handler) outcomeOf(r *http.Request, op string, err error) *Error {
 	var fe *Error
 	switch {
 	case errors.As(err, &fe):
-		writeError(w, fe)
+		return fe
 	case errors.Is(err, ErrNotFound):
-		writeError(w, errorf(http.StatusNotFound, "not-found", "", "resource not found"))
+		return errorf(http.StatusNotFound, "not-found", "", "resource not found")
 	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
 		h.log.DebugContext(r.Context(), "fhir request cancelled", slog.String("op", op))
-		writeError(w, errorf(http.StatusServiceUnavailable, "transient", "", "request cancelled"))
-	default:
-		h.log.ErrorContext(r.Context(), "fhir backend failed", slog.String("op", op), slog.Any("err", err))
-		writeError(w, &Error{Status: http.StatusInternalServerError, Issues: []Issue{{
-			Severity: "fatal", Code: "exception", Diagnostics: "internal error; the server log has details",
-		}}})
+		return errorf(http.StatusServiceUnavailable, "transient", "", "request cancelled")
 	}
+	h.log.ErrorContext(r.Context(), "fhir backend failed", slog.String("op", op), slog.Any("err", err))
+	return &Error{Status: http.StatusInternalServerError, Issues: []Issue{{
+		Severity: "fatal", Code: "exception", Diagnostics: "internal error; the server log has details",
+	}}}
 }

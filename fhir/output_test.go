@@ -45,6 +45,9 @@ func TestHandler_OutputsAreValidR4(t *testing.T) {
 	}
 	tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":` + string(cannedSR) +
 		`,"request":{"method":"POST","url":"ServiceRequest"}}]}`
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[{"resource":` + string(cannedSR) +
+		`,"request":{"method":"POST","url":"ServiceRequest"}},{"request":{"method":"GET","url":"ServiceRequest?status=active"}},` +
+		`{"request":{"method":"DELETE","url":"ServiceRequest/7"}}]}`
 	for _, tc := range []struct {
 		name, method, target, body, prefer, wantType string
 	}{
@@ -52,6 +55,7 @@ func TestHandler_OutputsAreValidR4(t *testing.T) {
 		{"searchset", "GET", "/fhir/ServiceRequest?status=active&colour=red&_count=1&_offset=1", "", "", "Bundle"},
 		{"transaction-response", "POST", "/fhir", tx, "", "Bundle"},
 		{"transaction-response outcome", "POST", "/fhir", tx, "return=OperationOutcome", "Bundle"},
+		{"batch-response", "POST", "/fhir", batch, "", "Bundle"},
 		{"create outcome", "POST", "/fhir/ServiceRequest", string(cannedSR), "return=OperationOutcome", "OperationOutcome"},
 		{"error outcome", "POST", "/fhir/ServiceRequest", `{"resourceType":"ServiceRequest","status":"x"}`, "", "OperationOutcome"},
 		{"405 outcome", "DELETE", "/fhir/ServiceRequest/1", "", "", "OperationOutcome"},

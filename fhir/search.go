@@ -201,16 +201,25 @@ func paramNames(rt *resourceType) string {
 	return strings.Join(append(names, "_count", "_offset"), ", ")
 }
 
-// search runs a checked search and answers a searchset Bundle with total, paging
-// links (self, first, previous, next, last; built on _offset) and one entry per
-// match (fullUrl, search.mode=match). Ignored parameters are reported in an
-// OperationOutcome entry with search.mode=outcome, and left out of the self link, as
-// https://hl7.org/fhir/R4/search.html#errors asks.
+// search runs a checked search and answers the searchset Bundle (searchset).
 func (h *Handler) search(w http.ResponseWriter, r *http.Request, rt *resourceType, q url.Values) {
+	b, err := h.searchset(r, rt, q)
+	if err != nil {
+		h.fail(w, r, "search", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// searchset runs a checked search and builds the searchset Bundle: total, paging
+// links (self, first, previous, next, last; built on _offset) and one entry per match
+// (fullUrl, search.mode=match). Ignored parameters are reported in an
+// OperationOutcome entry with search.mode=outcome, and left out of the self link, as
+// https://hl7.org/fhir/R4/search.html#errors asks. Errors are *Error or the Backend's.
+func (h *Handler) searchset(r *http.Request, rt *resourceType, q url.Values) (*bundleJSON, error) {
 	sq, e := h.parseSearch(rt, q, parsePrefer(r).Strict)
 	if e != nil {
-		writeError(w, e)
-		return
+		return nil, e
 	}
 	ask := sq.count
 	if ask == 0 { // _count=0: the total only; a Query.Count of 0 would mean "default"
@@ -218,15 +227,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 	}
 	sr, err := h.be.Search(r.Context(), rt.Name, Query{Params: sq.params, Count: ask, Offset: sq.offset})
 	if err != nil {
-		h.fail(w, r, "search", err)
-		return
+		return nil, err
 	}
 	if len(sr.Resources) > sq.count {
 		sr.Resources = sr.Resources[:sq.count]
 	}
 	base := h.base(r)
 	total := sr.Total
-	b := bundleJSON{ResourceType: "Bundle", Type: "searchset", Total: &total,
+	b := &bundleJSON{ResourceType: "Bundle", Type: "searchset", Total: &total,
 		Timestamp: h.cfg.Now().UTC().Format(time.RFC3339), Entry: make([]entryJSON, 0, len(sr.Resources)+1)}
 	b.Link = pageLinks(func(off int) string { return pageURL(base, rt.Name, sq, off) }, sq.count, sq.offset, total)
 	for _, raw := range sr.Resources {
@@ -235,8 +243,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 			ID           string `json:"id"`
 		}
 		if err := json.Unmarshal(raw, &hdr); err != nil {
-			h.fail(w, r, "search", fmt.Errorf("search result is not a resource: %w", err))
-			return
+			return nil, fmt.Errorf("search result is not a resource: %w", err)
 		}
 		b.Entry = append(b.Entry, entryJSON{FullURL: base + "/" + hdr.ResourceType + "/" + hdr.ID,
 			Resource: raw, Search: &searchJSON{Mode: "match"}})
@@ -248,7 +255,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 				" (send Prefer: handling=strict to have them rejected)",
 		}})})
 	}
-	writeJSON(w, http.StatusOK, b)
+	return b, nil
 }
 
 // pageLinks returns the navigation links of the page at offset.
