@@ -279,6 +279,8 @@ func TestHandler_Negotiation(t *testing.T) {
 		{"_format=ttl", "GET", "/fhir/metadata?_format=ttl", nil, 406},
 		{"_format wins over Accept", "GET", "/fhir/metadata?_format=json", []string{"Accept", "application/fhir+xml"}, 200},
 		{"_format mime type", "GET", "/fhir/metadata?_format=application/fhir%2Bjson", nil, 200},
+		{"_format unescaped +", "GET", "/fhir/metadata?_format=application/fhir+json", nil, 200},
+		{"_format unescaped + xml", "GET", "/fhir/metadata?_format=application/fhir+xml", nil, 406},
 		{"browser accept", "GET", "/fhir/metadata", []string{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}, 200},
 		{"accept json", "GET", "/fhir/metadata", []string{"Accept", "application/json"}, 200},
 	} {

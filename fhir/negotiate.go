@@ -38,9 +38,11 @@ func classify(s string) formatKind {
 // (https://hl7.org/fhir/R4/http.html#mime-type). It answers 406 otherwise.
 func negotiate(r *http.Request) *Error {
 	if f := r.URL.Query()["_format"]; len(f) > 0 {
-		mt, _, err := mime.ParseMediaType(f[0])
+		// An unescaped '+' (application/fhir+json) arrives as a space.
+		v := strings.ReplaceAll(f[0], " ", "+")
+		mt, _, err := mime.ParseMediaType(v)
 		if err != nil {
-			mt = f[0]
+			mt = v
 		}
 		switch classify(mt) {
 		case formatJSON:
