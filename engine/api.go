@@ -218,8 +218,11 @@ type authItem struct {
 func toOrderItem(o *order.Order) orderItem {
 	it := orderItem{ID: o.ID, Placer: o.Placer, Filler: o.Filler, Status: o.Status, Source: string(o.Source.Kind),
 		Procedure: procedureItem{CPT: o.Procedure.CPT, Text: o.Procedure.Text, Modality: o.Procedure.Modality},
-		Authorization: authItem{Required: o.Authorization.Required, RecordsRequired: o.Authorization.RecordsRequired,
-			Status: o.Authorization.Status, Number: o.Authorization.Number},
+		// required means this order needs an authorization: an exempt order does not,
+		// though its procedure would elsewhere (status says exempt).
+		Authorization: authItem{Required: o.Authorization.Required && !o.Authorization.Exempt,
+			RecordsRequired: o.Authorization.RecordsRequired && !o.Authorization.Exempt,
+			Status:          o.Authorization.Status, Number: o.Authorization.Number},
 		Findings: o.Findings, Updated: o.Updated}
 	if it.Findings == nil {
 		it.Findings = []order.Finding{}

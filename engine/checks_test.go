@@ -204,3 +204,33 @@ func apiRouter(e *engine.Engine, pa engine.Preauther) http.Handler {
 	engine.NewAPI(e, pa).Routes(r)
 	return r
 }
+
+func TestAPI_ExemptOrderNotRequired(t *testing.T) {
+	checker := newChecker(t)
+	f := newFixture(t, checker)
+	emergency := radiologyORM("E1", "P800", func(s string) string {
+		return strings.Replace(strings.Replace(s, "PV1|1|O", "PV1|1|E", 1), "|AUTH-1", "", 1)
+	})
+	f.send(t, emergency)
+	srv := httptest.NewServer(apiRouter(f.eng, checker))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/orders?placer=P800")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Items []struct {
+			Status        string         `json:"status"`
+			Authorization map[string]any `json:"authorization"`
+		} `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	if len(body.Items) != 1 {
+		t.Fatalf("items %+v", body.Items)
+	}
+	it := body.Items[0]
+	if it.Status != "ready" || it.Authorization["required"] != false || it.Authorization["status"] != "exempt" {
+		t.Errorf("emergency MRI order: status %s, authorization %v; want ready, not required, exempt", it.Status, it.Authorization)
+	}
+}
