@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/order"
+	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 	"github.com/radbridge/radbridge/store/bolt"
 )
@@ -232,4 +236,84 @@ OBX|1|TX|18782-3^Study observation^LN|1|Unremarkable study.||||||F`)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subscription was not notified")
 	}
+}
+
+// BenchmarkResultsEndToEnd: results delivered per second end to end. Orders are loaded
+// first; then 16 senders hand the engine ORU^R01s, each is stored with its outbox item
+// (fsync), and the delivery worker sends an ORU^R01 to facility A's loopback MLLP
+// provider, which acknowledges it; the clock stops when the last one is delivered.
+func BenchmarkResultsEndToEnd(b *testing.B) {
+	addr, got := benchProvider(b)
+	db, err := bolt.Open(bolt.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	c, _ := rules.New(rules.Config{})
+	eng, err := engine.New(engine.Config{Routes: []engine.Route{{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"}}}, db, c, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	worker, err := delivery.New(delivery.Config{Destinations: []delivery.Destination{{Name: "ehr-a", MLLP: addr}}}, db, nil, delivery.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng.SetDeliverer(worker)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- worker.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range b.N {
+		if _, err := eng.HandleV2(ctx, radiologyORM(fmt.Sprint("BO", i), fmt.Sprint("BP", i), nil)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				oru := cr(fmt.Sprintf("\nMSH|^~\\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|BR%d|P|2.5.1\nPID|1||MRN55^^^HOSP_A^MR||DOE^JANE\n"+
+					"OBR|1|BP%d^EHR|BF%d^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000||||||||||||||||||F\nOBX|1|TX|18782-3^Study observation^LN|1|No acute abnormality.||||||F", i, i, i))
+				if _, err := eng.HandleV2(ctx, oru); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for range b.N {
+		<-got
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "results/s")
+}
+
+// benchProvider is a loopback MLLP provider that acknowledges every message AA and
+// signals each one received.
+func benchProvider(b *testing.B) (string, <-chan struct{}) {
+	ch := make(chan struct{}, 1<<16)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &mllp.Server{Handler: mllp.HandlerFunc(func(_ context.Context, msg []byte, _ mllp.ConnInfo) ([]byte, error) {
+		m, err := hl7.Parse(msg)
+		if err != nil {
+			return nil, err
+		}
+		ch <- struct{}{}
+		return hl7.AppendAck(nil, m.Header(), hl7.Ack{Code: hl7.AA, ControlID: "P1", Time: time.Now()}), nil
+	})}
+	go srv.Serve(l)
+	b.Cleanup(func() { srv.Close() })
+	return l.Addr().String(), ch
 }
