@@ -440,3 +440,20 @@ func TestHandler_FHIRVersion(t *testing.T) {
 		t.Errorf("fhirVersion=4.0: %d", r.status)
 	}
 }
+
+func TestValidator(t *testing.T) {
+	v, err := fhir.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, verr := v.Validate([]byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":"Patient/1"}}`))
+	if typ != "ServiceRequest" || verr != nil {
+		t.Errorf("valid ServiceRequest: %q, %v", typ, verr)
+	}
+	if _, verr := v.Validate([]byte(`{"resourceType":"ServiceRequest","status":"bogus","intent":"order","subject":{"reference":"Patient/1"}}`)); verr == nil || verr.Status != 422 || verr.Issues[0].Expression != "ServiceRequest.status" {
+		t.Errorf("bad status: %+v", verr)
+	}
+	if _, verr := v.Validate([]byte(`{"resourceType":`)); verr == nil || verr.Status != 400 {
+		t.Errorf("bad JSON: %+v", verr)
+	}
+}

@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/rules"
 )
 
@@ -81,11 +84,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "radbridge check: config: %v\n", err)
 		return 2
 	}
+	validator, err := fhir.NewValidator()
+	if err != nil {
+		fmt.Fprintf(stderr, "radbridge check: %v\n", err)
+		return 1
+	}
 	code := 0
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, name := range fs.Args() {
-		results, err := checkFile(name, checker)
+		results, err := checkFile(name, validator, checker)
 		if err != nil {
 			fmt.Fprintf(stderr, "radbridge check: %v\n", err)
 			code = 1
@@ -108,7 +116,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func checkFile(name string, checker *rules.Checker) ([]checkResult, error) {
+func checkFile(name string, validator *fhir.Validator, checker *rules.Checker) ([]checkResult, error) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -120,7 +128,7 @@ func checkFile(name string, checker *rules.Checker) ([]checkResult, error) {
 		return nil, err
 	}
 	if looksLikeJSON(data) {
-		return []checkResult{checkFHIR(name, data)}, nil
+		return []checkResult{checkFHIR(name, data, validator, checker)}, nil
 	}
 	return checkHL7(name, data, checker)
 }
@@ -189,17 +197,24 @@ func checkOrders(r *checkResult, m *hl7.Message, checker *rules.Checker) {
 				FHIRPath: f.FHIRPath, Severity: string(f.Severity), Text: f.Text})
 		}
 		if i == 0 {
-			payer := ""
-			if len(o.Coverage) > 0 {
-				payer = o.Coverage[0].Plan
-			}
-			v := checker.Preauth(o.Procedure.CPT, o.EncounterClass, payer)
-			r.Preauth = &checkPreauth{CPT: v.CPT, Required: v.Required, RecordsRequired: v.RecordsRequired, Exempt: v.Exempt, Reason: v.Reason}
-			if o.Procedure.CPT == "" {
-				r.Preauth.Reason = "no CPT code on the order: prior authorization cannot be determined"
-			}
+			r.Preauth = preauthOf(o, checker)
 		}
 	}
+}
+
+// preauthOf is the prior-authorization verdict for an order's procedure, class and
+// primary plan.
+func preauthOf(o *order.Order, checker *rules.Checker) *checkPreauth {
+	payer := ""
+	if len(o.Coverage) > 0 {
+		payer = o.Coverage[0].Plan
+	}
+	v := checker.Preauth(o.Procedure.CPT, o.EncounterClass, payer)
+	p := &checkPreauth{CPT: v.CPT, Required: v.Required, RecordsRequired: v.RecordsRequired, Exempt: v.Exempt, Reason: v.Reason}
+	if o.Procedure.CPT == "" {
+		p.Reason = "no CPT code on the order: prior authorization cannot be determined"
+	}
+	return p
 }
 
 func issueJSON(is hl7.Issue) checkError {
@@ -210,25 +225,62 @@ func issueJSON(is hl7.Issue) checkError {
 	return checkError{Location: is.Location.String(), Code: is.Code, Severity: sev.String(), Text: is.Text}
 }
 
-// checkFHIR reads a FHIR JSON resource far enough to name it. Validation against the
-// FHIR R4 specification and the order checks are not part of this version; the result
-// says so instead of claiming the resource is valid.
-func checkFHIR(name string, data []byte) checkResult {
+// checkFHIR runs a FHIR JSON resource through the API's validation gate and, for a
+// ServiceRequest or a Bundle holding some, maps and checks the orders like HL7 v2 ones.
+func checkFHIR(name string, data []byte, v *fhir.Validator, checker *rules.Checker) checkResult {
 	r := checkResult{File: name, Index: 1, Kind: "fhir", Errors: []checkError{}}
-	var head struct {
-		ResourceType string `json:"resourceType"`
+	typ, verr := v.Validate(data)
+	r.Type = typ
+	if verr != nil {
+		for _, is := range verr.Issues {
+			r.Errors = append(r.Errors, checkError{Location: is.Expression, Code: fhirIssueCode(is.Code), Severity: "E", Text: is.Diagnostics})
+		}
+		if verr.Status == http.StatusBadRequest {
+			return r // not a FHIR resource at all
+		}
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		r.Errors = append(r.Errors, checkError{Code: hl7.CodeDataType, Severity: "E", Text: "not valid JSON: " + err.Error()})
+	r.parsed = true
+	if typ != "ServiceRequest" && typ != "Bundle" {
 		return r
 	}
-	if head.ResourceType == "" {
-		r.Errors = append(r.Errors, checkError{Location: "resourceType", Code: hl7.CodeRequiredField, Severity: "E", Text: "resourceType is missing"})
+	orders, issues := mapping.FromFHIR(data)
+	for _, is := range issues {
+		sev := "W"
+		if is.Severity == mapping.FHIRError || is.Severity == mapping.FHIRFatal {
+			sev = "E"
+		}
+		r.Errors = append(r.Errors, checkError{Location: is.Expression, Code: fhirIssueCode(is.Code), Severity: sev, Text: is.Diagnostics})
+	}
+	if len(orders) == 0 {
 		return r
 	}
-	r.Type, r.parsed = head.ResourceType, true
-	r.Errors = append(r.Errors, checkError{Severity: "I", Text: "FHIR validation and order checks are not available in this version: only the JSON syntax was checked"})
+	r.Findings = []checkFinding{}
+	now := time.Now()
+	for i, fo := range orders {
+		o := fo.Order
+		checker.Check(o, now)
+		for _, f := range o.Findings {
+			r.Findings = append(r.Findings, checkFinding{Code: f.Code, Location: f.Location, FHIRPath: f.FHIRPath, Severity: string(f.Severity), Text: f.Text})
+		}
+		if i == 0 {
+			r.Preauth = preauthOf(o, checker)
+		}
+	}
 	return r
+}
+
+// fhirIssueCode gives an OperationOutcome issue type the HL7 table 0357 code the check
+// output carries for every error.
+func fhirIssueCode(code string) int {
+	switch code {
+	case "required":
+		return hl7.CodeRequiredField
+	case "code-invalid":
+		return hl7.CodeTableValue
+	case "not-supported":
+		return hl7.CodeUnsupportedType
+	}
+	return hl7.CodeDataType
 }
 
 func printCheck(w io.Writer, r checkResult) {

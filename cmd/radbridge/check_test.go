@@ -160,3 +160,37 @@ func TestCheck_OrderFindingsAndPreauth(t *testing.T) {
 		t.Errorf("text output (exit %d):\n%s", code, out)
 	}
 }
+
+func TestCheck_FHIR(t *testing.T) {
+	dir := t.TempDir()
+	invalid := filepath.Join(dir, "invalid.json")
+	os.WriteFile(invalid, []byte(`{"resourceType":"ServiceRequest","status":"bogus","intent":"order","subject":{"reference":"Patient/1"}}`), 0o644)
+	code, stdout, _ := runCmd(t, "check", "--json", "../../testdata/fhir/fhir-r4-spec__servicerequest-example-pgx.json", invalid)
+	if code != 0 {
+		t.Errorf("exit %d: both are FHIR resources (one invalid), so both parsed", code)
+	}
+	lines := decodeLines(t, stdout)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), stdout)
+	}
+	pgx := lines[0]
+	if pgx["kind"] != "fhir" || pgx["type"] != "ServiceRequest" || pgx["preauth"] == nil {
+		t.Errorf("valid ServiceRequest = %v", pgx)
+	}
+	found := false
+	for _, f := range pgx["findings"].([]any) {
+		if f.(map[string]any)["code"] == "procedure.not-cpt" && f.(map[string]any)["fhir_path"] == "ServiceRequest.code" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("a LOINC-coded request has no procedure.not-cpt finding: %v", pgx["findings"])
+	}
+	bad := lines[1]["errors"].([]any)
+	if len(bad) == 0 || bad[0].(map[string]any)["location"] != "ServiceRequest.status" {
+		t.Errorf("invalid status: errors %v, want one at ServiceRequest.status", bad)
+	}
+	if code, _, _ := runCmd(t, "check", "--json", filepath.Join(dir, "missing.json")); code != 1 {
+		t.Errorf("missing file: exit %d", code)
+	}
+}
