@@ -19,11 +19,15 @@ import (
 )
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "mllp" {
-		fmt.Fprintln(stderr, "usage: radbridge bench mllp --addr HOST:PORT [--conns N] [--count M] [flags]")
-		return 2
+	switch {
+	case len(args) > 0 && args[0] == "mllp":
+		return benchMLLP(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "fhir":
+		return benchFHIR(ctx, args[1:], stdout, stderr)
 	}
-	return benchMLLP(ctx, args[1:], stdout, stderr)
+	fmt.Fprintln(stderr, "usage: radbridge bench mllp --addr HOST:PORT [--conns N] [--count M] [flags]\n"+
+		"       radbridge bench fhir --url http://HOST:PORT/fhir [--clients N] [--count M] [flags]")
+	return 2
 }
 
 // benchOrder is the message bench sends: a complete radiology ORM^O01 whose control ID

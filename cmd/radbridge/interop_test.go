@@ -544,3 +544,103 @@ func lastLine(b []byte) string {
 	}
 	return s
 }
+
+// fhirKitSummary is what testdata/interop/fhir_client.js printed: each exchange as
+// fhir-kit-client returned it.
+type fhirKitSummary struct {
+	Library string `json:"library"`
+	Version string `json:"version"`
+	Create  struct {
+		Status      int    `json:"status"`
+		ID          string `json:"id"`
+		Location    string `json:"location"`
+		ETag        string `json:"etag"`
+		ContentType string `json:"content_type"`
+	} `json:"create"`
+	Read struct {
+		Status         int    `json:"status"`
+		ID             string `json:"id"`
+		ResourceStatus string `json:"resource_status"`
+		VersionID      string `json:"version_id"`
+	} `json:"read"`
+	Search struct {
+		Status int      `json:"status"`
+		Type   string   `json:"type"`
+		Total  int      `json:"total"`
+		IDs    []string `json:"ids"`
+	} `json:"search"`
+	ConditionalMatch struct {
+		Status int    `json:"status"`
+		ID     string `json:"id"`
+	} `json:"conditional_match"`
+	ConditionalNew struct {
+		Status int    `json:"status"`
+		ID     string `json:"id"`
+	} `json:"conditional_new"`
+	Duplicate struct {
+		Status       int    `json:"status"`
+		ResourceType string `json:"resource_type"`
+		Outcome      string `json:"outcome"`
+	} `json:"duplicate"`
+	FHIRVersion string `json:"fhir_version"`
+}
+
+// TestInterop_FHIRKitClient: the npm FHIR client fhir-kit-client creates a
+// ServiceRequest on radbridge serve (201 with an id, Location and ETag), reads it back
+// (same id, status active), finds it by identifier (total 1), creates it again with
+// If-None-Exist (200, the same id, nothing new), creates another conditionally (201)
+// and is refused an unconditional duplicate (409 OperationOutcome). On radbridge's
+// side each placer number is one ready order from FHIR.
+func TestInterop_FHIRKitClient(t *testing.T) {
+	start := time.Now()
+	node := nodePackage(t, "fhir-kit-client")
+	srv := startServer(t, t.TempDir())
+	stamp := strings.ReplaceAll(time.Now().UTC().Format("150405.000"), ".", "")
+	placer, newPlacer := "IOP-FKC-"+stamp+"-1", "IOP-FKC-"+stamp+"-2"
+	out := runPeer(t, node, interopPath(t, "fhir_client.js"), "http://"+srv.web+"/fhir", placer, newPlacer)
+	var got fhirKitSummary
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("fhir_client.js printed %q: %v", out, err)
+	}
+	t.Logf("%s %s exchanged:\n%s", got.Library, got.Version, out)
+
+	c := got.Create
+	if c.Status != 201 || c.ID == "" || !strings.Contains(c.Location, "/ServiceRequest/"+c.ID) || c.ETag == "" ||
+		!strings.HasPrefix(c.ContentType, "application/fhir+json") {
+		t.Errorf("create: %+v, want 201 with an id, a Location naming it, an ETag and application/fhir+json", c)
+	}
+	if r := got.Read; r.Status != 200 || r.ID != c.ID || r.ResourceStatus != "active" || r.VersionID == "" {
+		t.Errorf("read: %+v, want 200, id %s, status active and a versionId", r, c.ID)
+	}
+	if s := got.Search; s.Status != 200 || s.Type != "searchset" || s.Total != 1 || len(s.IDs) != 1 || s.IDs[0] != c.ID {
+		t.Errorf("search identifier=%s: %+v, want a searchset with total 1: %s", placer, s, c.ID)
+	}
+	if m := got.ConditionalMatch; m.Status != 200 || m.ID != c.ID {
+		t.Errorf("conditional create of an existing order: %+v, want 200 and id %s", m, c.ID)
+	}
+	if n := got.ConditionalNew; n.Status != 201 || n.ID == "" || n.ID == c.ID {
+		t.Errorf("conditional create of a new order: %+v, want 201 and a new id", n)
+	}
+	if d := got.Duplicate; d.Status != 409 || d.ResourceType != "OperationOutcome" {
+		t.Errorf("unconditional duplicate: %+v, want 409 with an OperationOutcome", d)
+	}
+	if got.FHIRVersion != "4.0.1" {
+		t.Errorf("CapabilityStatement fhirVersion %q, want 4.0.1", got.FHIRVersion)
+	}
+
+	for p, id := range map[string]string{placer: c.ID, newPlacer: got.ConditionalNew.ID} {
+		var orders struct {
+			Total int `json:"total"`
+			Items []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+				Source string `json:"source"`
+			} `json:"items"`
+		}
+		srv.getJSON(t, "/api/orders?placer="+p, &orders)
+		if orders.Total != 1 || len(orders.Items) != 1 || orders.Items[0].ID != id || orders.Items[0].Source != "fhir" || orders.Items[0].Status != "ready" {
+			t.Errorf("GET /api/orders?placer=%s = %+v, want one ready order %s from fhir", p, orders, id)
+		}
+	}
+	t.Logf("fhir-kit-client: 7 exchanges in %v", time.Since(start).Round(time.Millisecond))
+}
