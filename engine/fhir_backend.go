@@ -165,7 +165,7 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 		if err := tx.PutOrder(oo); err != nil {
 			return err
 		}
-		r := &store.Resource{Type: typeServiceRequest, ID: oo.ID, LastUpdated: at, JSON: stored, OrderID: oo.ID}
+		r := &store.Resource{Type: typeServiceRequest, ID: oo.ID, LastUpdated: at, JSON: stored, OrderID: oo.ID, Index: identifierIndex(stored)}
 		if err := tx.PutResource(r); err != nil {
 			return err
 		}
@@ -226,6 +226,25 @@ func withMeta(resource []byte, id string, version int, at time.Time) ([]byte, er
 	m["meta"], _ = json.Marshal(meta)
 	m["id"], _ = json.Marshal(id)
 	return json.Marshal(m)
+}
+
+// identifierIndex lists a resource's identifier values for store.Resource.Index.
+func identifierIndex(resource []byte) map[string][]string {
+	var r struct {
+		Identifier []struct {
+			Value string `json:"value"`
+		} `json:"identifier"`
+	}
+	if json.Unmarshal(resource, &r) != nil || len(r.Identifier) == 0 {
+		return nil
+	}
+	var values []string
+	for _, id := range r.Identifier {
+		if id.Value != "" {
+			values = append(values, id.Value)
+		}
+	}
+	return map[string][]string{"identifier": values}
 }
 
 // withStatus returns resource JSON with its status element replaced.

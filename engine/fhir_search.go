@@ -116,6 +116,9 @@ func candidates(tx store.ReadTx, params map[string][]string) ([]*order.Order, er
 		}
 	}
 	if vals := params["identifier"]; len(vals) > 0 {
+		// Indexes only, never a scan: this also runs inside the write transaction of a
+		// conditional create. A placer number finds any order; every identifier of a
+		// posted ServiceRequest is indexed with it.
 		for _, v := range strings.Split(vals[0], ",") {
 			_, value := splitToken(v)
 			list, _, err := tx.Orders(store.OrderQuery{Placer: value, Limit: store.MaxLimit})
@@ -123,12 +126,17 @@ func candidates(tx store.ReadTx, params map[string][]string) ([]*order.Order, er
 				return nil, err
 			}
 			add(list)
+			ids, err := tx.FindResources(typeServiceRequest, "identifier", value)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				if o, err := tx.Order(id); err == nil {
+					add([]*order.Order{o})
+				}
+			}
 		}
-		if len(out) > 0 {
-			return out, nil
-		}
-		// Not a placer number: a filler or accession number, or another identifier of a
-		// posted resource; fall through to a scan.
+		return out, nil
 	} else if vals := params["status"]; len(vals) > 0 {
 		for _, v := range strings.Split(vals[0], ",") {
 			for _, s := range orderStatusesFor(v) {

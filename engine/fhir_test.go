@@ -262,3 +262,31 @@ func TestFHIR_ConformanceSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestFHIR_ConditionalCreateNewIdentifier: a conditional create of a new order finds
+// nothing through the indexes and creates it; it never scans the orders inside the write
+// transaction (which once made it slow in proportion to the store).
+func TestFHIR_ConditionalCreateNewIdentifier(t *testing.T) {
+	f := newFixture(t, newChecker(t))
+	srv := fhirServer(t, f)
+	for i := range 30 {
+		placer := fmt.Sprint("NEW-", i)
+		r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest(placer), "If-None-Exist", "identifier=https://app.example.org/orders|"+placer)
+		if r.status != http.StatusCreated {
+			t.Fatalf("conditional create %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	// An identifier that is not the placer number finds its order through the index.
+	other := bytes.Replace(mriRequest("PL-77"), []byte(`"identifier":[{"type"`), []byte(`"identifier":[{"system":"urn:oid:9.9","value":"VISIT-5"},{"type"`), 1)
+	if r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", other); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	for query, want := range map[string]float64{"identifier=VISIT-5": 1, "identifier=urn:oid:9.9|VISIT-5": 1, "identifier=NEW-7": 1, "identifier=NOPE": 0} {
+		if r := fhirDo(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil); r.body["total"] != want {
+			t.Errorf("search %s: total %v, want %v", query, r.body["total"], want)
+		}
+	}
+	if r := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("NEW-3"), "If-None-Exist", "identifier=VISIT-5"); r.status != http.StatusOK {
+		t.Errorf("conditional create matching by a secondary identifier: %d, want 200", r.status)
+	}
+}

@@ -64,7 +64,7 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 		if err != nil {
 			return err
 		}
-		if err := tx.PutResource(&store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: data, OrderID: o.ID}); err != nil {
+		if err := tx.PutResource(&store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: data, OrderID: o.ID, Index: identifierIndex(data)}); err != nil {
 			return err
 		}
 		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "200", o.ID); err != nil {
@@ -195,7 +195,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 				if err := tx.PutOrder(o); err != nil {
 					return err
 				}
-				r.OrderID = o.ID
+				r.OrderID, r.Index = o.ID, identifierIndex(r.JSON)
 				orderIDs = append(orderIDs, o.ID)
 				results[i].Issues = findingsIssues(o)
 			}

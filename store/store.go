@@ -75,6 +75,9 @@ type ReadTx interface {
 	// Resources lists the stored resources of a type, newest first by ID, and the
 	// number there are in all.
 	Resources(typ string, limit int) ([]*Resource, int, error)
+	// FindResources returns the ids of the stored resources of a type whose current
+	// version has value among its Index entries for param.
+	FindResources(typ, param, value string) ([]string, error)
 }
 
 // Tx reads and writes within a transaction.
@@ -110,6 +113,9 @@ type Resource struct {
 	// OrderID is the order the resource belongs to (a ServiceRequest's own order, a
 	// DiagnosticReport's order), empty when none.
 	OrderID string `json:"order_id,omitempty"`
+	// Index holds the search values of this version by parameter (identifier values,
+	// say): FindResources finds the resource by them, and a new version replaces them.
+	Index map[string][]string `json:"index,omitempty"`
 }
 
 // Outbox item states.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/radbridge/radbridge/store"
 )
@@ -45,6 +46,21 @@ func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
 	return collectCounted[store.Resource](b, keys, store.ClampLimit(limit), nil)
 }
 
+// FindResources implements store.ReadTx.
+func (t *tx) FindResources(typ, param, value string) ([]string, error) {
+	prefix := []byte(typ + "\x00" + param + "\x00" + value + "\x00")
+	var ids []string
+	c := t.b(bucketResIndex).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids, nil
+}
+
+func resIndexKey(typ, param, value, id string) []byte {
+	return []byte(typ + "\x00" + param + "\x00" + value + "\x00" + id)
+}
+
 // PutResource implements store.Tx.
 func (t *tx) PutResource(r *store.Resource) error {
 	if r.Type == "" || r.ID == "" {
@@ -58,6 +74,26 @@ func (t *tx) PutResource(r *store.Resource) error {
 		return err
 	default:
 		r.Version = cur.Version + 1
+	}
+	idx := t.b(bucketResIndex)
+	if cur != nil {
+		for param, values := range cur.Index {
+			for _, v := range values {
+				if err := idx.Delete(resIndexKey(r.Type, param, v, r.ID)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for param, values := range r.Index {
+		for _, v := range values {
+			if v == "" || strings.ContainsRune(v, 0) {
+				continue
+			}
+			if err := idx.Put(resIndexKey(r.Type, param, v, r.ID), nil); err != nil {
+				return err
+			}
+		}
 	}
 	key := resourceKey(r.Type, r.ID)
 	if err := putJSON(t.b(bucketHistory), append(append(bytes.Clone(key), 0), u64(uint64(r.Version))...), r); err != nil {

@@ -20,20 +20,21 @@ const SchemaVersion = 2
 // walks records in arrival order; index keys are "value\x00" followed by that key.
 var (
 	bucketMeta        = []byte("meta")
-	bucketMessages    = []byte("messages")      // seq -> JSON store.Message
-	bucketRaw         = []byte("raw")           // seq -> bytes as received
-	bucketMsgIndex    = []byte("message_index") // controlID\x00sender\x00tail -> seq (see messageIndexKey)
-	bucketOrders      = []byte("orders")        // seq -> JSON order.Order
-	bucketOrderIndex  = []byte("order_index")   // placer\x00source key -> seq (see orderIndexKey)
-	bucketOrderStatus = []byte("order_status")  // status\x00seq -> nil
-	bucketOutbox      = []byte("outbox")        // seq -> JSON store.OutboxItem
-	bucketOutboxState = []byte("outbox_state")  // state\x00destination\x00seq -> nil
-	bucketResources   = []byte("resources")     // type/id -> JSON store.Resource (current version)
-	bucketHistory     = []byte("history")       // type/id\x00version -> JSON store.Resource
+	bucketMessages    = []byte("messages")       // seq -> JSON store.Message
+	bucketRaw         = []byte("raw")            // seq -> bytes as received
+	bucketMsgIndex    = []byte("message_index")  // controlID\x00sender\x00tail -> seq (see messageIndexKey)
+	bucketOrders      = []byte("orders")         // seq -> JSON order.Order
+	bucketOrderIndex  = []byte("order_index")    // placer\x00source key -> seq (see orderIndexKey)
+	bucketOrderStatus = []byte("order_status")   // status\x00seq -> nil
+	bucketOutbox      = []byte("outbox")         // seq -> JSON store.OutboxItem
+	bucketOutboxState = []byte("outbox_state")   // state\x00destination\x00seq -> nil
+	bucketResources   = []byte("resources")      // type/id -> JSON store.Resource (current version)
+	bucketHistory     = []byte("history")        // type/id\x00version -> JSON store.Resource
+	bucketResIndex    = []byte("resource_index") // type\x00param\x00value\x00id -> nil
 
 	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgIndex,
 		bucketOrders, bucketOrderIndex, bucketOrderStatus, bucketOutbox, bucketOutboxState,
-		bucketResources, bucketHistory}
+		bucketResources, bucketHistory, bucketResIndex}
 
 	keySchemaVersion = []byte("schema_version")
 	keyMessageCount  = []byte("message_count")
