@@ -95,49 +95,76 @@ func benchMLLP(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		acked = json.NewEncoder(flushWriter{w})
 	}
 	now := hl7.FormatTime(time.Now(), hl7.PrecisionSecond)
-	var next atomic.Int64
-	var failed atomic.Int64
-	lat := make([][]time.Duration, *conns)
+	res := runLoad(ctx, *conns, *count, stderr, func() (func(i int) error, func()) {
+		cl := &mllp.Client{Addr: *addr, TLSConfig: tlsConfig, AckTimeout: *timeout, CheckAck: hl7.CheckAck}
+		send := func(i int) error {
+			ack, err := cl.Send(ctx, benchMessage(*prefix, i, now))
+			if err != nil {
+				return fmt.Errorf("message %s%d: %w", *prefix, i, err)
+			}
+			if acked != nil {
+				mu.Lock()
+				acked.Encode(benchRecord{ControlID: *prefix + strconv.Itoa(i), Ack: string(ack)})
+				mu.Unlock()
+			}
+			return nil
+		}
+		return send, func() { cl.Close() }
+	})
+	return res.report(stdout, "messages", "msg/s", "connections", *count)
+}
+
+// loadResult is what a bounded load run measured.
+type loadResult struct {
+	workers int
+	elapsed time.Duration
+	lat     []time.Duration // sorted
+	failed  int64
+}
+
+// runLoad performs count operations (numbered from 1) over workers goroutines, one
+// operation in flight each. newWorker gives each worker its operation and what to close
+// at the end; the first five failures are written to stderr.
+func runLoad(ctx context.Context, workers, count int, stderr io.Writer, newWorker func() (op func(i int) error, done func())) loadResult {
+	var next, failed atomic.Int64
+	var mu sync.Mutex // stderr need not be safe for concurrent use
+	lat := make([][]time.Duration, workers)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for c := range *conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl := &mllp.Client{Addr: *addr, TLSConfig: tlsConfig, AckTimeout: *timeout, CheckAck: hl7.CheckAck}
-			defer cl.Close()
+	for w := range workers {
+		op, done := newWorker()
+		wg.Go(func() {
+			defer done()
 			for {
 				i := int(next.Add(1))
-				if i > *count || ctx.Err() != nil {
+				if i > count || ctx.Err() != nil {
 					return
 				}
-				msg := benchMessage(*prefix, i, now)
 				t0 := time.Now()
-				ack, err := cl.Send(ctx, msg)
-				lat[c] = append(lat[c], time.Since(t0))
-				if err != nil {
-					if failed.Add(1) <= 5 {
-						fmt.Fprintf(stderr, "radbridge bench: message %s%d: %v\n", *prefix, i, err)
-					}
-					continue
-				}
-				if acked != nil {
+				err := op(i)
+				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil && failed.Add(1) <= 5 {
 					mu.Lock()
-					acked.Encode(benchRecord{ControlID: *prefix + strconv.Itoa(i), Ack: string(ack)})
+					fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	n := len(all)
-	fmt.Fprintf(stdout, "sent %d messages over %d connections in %v: %.0f msg/s; latency p50 %v p99 %v max %v; failed %d\n",
-		n, *conns, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
-		pct(all, 50), pct(all, 99), pct(all, 100), failed.Load())
-	if failed.Load() > 0 || n < *count {
+	r := loadResult{workers: workers, elapsed: time.Since(start), lat: slices.Concat(lat...), failed: failed.Load()}
+	slices.Sort(r.lat)
+	return r
+}
+
+// report prints the summary line and returns the exit code: 1 when any operation
+// failed or fewer than count were done.
+func (r loadResult) report(w io.Writer, what, rate, workers string, count int) int {
+	n := len(r.lat)
+	fmt.Fprintf(w, "sent %d %s over %d %s in %v: %.0f %s; latency p50 %v p99 %v max %v; failed %d\n",
+		n, what, r.workers, workers, r.elapsed.Round(time.Millisecond), float64(n)/r.elapsed.Seconds(), rate,
+		pct(r.lat, 50), pct(r.lat, 99), pct(r.lat, 100), r.failed)
+	if r.failed > 0 || n < count {
 		return 1
 	}
 	return 0

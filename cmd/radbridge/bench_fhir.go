@@ -15,8 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -72,50 +70,21 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	endpoint := u.String() + "/ServiceRequest"
-	var next atomic.Int64
-	var failed atomic.Int64
-	var mu sync.Mutex
-	lat := make([][]time.Duration, *clients)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for c := range *clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A transport of its own per client: exactly one kept connection each.
-			tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, ResponseHeaderTimeout: *timeout}
-			defer tr.CloseIdleConnections()
-			cl := &http.Client{Transport: tr, Timeout: *timeout,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			for {
-				i := int(next.Add(1))
-				if i > *count || ctx.Err() != nil {
-					return
-				}
-				placer := *prefix + strconv.Itoa(i)
-				t0 := time.Now()
-				err := benchCreate(ctx, cl, endpoint, benchResource(*prefix, i), placer, *conditional)
-				lat[c] = append(lat[c], time.Since(t0))
-				if err != nil && failed.Add(1) <= 5 {
-					mu.Lock() // stderr need not be safe for concurrent use
-					fmt.Fprintf(stderr, "radbridge bench: ServiceRequest %s: %v\n", placer, err)
-					mu.Unlock()
-				}
+	res := runLoad(ctx, *clients, *count, stderr, func() (func(i int) error, func()) {
+		// A transport of its own per client: exactly one kept connection each.
+		tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, ResponseHeaderTimeout: *timeout}
+		cl := &http.Client{Transport: tr, Timeout: *timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		create := func(i int) error {
+			placer := *prefix + strconv.Itoa(i)
+			if err := benchCreate(ctx, cl, endpoint, benchResource(*prefix, i), placer, *conditional); err != nil {
+				return fmt.Errorf("ServiceRequest %s: %w", placer, err)
 			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	n := len(all)
-	fmt.Fprintf(stdout, "sent %d requests over %d clients in %v: %.0f req/s; latency p50 %v p99 %v max %v; failed %d\n",
-		n, *clients, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
-		pct(all, 50), pct(all, 99), pct(all, 100), failed.Load())
-	if failed.Load() > 0 || n < *count {
-		return 1
-	}
-	return 0
+			return nil
+		}
+		return create, tr.CloseIdleConnections
+	})
+	return res.report(stdout, "requests", "req/s", "clients", *count)
 }
 
 // benchCreate posts one ServiceRequest and checks the answer: 201 Created (or, for a

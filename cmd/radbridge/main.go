@@ -59,7 +59,8 @@ commands:
   send      send HL7 v2 messages over MLLP and print each ACK (send --addr HOST:PORT FILE...)
   convert   HL7 v2 message -> FHIR R4 transaction Bundle JSON (convert [--indent] FILE...)
   preauth   does a CPT code need prior authorization? (preauth --cpt CODE [--class CLASS] [--payer ID] [--json])
-  bench     load-generate against an MLLP listener (bench mllp --addr HOST:PORT --conns N --count M)
+  bench     load generators: bench mllp --addr HOST:PORT --conns N --count M
+            and bench fhir --url http://HOST:PORT/fhir --clients N --count M
   help      this text
 `)
 }
