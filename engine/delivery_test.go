@@ -26,9 +26,9 @@ import (
 )
 
 // provider is facility A's MLLP listener: it keeps what it receives and answers AA.
-func provider(t *testing.T) (addr string, got <-chan []byte) {
+func provider(t testing.TB) (addr string, got <-chan []byte) {
 	t.Helper()
-	ch := make(chan []byte, 16)
+	ch := make(chan []byte, 1<<16)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +46,34 @@ func provider(t *testing.T) (addr string, got <-chan []byte) {
 	return l.Addr().String(), ch
 }
 
+// deliveringFixture is an engine on a real store with the given routes, and a running
+// delivery worker with the given destinations, stopped at the end of the test.
+func deliveringFixture(tb testing.TB, routes []engine.Route, dests []delivery.Destination) *fixture {
+	tb.Helper()
+	db, err := bolt.Open(bolt.Config{Dir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := rules.New(rules.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Routes: routes}, db, c, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	worker, err := delivery.New(delivery.Config{Destinations: dests}, db, nil, delivery.Deps{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eng.SetDeliverer(worker)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- worker.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done; db.Close() })
+	return &fixture{eng: eng, db: db}
+}
+
 func TestDelivery_EndToEnd(t *testing.T) {
 	mllpAddr, oru := provider(t)
 	posted := make(chan []byte, 4)
@@ -59,31 +87,11 @@ func TestDelivery_EndToEnd(t *testing.T) {
 		w.Write([]byte(`{"resourceType":"DiagnosticReport","id":"x"}`))
 	}))
 	defer app.Close()
-
-	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	eng, err := engine.New(engine.Config{Routes: []engine.Route{
+	f := deliveringFixture(t, []engine.Route{
 		{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"},
 		{Destination: "app-x", Kind: "fhir", FHIRSource: "https://app.example.org"},
-	}}, db, newChecker(t), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := delivery.New(delivery.Config{Destinations: []delivery.Destination{
-		{Name: "ehr-a", MLLP: mllpAddr}, {Name: "app-x", FHIR: app.URL + "/fhir"},
-	}}, db, nil, delivery.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.SetDeliverer(worker)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- worker.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	f := &fixture{eng: eng, db: db}
+	}, []delivery.Destination{{Name: "ehr-a", MLLP: mllpAddr}, {Name: "app-x", FHIR: app.URL + "/fhir"}})
+	db := f.db
 
 	// HL7 v2: order from facility A, report from the RIS, ORU^R01 back to facility A.
 	if got := f.send(t, radiologyORM("D1", "P1000", nil)).Get("MSA-1"); got != "AA" {
@@ -182,25 +190,7 @@ func TestDelivery_Subscription(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer endpoint.Close()
-	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	eng, err := engine.New(engine.Config{}, db, newChecker(t), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := delivery.New(delivery.Config{}, db, nil, delivery.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.SetDeliverer(worker)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- worker.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	f := &fixture{eng: eng, db: db}
+	f := deliveringFixture(t, nil, nil)
 	srv := fhirServer(t, f)
 
 	bad := fhirDo(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
@@ -243,26 +233,10 @@ OBX|1|TX|18782-3^Study observation^LN|1|Unremarkable study.||||||F`)
 // (fsync), and the delivery worker sends an ORU^R01 to facility A's loopback MLLP
 // provider, which acknowledges it; the clock stops when the last one is delivered.
 func BenchmarkResultsEndToEnd(b *testing.B) {
-	addr, got := benchProvider(b)
-	db, err := bolt.Open(bolt.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	c, _ := rules.New(rules.Config{})
-	eng, err := engine.New(engine.Config{Routes: []engine.Route{{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"}}}, db, c, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	worker, err := delivery.New(delivery.Config{Destinations: []delivery.Destination{{Name: "ehr-a", MLLP: addr}}}, db, nil, delivery.Deps{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng.SetDeliverer(worker)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- worker.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	addr, got := provider(b)
+	f := deliveringFixture(b, []engine.Route{{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"}},
+		[]delivery.Destination{{Name: "ehr-a", MLLP: addr}})
+	eng, ctx := f.eng, context.Background()
 	for i := range b.N {
 		if _, err := eng.HandleV2(ctx, radiologyORM(fmt.Sprint("BO", i), fmt.Sprint("BP", i), nil)); err != nil {
 			b.Fatal(err)
@@ -295,25 +269,4 @@ func BenchmarkResultsEndToEnd(b *testing.B) {
 		<-got
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "results/s")
-}
-
-// benchProvider is a loopback MLLP provider that acknowledges every message AA and
-// signals each one received.
-func benchProvider(b *testing.B) (string, <-chan struct{}) {
-	ch := make(chan struct{}, 1<<16)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &mllp.Server{Handler: mllp.HandlerFunc(func(_ context.Context, msg []byte, _ mllp.ConnInfo) ([]byte, error) {
-		m, err := hl7.Parse(msg)
-		if err != nil {
-			return nil, err
-		}
-		ch <- struct{}{}
-		return hl7.AppendAck(nil, m.Header(), hl7.Ack{Code: hl7.AA, ControlID: "P1", Time: time.Now()}), nil
-	})}
-	go srv.Serve(l)
-	b.Cleanup(func() { srv.Close() })
-	return l.Addr().String(), ch
 }

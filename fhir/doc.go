@@ -43,7 +43,7 @@
 // # Caveats
 //
 //   - XML, PATCH, DELETE, history, vread, operations, _include, _sort and _summary
-//     are not implemented; the CapabilityStatement says so by omission.
+//     are not supported; the CapabilityStatement says so by omission.
 //   - Check findings (Result.Issues) of a create or update are in the response body
 //     only with Prefer: return=OperationOutcome; with the default representation the
 //     body is the stored resource, and the findings are on the order's Task. In a

@@ -95,7 +95,7 @@ func (h *Handler) routes() *mux.Router {
 		typeLevel[rt.Name], instance[rt.Name] = tl, in
 	}
 	r.Handle("/fhir/{type}/_search", h.byType(searchPost))
-	// Operations ($validate, ...) and _history are not implemented: 404, not a 405
+	// Operations ($validate, ...) and _history are not supported: 404, not a 405
 	// from the instance routes or a 400 for an invalid id.
 	r.Handle("/fhir/{type}/{op:[$_][^/]*}", http.HandlerFunc(h.notFound))
 	r.Handle("/fhir/{type}/{id}", h.byType(instance))
