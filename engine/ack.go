@@ -117,11 +117,13 @@ func controlIDReused(tx store.ReadTx, in *inbound) bool {
 	return err == nil && len(prev) > 0 && prev[0].Dedupe
 }
 
-// reject stores a message that is not processed, for audit, and returns its AR.
-func (e *Engine) reject(ctx context.Context, raw []byte, h hl7.Header, at time.Time, is hl7.Issue) (Result, error) {
+// reject stores a message that is not processed, for audit, and returns its AR. raw is
+// what is kept of it (all of it, or the head of one too large to keep); size is how many
+// bytes arrived.
+func (e *Engine) reject(ctx context.Context, raw []byte, size int, h hl7.Header, at time.Time, is hl7.Issue) (Result, error) {
 	code := ackCode(h, hl7.AR)
 	rec := &store.Message{Kind: "hl7v2", Sender: senderOf(h), ControlID: h.ControlID, Type: h.MessageType(),
-		ReceivedAt: at, Size: len(raw), AckCode: string(code), Ack: e.buildAck(h, code, []hl7.Issue{is})}
+		ReceivedAt: at, Size: size, AckCode: string(code), Ack: e.buildAck(h, code, []hl7.Issue{is})}
 	if len(rec.ControlID) > maxControlID || len(rec.Sender) > maxSender {
 		rec.ControlID, rec.Sender = "", ""
 	}

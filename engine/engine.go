@@ -143,11 +143,11 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 			pe = &hl7.ParseError{Err: err}
 		}
 		h, _ := hl7.SalvageHeader(raw)
-		return e.reject(ctx, raw, h, start, pe.Issue())
+		return e.reject(ctx, raw, len(raw), h, start, pe.Issue())
 	}
 	h := m.Header()
 	if is, ok := e.checkHeader(h); !ok {
-		return e.reject(ctx, raw, h, start, is)
+		return e.reject(ctx, raw, len(raw), h, start, is)
 	}
 	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
 		msgID: e.store.ReserveID(store.KindMessage)}
@@ -161,7 +161,7 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 	if h.Type == "ORM" || h.Type == "OMI" || h.Type == "OML" || h.Type == "ORU" {
 		code, text = hl7.CodeUnsupportedEvent, "event "+h.Event+" is not supported for "+h.Type
 	}
-	return e.reject(ctx, raw, h, start, hl7.Issue{Location: hl7.Location{Segment: "MSH", Field: 9}, Code: code, Severity: hl7.SeverityError, Text: text})
+	return e.reject(ctx, raw, len(raw), h, start, hl7.Issue{Location: hl7.Location{Segment: "MSH", Field: 9}, Code: code, Severity: hl7.SeverityError, Text: text})
 }
 
 // Reprocess runs a stored message through the pipeline again, as a new message that a

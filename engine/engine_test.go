@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 	"github.com/radbridge/radbridge/store/bolt"
@@ -293,5 +295,38 @@ func TestHandleV2_StoreFailure(t *testing.T) {
 	m, perr := hl7.Parse(ack)
 	if perr != nil || m.Get("MSA-1") != "AR" || !strings.Contains(string(ack), "|207^") {
 		t.Errorf("ACK while the store fails = %q, want AR with ERR 207", ack)
+	}
+}
+
+// TestMLLPHandler_Oversize: a frame over the server's cap is answered AR with ERR 104,
+// addressed to the sender's control ID, and kept for audit with its real size.
+func TestMLLPHandler_Oversize(t *testing.T) {
+	f := newFixture(t, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &mllp.Server{Handler: engine.MLLPHandler{Engine: f.eng}, MaxMessageSize: 1024}
+	go srv.Serve(l)
+	defer srv.Close()
+	big := append(orm("NW", "BIG1", "P1", ""), []byte("NTE|1||"+strings.Repeat("x", 4000)+"\r")...)
+	cl := &mllp.Client{Addr: l.Addr().String()}
+	defer cl.Close()
+	raw, err := cl.Send(t.Context(), big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := hl7.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues := hl7.ReadIssues(ack)
+	if ack.Get("MSA-1") != "AR" || ack.Get("MSA-2") != "BIG1" || len(issues) != 1 || issues[0].Code != hl7.CodeValueTooLong {
+		t.Fatalf("ACK = %q", raw)
+	}
+	var msgs []*store.Message
+	f.db.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
+	if len(msgs) != 1 || msgs[0].AckCode != "AR" || msgs[0].Size != len(big) || msgs[0].ControlID != "BIG1" {
+		t.Errorf("stored %+v", msgs)
 	}
 }

@@ -196,7 +196,7 @@ func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Tim
 // the given prefix, meta set.
 func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
 	at := b.e.now()
-	id := prefix + strings.TrimPrefix(b.e.store.ReserveID(store.KindMessage), "msg-")
+	id := b.e.resourceID(prefix)
 	data, err := withMeta(req.Resource, id, 1, at)
 	if err != nil {
 		return fhir.Result{}, err
@@ -208,6 +208,12 @@ func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, p
 	res := storedResult(r)
 	res.Created = true
 	return res, nil
+}
+
+// resourceID is a new id for a resource the engine only keeps (a Subscription, or one a
+// transaction creates): prefix and a number that is never handed out twice.
+func (e *Engine) resourceID(prefix string) string {
+	return prefix + strings.TrimPrefix(e.store.ReserveID(store.KindMessage), "msg-")
 }
 
 // withMeta returns the resource JSON with its id and meta (versionId, lastUpdated) set

@@ -138,7 +138,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		case urlID != "":
 			ids[i] = urlID
 		default:
-			ids[i] = strings.ToLower(typ[:3]) + "-" + strings.TrimPrefix(e.store.ReserveID(store.KindMessage), "msg-")
+			ids[i] = e.resourceID(strings.ToLower(typ[:3]) + "-")
 		}
 		if en.FullURL != "" {
 			refs[en.FullURL] = typ + "/" + ids[i]

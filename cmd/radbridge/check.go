@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/radbridge/radbridge/engine"
@@ -117,13 +116,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func checkFile(name string, validator *fhir.Validator, checker *rules.Checker) ([]checkResult, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<30))
-	} else {
-		data, err = os.ReadFile(name)
-	}
+	data, err := readInput(name)
 	if err != nil {
 		return nil, err
 	}
