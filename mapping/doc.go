@@ -100,7 +100,8 @@
 // The FHIR half follows the same concept maps the other way and back:
 //
 //   - FromFHIR and FromFHIRServiceRequest read a ServiceRequest (alone, with contained
-//     resources, or in a Bundle) as an order; FromFHIRDiagnosticReport reads a result.
+//     resources, or in a Bundle) as an order, FromFHIRServiceRequestJSON one whose type
+//     the caller knows, in one decode; FromFHIRDiagnosticReport reads a result.
 //   - ToServiceRequest and ServiceRequestJSON write an order as a ServiceRequest (the
 //     latter with its patient, practitioner, encounter, coverage, conditions and
 //     signature contained, so that nothing the order holds is lost); ToTask writes its

@@ -60,12 +60,11 @@ func FromFHIR(data []byte) ([]FHIROrder, []FHIRIssue) {
 	}
 	switch head.ResourceType {
 	case "ServiceRequest":
-		res, sr, is := decodeWithContained(data, "ServiceRequest")
+		fo, sr, is := FromFHIRServiceRequestJSON(data)
 		if sr == nil {
 			return nil, is
 		}
-		o, more := FromFHIRServiceRequest(sr, res...)
-		return []FHIROrder{fhirOrder(o, sr, "", 0)}, append(is, more...)
+		return []FHIROrder{fo}, is
 	case "Bundle":
 		return fromBundle(data)
 	case "":
@@ -74,6 +73,22 @@ func FromFHIR(data []byte) ([]FHIROrder, []FHIRIssue) {
 	}
 	return nil, []FHIRIssue{{Severity: FHIRError, Code: FHIRCodeNotSupported, Expression: head.ResourceType,
 		Diagnostics: "resource type " + quote(head.ResourceType) + " is not an order: send a ServiceRequest or a Bundle"}}
+}
+
+// FromFHIRServiceRequestJSON maps one ServiceRequest given as JSON (its contained
+// resources resolved by "#id" references), as [FromFHIR] does for a ServiceRequest sent
+// alone, and returns the decoded ServiceRequest too. The JSON is decoded once (FromFHIR
+// first reads the resource type), so callers that know the type (the FHIR API, whose
+// validation gate has checked it) use this. When data does not decode as a
+// ServiceRequest, sr is nil, fo is zero and an issue says why. It is pure and safe for
+// concurrent use.
+func FromFHIRServiceRequestJSON(data []byte) (fo FHIROrder, sr *fhir.ServiceRequest, issues []FHIRIssue) {
+	res, sr, is := decodeWithContained(data, "ServiceRequest")
+	if sr == nil {
+		return FHIROrder{}, nil, is
+	}
+	o, more := FromFHIRServiceRequest(sr, res...)
+	return fhirOrder(o, sr, "", 0), sr, append(is, more...)
 }
 
 func fhirOrder(o *order.Order, sr *fhir.ServiceRequest, fullURL string, entry int) FHIROrder {
@@ -153,30 +168,30 @@ func fromBundle(data []byte) ([]FHIROrder, []FHIRIssue) {
 	return out, list
 }
 
-// resourceType reads the resourceType of a JSON resource.
-func resourceType(raw []byte) string {
-	var head struct {
-		ResourceType string `json:"resourceType"`
-	}
-	_ = json.Unmarshal(raw, &head) // an undecodable resource has no type
-	return head.ResourceType
+// serviceRequestJSON is a ServiceRequest with its contained resources, which the samply
+// struct leaves out, so that one decode reads both.
+type serviceRequestJSON struct {
+	fhir.ServiceRequest
+	Contained []json.RawMessage `json:"contained"`
 }
 
 // decodeWithContained decodes a ServiceRequest and its contained resources, which it
 // returns named "#id". base is the FHIRPath of the resource, for issues.
 func decodeWithContained(raw []byte, base string) ([]FHIRResource, *fhir.ServiceRequest, []FHIRIssue) {
-	sr, err := fhir.UnmarshalServiceRequest(raw)
-	if err != nil {
-		return nil, nil, []FHIRIssue{{Severity: FHIRError, Code: FHIRCodeStructure, Expression: base,
-			Diagnostics: "ServiceRequest does not decode: " + err.Error()}}
+	var doc serviceRequestJSON
+	if json.Unmarshal(raw, &doc) != nil {
+		// Either the ServiceRequest does not decode, or only its contained element
+		// (not an array), which is then ignored.
+		sr, err := fhir.UnmarshalServiceRequest(raw)
+		if err != nil {
+			return nil, nil, []FHIRIssue{{Severity: FHIRError, Code: FHIRCodeStructure, Expression: base,
+				Diagnostics: "ServiceRequest does not decode: " + err.Error()}}
+		}
+		doc = serviceRequestJSON{ServiceRequest: sr}
 	}
-	var c struct {
-		Contained []json.RawMessage `json:"contained"`
-	}
-	_ = json.Unmarshal(raw, &c) // it decoded as a ServiceRequest just above
 	var res []FHIRResource
 	var list []FHIRIssue
-	for i, raw := range c.Contained {
+	for i, raw := range doc.Contained {
 		typ := resourceType(raw)
 		r, err := decodeResource(typ, raw)
 		if err != nil {
@@ -189,7 +204,7 @@ func decodeWithContained(raw []byte, base string) ([]FHIRResource, *fhir.Service
 			res = append(res, FHIRResource{FullURL: "#" + id, Resource: r})
 		}
 	}
-	return res, &sr, list
+	return res, &doc.ServiceRequest, list
 }
 
 // decodeResource decodes the resource types the order mapping reads; (nil, nil) for

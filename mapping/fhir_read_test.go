@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/radbridge/radbridge/order"
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // fhirSample is what a FHIR sample must map to.
@@ -248,4 +250,117 @@ func anySlice[T any](s []T) []any {
 		out[i] = &s[i]
 	}
 	return out
+}
+
+// twoPassServiceRequest maps a ServiceRequest the way FromFHIR did before it decoded
+// once: the samply struct, then the contained resources in a decode of their own.
+func twoPassServiceRequest(t *testing.T, raw []byte) (*order.Order, []FHIRIssue) {
+	t.Helper()
+	sr, err := fhir.UnmarshalServiceRequest(raw)
+	if err != nil {
+		return nil, []FHIRIssue{{Severity: FHIRError, Code: FHIRCodeStructure, Expression: "ServiceRequest",
+			Diagnostics: "ServiceRequest does not decode: " + err.Error()}}
+	}
+	var c struct {
+		Contained []json.RawMessage `json:"contained"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	var res []FHIRResource
+	var list []FHIRIssue
+	for i, raw := range c.Contained {
+		typ := resourceType(raw)
+		r, err := decodeResource(typ, raw)
+		if err != nil {
+			list = append(list, FHIRIssue{Severity: FHIRWarning, Code: FHIRCodeStructure,
+				Expression:  "ServiceRequest.contained[" + strconv.Itoa(i) + "]",
+				Diagnostics: "contained " + typ + " does not decode (" + err.Error() + "): references to it are not resolved"})
+			continue
+		}
+		if _, id := resourceInfo(r); id != "" {
+			res = append(res, FHIRResource{FullURL: "#" + id, Resource: r})
+		}
+	}
+	o, more := FromFHIRServiceRequest(&sr, res...)
+	fo := fhirOrder(o, &sr, "", 0)
+	return fo.Order, append(list, more...)
+}
+
+func TestFromFHIRServiceRequestJSON_SameAsTwoDecodes(t *testing.T) {
+	inputs := map[string][]byte{
+		"contained not an array": []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order",` +
+			`"contained":{"resourceType":"Patient","id":"p"},"subject":{"reference":"#p","display":"Doe, Jane"}}`),
+		"contained Patient of the wrong shape": []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order",` +
+			`"contained":[{"resourceType":"Patient","id":"p","name":"Doe"},{"resourceType":"Practitioner","id":"dr","name":[{"family":"Smith"}]}],` +
+			`"subject":{"reference":"#p"},"requester":{"reference":"#dr"}}`),
+		"status of the wrong type": []byte(`{"resourceType":"ServiceRequest","status":7,"intent":"order","subject":{"display":"x"}}`),
+		"not JSON":                 []byte(`{"resourceType":"ServiceRequest",`),
+	}
+	files, err := filepath.Glob("../testdata/fhir/*servicerequest*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no ServiceRequest samples: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[filepath.Base(f)] = b
+	}
+	for name, raw := range inputs {
+		t.Run(name, func(t *testing.T) {
+			wantOrder, wantIssues := twoPassServiceRequest(t, raw)
+			fo, sr, issues := FromFHIRServiceRequestJSON(raw)
+			if (sr == nil) != (wantOrder == nil) {
+				t.Fatalf("FromFHIRServiceRequestJSON decoded = %v, want %v (issues %v)", sr != nil, wantOrder != nil, issues)
+			}
+			wantEqual(t, "issues", issues, wantIssues)
+			if sr != nil {
+				wantEqual(t, "order", fo.Order, wantOrder)
+			}
+		})
+	}
+}
+
+// resourceTypeByDecode is what resourceType must agree with.
+func resourceTypeByDecode(raw []byte) string {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	return head.ResourceType
+}
+
+var resourceTypeCases = []string{
+	`{"resourceType":"Patient","id":"p"}`,
+	` { "id" : "p" , "resourceType" : "Patient" } `,
+	`{"id":"p","name":[{"family":"Doe","given":["a","b"]}],"resourceType":"Practitioner"}`,
+	`{"resourceType":"Patient","resourceType":"Organization"}`,
+	`{"resourcetype":"Patient"}`, `{"RESOURCETYPE":"Patient","resourceType":"Coverage"}`,
+	`{"resourc\u0065Type":"Pati\u0065nt"}`, `{"resourceType":"Patient","resourceType":7}`,
+	`{"resourceType":null}`, `{"resourceType":["Patient"]}`, `{"resourceType":{"x":"Patient"}}`,
+	`{"contained":[{"resourceType":"Patient"}]}`, `{"a":{"resourceType":"Patient"}}`,
+	`{"a":"}\"resourceType\":\"X","resourceType":"Condition"}`, `{"a":-1.5e3,"b":true,"c":null,"resourceType":"Encounter"}`,
+	`{}`, `[]`, `"Patient"`, `12`, `null`, `[{"resourceType":"Patient"}]`,
+}
+
+func TestResourceType_AsDecode(t *testing.T) {
+	for _, in := range resourceTypeCases {
+		if got, want := resourceType([]byte(in)), resourceTypeByDecode([]byte(in)); got != want {
+			t.Errorf("resourceType(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzResourceType(f *testing.F) {
+	for _, in := range resourceTypeCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			return // resourceType reads only valid JSON
+		}
+		if got, want := resourceType(in), resourceTypeByDecode(in); got != want {
+			t.Errorf("resourceType(%q) = %q, want %q", in, got, want)
+		}
+	})
 }
