@@ -13,6 +13,7 @@ import (
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
+	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // FHIRBackend serves the FHIR API from the engine: a ServiceRequest is an order (the
@@ -98,33 +99,50 @@ func notSupported(typ, interaction string) error {
 }
 
 // createServiceRequest maps, checks and stores a new order from a ServiceRequest. The
-// mapping and checks run before the transaction; the conditional-create search, the
-// uniqueness of the order key and the writes run inside it, serialized with every other
-// write, so that identical concurrent creates store one order.
+// mapping, checks, lifecycle steps and encoding run before the transaction; the
+// conditional-create search, the uniqueness of the order key and the writes run inside
+// it, serialized with every other write, so that identical concurrent creates store one
+// order.
 func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	e := b.e
 	at := e.now()
-	fos, mapIssues := mapping.FromFHIR(req.Resource)
-	if len(fos) != 1 {
+	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
-	fo := fos[0]
 	o := fo.Order
 	o.Source.Kind, o.Source.ClientID = order.SourceFHIR, req.Client
 	e.check.Check(o, at)
 	o.ID = e.store.ReserveID(store.KindOrder)
 	msgID := e.store.ReserveID(store.KindMessage)
 	o.Source.MessageID = msgID
-	stored, err := withMeta(req.Resource, o.ID, 1, at)
-	if err != nil {
-		return fhir.Result{}, err
-	}
 	code := strings.ToUpper(fo.Control.Code)
 	if code == "" || code == "HD" || code == "CA" || code == "SC" {
 		// A ServiceRequest created on hold, revoked or completed is still a new order;
 		// its status is then applied like a later update would.
 		code = "NW"
 	}
+	if err := o.ApplyControl(order.Control{Code: code}, at, msgID); err != nil {
+		return fhir.Result{}, err
+	}
+	if err := o.Settle(at, "", msgID); err != nil {
+		return fhir.Result{}, err
+	}
+	if fo.Control.Code == "HD" || fo.Control.Code == "CA" {
+		if err := o.ApplyControl(fo.Control, at, msgID); err != nil {
+			return fhir.Result{}, err
+		}
+	}
+	orderJSON, err := json.Marshal(o)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	stored, served, err := stampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	index := identifiers(sr)
+	issues := append(findingsIssues(o), fhirIssues(mapIssues)...)
 	var res fhir.Result
 	err = e.store.Update(ctx, func(tx store.Tx) error {
 		res = fhir.Result{}
@@ -150,39 +168,40 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 				return err
 			}
 		}
-		oo := o.Clone()
-		if err := oo.ApplyControl(order.Control{Code: code}, at, msgID); err != nil {
+		if err := tx.PutOrderJSON(o, orderJSON); err != nil {
 			return err
 		}
-		if err := oo.Settle(at, "", msgID); err != nil {
-			return err
-		}
-		if fo.Control.Code == "HD" || fo.Control.Code == "CA" {
-			if err := oo.ApplyControl(fo.Control, at, msgID); err != nil {
-				return err
-			}
-		}
-		if err := tx.PutOrder(oo); err != nil {
-			return err
-		}
-		r := &store.Resource{Type: typeServiceRequest, ID: oo.ID, LastUpdated: at, JSON: stored, OrderID: oo.ID, Index: identifierIndex(stored)}
+		r := &store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: stored, OrderID: o.ID, Index: index}
 		if err := tx.PutResource(r); err != nil {
 			return err
 		}
-		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "201", oo.ID); err != nil {
+		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "201", o.ID); err != nil {
 			return err
 		}
-		var err error
-		res, err = renderServiceRequest(tx, oo)
-		res.Created = true
-		res.Issues = append(findingsIssues(oo), fhirIssues(mapIssues)...)
-		return err
+		res = storedResult(r)
+		res.Resource, res.Created, res.Issues = served, true, issues
+		return nil
 	})
 	if err != nil {
 		return fhir.Result{}, err
 	}
 	e.metrics.observe(typeServiceRequest, strconv.Itoa(map[bool]int{true: 201, false: 200}[res.Created]), e.now().Sub(at))
 	return res, nil
+}
+
+// identifiers lists a ServiceRequest's identifier values for store.Resource.Index, as
+// identifierIndex does from its JSON.
+func identifiers(sr *fhirmodels.ServiceRequest) map[string][]string {
+	if len(sr.Identifier) == 0 {
+		return nil
+	}
+	var values []string
+	for _, id := range sr.Identifier {
+		if id.Value != nil && *id.Value != "" {
+			values = append(values, *id.Value)
+		}
+	}
+	return map[string][]string{"identifier": values}
 }
 
 // putFHIRMessage records an inbound FHIR request like an HL7 v2 message: its raw body is
@@ -216,24 +235,6 @@ func (e *Engine) resourceID(prefix string) string {
 	return prefix + strings.TrimPrefix(e.store.ReserveID(store.KindMessage), "msg-")
 }
 
-// withMeta returns the resource JSON with its id and meta (versionId, lastUpdated) set
-// by the server, every other element kept as sent.
-func withMeta(resource []byte, id string, version int, at time.Time) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(resource, &m); err != nil {
-		return nil, err
-	}
-	meta := map[string]json.RawMessage{}
-	if raw, ok := m["meta"]; ok {
-		json.Unmarshal(raw, &meta)
-	}
-	meta["versionId"], _ = json.Marshal(strconv.Itoa(version))
-	meta["lastUpdated"], _ = json.Marshal(at.UTC().Format(time.RFC3339Nano))
-	m["meta"], _ = json.Marshal(meta)
-	m["id"], _ = json.Marshal(id)
-	return json.Marshal(m)
-}
-
 // identifierIndex lists a resource's identifier values for store.Resource.Index.
 func identifierIndex(resource []byte) map[string][]string {
 	var r struct {
@@ -251,16 +252,6 @@ func identifierIndex(resource []byte) map[string][]string {
 		}
 	}
 	return map[string][]string{"identifier": values}
-}
-
-// withStatus returns resource JSON with its status element replaced.
-func withStatus(resource []byte, status string) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(resource, &m); err != nil {
-		return nil, err
-	}
-	m["status"], _ = json.Marshal(status)
-	return json.Marshal(m)
 }
 
 func storedResult(r *store.Resource) fhir.Result {

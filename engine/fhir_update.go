@@ -26,11 +26,11 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 	}
 	e := b.e
 	at := e.now()
-	fos, mapIssues := mapping.FromFHIR(req.Resource)
-	if len(fos) != 1 {
+	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
-	fo := fos[0]
+	index := identifiers(sr)
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
 	e.check.Check(inc, at)
@@ -60,19 +60,20 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 		if err := tx.PutOrder(o); err != nil {
 			return err
 		}
-		data, err := withMeta(req.Resource, o.ID, prev.Version+1, at)
+		data, served, err := stampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
 		if err != nil {
 			return err
 		}
-		if err := tx.PutResource(&store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: data, OrderID: o.ID, Index: identifierIndex(data)}); err != nil {
+		r := &store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: data, OrderID: o.ID, Index: index}
+		if err := tx.PutResource(r); err != nil {
 			return err
 		}
 		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "200", o.ID); err != nil {
 			return err
 		}
-		res, err = renderServiceRequest(tx, o)
-		res.Issues = append(findingsIssues(o), fhirIssues(mapIssues)...)
-		return err
+		res = storedResult(r)
+		res.Resource, res.Issues = served, append(findingsIssues(o), fhirIssues(mapIssues)...)
+		return nil
 	})
 	return res, err
 }

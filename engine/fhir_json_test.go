@@ -1,0 +1,296 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/radbridge/radbridge/order"
+	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// jsonCases are inputs for the JSON editing functions, valid and not.
+var jsonCases = []string{
+	`{}`, `[]`, `""`, `0`, `-0.5e+10`, `true`, `null`, ` { "a" : [ 1 , 2 , { } , [ ] ] } `,
+	`{"resourceType":"ServiceRequest","id":"x","status":"active"}`,
+	"{\n\t\"a\": \"line\\nbreak \\u00e9 \\\"q\\\" \\\\ \\/\",\r\n \"b\" : 1.25E-3 }",
+	`{"k":"héllo ☃ 𝄞"}`, "{\"k\":\"\xff\"}", `{"a":{"b":{"c":[{"d":null}]}}}`,
+	// Not valid.
+	``, ` `, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{,"a":1}`, `[1,]`, `[,1]`, `{"a":1 "b":2}`,
+	`{a:1}`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":truex}`,
+	`{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}", `{"a":"open}`, `{"a":1}}`, `{"a":1} x`, `[1]]`,
+	`{"a":[}`, `{"a":{]}`, `"a" "b"`, `{"a":1}{"b":2}`, `{"a":nul}`, `{"a":+1}`,
+}
+
+func TestAppendCompact_AsEncodingJSON(t *testing.T) {
+	for _, in := range jsonCases {
+		checkCompact(t, []byte(in))
+	}
+}
+
+func FuzzAppendCompact(f *testing.F) {
+	for _, in := range jsonCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkCompact)
+}
+
+// checkCompact checks appendCompact against json.Valid and json.Compact.
+func checkCompact(t *testing.T, in []byte) {
+	got, err := appendCompact(nil, in, nil)
+	if valid := json.Valid(in); (err == nil) != valid {
+		t.Fatalf("appendCompact(%q) error = %v, want valid %v", in, err, valid)
+	}
+	if err != nil {
+		return
+	}
+	var want bytes.Buffer
+	if err := json.Compact(&want, in); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("appendCompact(%q) = %q, want %q", in, got, want.Bytes())
+	}
+	obj, err := compactObject(in)
+	if got[0] != '{' {
+		if err == nil {
+			t.Errorf("compactObject(%q) succeeded on a non-object", in)
+		}
+		return
+	}
+	// The member spans rebuild the object, and agree with members.
+	var b []byte
+	for i, m := range obj.ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, obj.buf[m.key:m.end]...)
+		if v := obj.buf[m.val:m.end]; !json.Valid(v) || obj.buf[m.val-1] != ':' {
+			t.Errorf("compactObject(%q): member %d value %q", in, i, v)
+		}
+	}
+	if s := "{" + string(b) + "}"; err != nil || s != string(obj.buf) {
+		t.Errorf("compactObject(%q) members rebuild %s, want %s (%v)", in, s, obj.buf, err)
+	}
+	if diff := cmp.Diff(members(obj.buf, 0), obj.ms, cmpopts.EquateEmpty(), cmp.AllowUnexported(jsonMember{})); diff != "" {
+		t.Errorf("compactObject(%q) members (-walk +recorded):\n%s", in, diff)
+	}
+}
+
+func TestAppendCompact_Deep(t *testing.T) {
+	deep := strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth)
+	if _, err := appendCompact(nil, []byte(deep), nil); err != nil {
+		t.Errorf("appendCompact(%d levels) = %v", maxJSONDepth, err)
+	}
+	deeper := "[" + deep + "]"
+	if _, err := appendCompact(nil, []byte(deeper), nil); err == nil {
+		t.Errorf("appendCompact(%d levels) succeeded, want an error", maxJSONDepth+1)
+	}
+}
+
+// withMetaByMap and withStatusByMap are the decode and re-encode forms withMeta and
+// withStatus must agree with, member for member.
+func withMetaByMap(resource []byte, id string, version int, at time.Time) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(resource, &m); err != nil {
+		return nil, err
+	}
+	meta := map[string]json.RawMessage{}
+	if raw, ok := m["meta"]; ok {
+		json.Unmarshal(raw, &meta)
+	}
+	meta["versionId"], _ = json.Marshal(strconv.Itoa(version))
+	meta["lastUpdated"], _ = json.Marshal(at.UTC().Format(time.RFC3339Nano))
+	m["meta"], _ = json.Marshal(meta)
+	m["id"], _ = json.Marshal(id)
+	return json.Marshal(m)
+}
+
+func withStatusByMap(resource []byte, status string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(resource, &m); err != nil {
+		return nil, err
+	}
+	m["status"], _ = json.Marshal(status)
+	return json.Marshal(m)
+}
+
+// editCases are resources for withMeta and withStatus.
+var editCases = map[string]string{
+	"bare":          `{"resourceType":"ServiceRequest"}`,
+	"empty":         `{}`,
+	"id present":    `{"resourceType":"ServiceRequest","id":"client-id","status":"draft"}`,
+	"id last":       `{"status":"active","resourceType":"ServiceRequest","id":"client-id"}`,
+	"escaped names": `{"resourc\u0065Type":"ServiceRequest","\u0069d":"client","st\u0061tus":"active","m\u0065ta":{"versionId":"7","s\u006furce":"x"}}`,
+	"existing meta": `{"resourceType":"ServiceRequest","meta":{"versionId":"9","lastUpdated":"2001-01-01T00:00:00Z",` +
+		`"source":"urn:app","profile":["http://example.org/p"],"tag":[{"system":"urn:t","code":"a"}]},"status":"active"}`,
+	"meta not an object": `{"resourceType":"ServiceRequest","meta":"x","status":"active"}`,
+	"empty meta":         `{"resourceType":"ServiceRequest","meta":{},"status":"active"}`,
+	"unicode": `{"resourceType":"ServiceRequest","note":[{"text":"é ☃ 𝄞 \u00e9 \ud834\udd1e <b>&amp;</b>"}],` +
+		`"subject":{"display":"Zoë Ñúñez"},"status":"active"}`,
+	"whitespace": " \n{ \"resourceType\" : \"ServiceRequest\" ,\n\t\"meta\" : { \"source\" : \"a b\" } ,\r\n" +
+		" \"status\":\"on-hold\",\"identifier\" : [ { \"value\" : \" P 1 \" } ] , \"n\" : -1.50e+3 }\n",
+	"numbers and literals": `{"resourceType":"Observation","valueQuantity":{"value":1.000,"unit":"mm"},"doNotPerform":false,"x":null}`,
+	"no status":            `{"resourceType":"ServiceRequest","intent":"order"}`,
+}
+
+// sameJSON reports a difference between two JSON documents as values.
+func sameJSON(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: output %q is not JSON: %v", what, got, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, got); err != nil || !bytes.Equal(c.Bytes(), got) {
+		t.Errorf("%s: output is not compact: %s", what, got)
+	}
+}
+
+func TestWithMeta_AsDecodeEncode(t *testing.T) {
+	at := time.Date(2026, 11, 22, 18, 4, 5, 123456000, time.FixedZone("X", 3600))
+	for name, in := range editCases {
+		t.Run(name, func(t *testing.T) {
+			for _, id := range []string{"ord-42", "a<b>&c\"é"} {
+				got, err := withMeta([]byte(in), id, 3, at)
+				if err != nil {
+					t.Fatalf("withMeta(%q) = %v", in, err)
+				}
+				want, err := withMetaByMap([]byte(in), id, 3, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, "withMeta("+in+")", got, want)
+				if strings.Contains(in, `"resourceType"`) && !bytes.HasPrefix(got, []byte(`{"resourceType":`)) {
+					t.Errorf("withMeta(%q) = %s: resourceType is not first", in, got)
+				}
+			}
+		})
+	}
+}
+
+func TestWithMeta_Stamp(t *testing.T) {
+	at := time.Date(2026, 11, 22, 18, 4, 5, 0, time.UTC)
+	got, err := withMeta([]byte(`{"resourceType":"ServiceRequest","id":"old","status":"active"}`), "ord-1", 1, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"resourceType":"ServiceRequest","id":"ord-1","meta":{"versionId":"1","lastUpdated":"2026-11-22T18:04:05Z"},"status":"active"}`
+	if string(got) != want {
+		t.Errorf("withMeta = %s, want %s", got, want)
+	}
+}
+
+func TestWithStatus_AsDecodeEncode(t *testing.T) {
+	for name, in := range editCases {
+		t.Run(name, func(t *testing.T) {
+			for _, status := range []string{"active", "on-hold", "<&>"} {
+				got, err := withStatus([]byte(in), status)
+				if err != nil {
+					t.Fatalf("withStatus(%q) = %v", in, err)
+				}
+				want, err := withStatusByMap([]byte(in), status)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, "withStatus("+in+")", got, want)
+			}
+		})
+	}
+}
+
+func TestWithMeta_Invalid(t *testing.T) {
+	for _, in := range []string{``, `[]`, `"x"`, `{"a":}`, `{"a":1} {}`, `null`} {
+		if got, err := withMeta([]byte(in), "x", 1, time.Now()); err == nil {
+			t.Errorf("withMeta(%q) = %s, want an error", in, got)
+		}
+		if got, err := withStatus([]byte(in), "active"); err == nil {
+			t.Errorf("withStatus(%q) = %s, want an error", in, got)
+		}
+	}
+}
+
+func TestHasStatus(t *testing.T) {
+	tests := []struct {
+		in, status string
+		want       bool
+	}{
+		{in: `{"resourceType":"ServiceRequest","status":"active"}`, status: "active", want: true},
+		{in: `{"resourceType":"ServiceRequest","status":"active"}`, status: "on-hold"},
+		{in: `{"resourceType":"ServiceRequest"}`, status: "active"},
+		{in: `{"status":"active","st\u0061tus":"active"}`, status: "active"}, // twice
+		{in: `{"st\u0061tus":"active"}`, status: "active", want: true},
+		{in: `{"status":"act\u0069ve"}`, status: "active"}, // rewritten plainly
+		{in: `{"x":{"status":"active"},"status":"draft"}`, status: "active"},
+		{in: `{"status":["active"]}`, status: "active"},
+	}
+	for _, tc := range tests {
+		obj, err := compactObject([]byte(tc.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := obj.hasStatus(tc.status); got != tc.want {
+			t.Errorf("hasStatus(%s, %q) = %v, want %v", tc.in, tc.status, got, tc.want)
+		}
+	}
+}
+
+func TestIdentifiers_AsIdentifierIndex(t *testing.T) {
+	for _, in := range []string{
+		`{"resourceType":"ServiceRequest"}`,
+		`{"resourceType":"ServiceRequest","identifier":[{"system":"urn:x"}]}`,
+		`{"resourceType":"ServiceRequest","identifier":[{"value":"P1"},{"value":""},{"system":"urn:y","value":"é 1"}]}`,
+	} {
+		sr, err := fhirmodels.UnmarshalServiceRequest([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(identifierIndex([]byte(in)), identifiers(&sr)); diff != "" {
+			t.Errorf("identifiers(%s) (-identifierIndex +got):\n%s", in, diff)
+		}
+	}
+}
+
+// benchResource is a 2 KB ServiceRequest with four contained resources, as radbridge
+// bench fhir posts it.
+var benchResource = []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order","priority":"routine",
+ "meta":{"source":"urn:radbridge:bench"},
+ "contained":[{"resourceType":"Patient","id":"p","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"urn:radbridge:bench:mrn","value":"X1"}],
+   "name":[{"family":"Doe","given":["Jane","Q"]}],"birthDate":"1980-01-02","gender":"female",
+   "address":[{"line":["1 Main St"],"city":"Springfield","state":"IL","postalCode":"62701"}]},
+  {"resourceType":"Practitioner","id":"dr","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"name":[{"family":"Smith","given":["John"],"prefix":["Dr"]}]},
+  {"resourceType":"Organization","id":"payer","identifier":[{"value":"AETNA01"}],"name":"AETNA"},
+  {"resourceType":"Coverage","id":"cov","status":"active","subscriberId":"W123456789","beneficiary":{"reference":"#p"},"payor":[{"reference":"#payer"}],
+   "class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"PPO1"}]}],
+ "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PLAC"}]},"system":"urn:radbridge:bench:orders","value":"X1"}],
+ "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"70553","display":"MRI brain without then with contrast"}],"text":"MRI brain without then with contrast"},
+ "orderDetail":[{"coding":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MR","display":"Magnetic Resonance"}]}],
+ "subject":{"reference":"#p"},"requester":{"reference":"#dr"},"authoredOn":"2026-11-01T08:00:00Z",
+ "reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9","display":"Headache, unspecified"}],"text":"Headache"}],
+ "insurance":[{"reference":"#cov"}],
+ "supportingInfo":[{"type":"ClaimResponse","identifier":{"value":"AUTH778899"},"display":"Prior authorization AUTH778899"}]}`)
+
+// BenchmarkStampRequest stamps benchResource as a create stores it, then sets the status it
+// is served with.
+func BenchmarkStampRequest(b *testing.B) {
+	at := time.Date(2026, 11, 22, 18, 4, 5, 123456789, time.UTC)
+	o := &order.Order{Status: order.StatusReady}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchResource)))
+	for b.Loop() {
+		if _, _, err := stampRequest(benchResource, "ord-123456", 1, at, o.Status.ServiceRequestStatus()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
