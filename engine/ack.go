@@ -44,20 +44,18 @@ type processor func(tx store.Tx, in *inbound, msgID string) (outcome, error)
 // acknowledgment once the transaction is durable. A resend of an accepted message gets
 // the acknowledgment it got the first time and is not processed again.
 func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Result, error) {
-	if in.reprocessOf == "" {
-		if prev, ok := e.resent(ctx, in); ok {
-			e.metrics.observe(in.header.MessageType(), "resend", e.now().Sub(in.at))
-			return e.answer(in.header, prev), nil
-		}
-	}
 	var rec *store.Message
 	var notify []string
+	var resend bool
 	err := e.store.Update(ctx, func(tx store.Tx) error {
-		rec, notify = nil, nil
+		rec, notify, resend = nil, nil, false
 		if in.reprocessOf == "" {
+			// A resend is found here rather than in a read transaction first: reads see
+			// every acknowledged write, which costs the store a flush, while this check
+			// costs one index lookup.
 			prev, err := tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
 			if err == nil {
-				rec = prev
+				rec, resend = prev, true
 				return nil
 			}
 			if !errors.Is(err, store.ErrNotFound) {
@@ -88,6 +86,10 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		ack := e.buildAck(in.header, code, []hl7.Issue{internalIssue()})
 		return Result{AckCode: string(code), Ack: string(ack), deliver: e.deliverable(in.header, code, ack)}, err
 	}
+	if resend {
+		e.metrics.observe(in.header.MessageType(), "resend", e.now().Sub(in.at))
+		return e.answer(in.header, rec), nil
+	}
 	e.notify(notify)
 	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
 	return e.answer(in.header, rec), nil
@@ -97,17 +99,6 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 func (e *Engine) answer(h hl7.Header, m *store.Message) Result {
 	return Result{MessageID: m.ID, AckCode: m.AckCode, Ack: string(m.Ack), OrderIDs: m.OrderIDs,
 		deliver: e.deliverable(h, hl7.AckCode(m.AckCode), m.Ack)}
-}
-
-// resent finds a resend in a read transaction, without queueing for a write.
-func (e *Engine) resent(ctx context.Context, in *inbound) (*store.Message, bool) {
-	var prev *store.Message
-	err := e.store.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		prev, err = tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
-		return err
-	})
-	return prev, err == nil
 }
 
 // controlIDReused reports whether the sender already used the message's control ID for

@@ -1,17 +1,31 @@
-// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt) under the
-// data directory. Writes from concurrent callers are group-committed: a single committer
-// runs every Update queued while the previous transaction was being written in one new
-// transaction and one fsync, so throughput grows with concurrency while a lone caller
-// waits for no timer.
+// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt) and a
+// write-ahead log under the data directory.
+//
+// Writes from concurrent callers are group-committed by a single committer goroutine:
+// it runs every Update queued while the previous group was being written, appends what
+// they changed to the write-ahead log as one record, and answers them after one
+// fdatasync, so throughput grows with concurrency while a lone caller waits for no
+// timer. The update functions run in a write transaction that stays open across groups;
+// it is committed to the B+tree file (the "flush") every Config.FlushInterval, when a
+// reader needs what it holds, and on Close. A flush costs two fsyncs and writes each
+// changed page once for many groups, where committing every group would write the same
+// pages again and again. After a crash, Open replays the log records the B+tree file
+// does not hold yet, so every Update that returned nil is kept.
+//
+// Reads see every acknowledged write: View first flushes the open transaction when it
+// holds writes, so reads are cheapest when they come in between bursts of writes.
 //
 // # Caveats
 //
 // Only one process may open a data directory; a second fails after Config.LockTimeout.
-// Listing with a sender or type filter scans messages newest first.
+// Listing with a sender or type filter scans messages newest first. A write error on
+// the log or the B+tree file fails the store: every later call returns the error, and
+// a restart recovers from what reached the disk.
 package bolt
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +42,13 @@ import (
 // FileName is the database file inside the data directory.
 const FileName = "radbridge.db"
 
+// DefaultFlushInterval is how long acknowledged writes wait, at most, in the write-ahead
+// log before the B+tree file gets them when nobody reads.
+const DefaultFlushInterval = 20 * time.Millisecond
+
+// flushBytes flushes early when the log holds this much since the last flush.
+const flushBytes = 64 << 20
+
 // Config configures a DB.
 type Config struct {
 	// Dir is the data directory; it is created if missing. Required.
@@ -35,14 +56,19 @@ type Config struct {
 	// LockTimeout is how long Open waits for another process to release the file.
 	// Default: 1s. It is never infinite.
 	LockTimeout time.Duration
-	// MaxBatch caps how many Update calls share one transaction. Default: 512.
+	// MaxBatch caps how many Update calls share one log record. Default: 512.
 	MaxBatch int
+	// FlushInterval is how long acknowledged writes may stay in the write-ahead log
+	// alone before they are written to the B+tree file (a read flushes sooner). Longer
+	// intervals write fewer pages per update but make recovery replay more. Default:
+	// DefaultFlushInterval; negative flushes after every group.
+	FlushInterval time.Duration
 	// NoSync skips fsync on commit. For benchmarks that measure everything but the
 	// disk; never set it where messages matter. Default: false.
 	NoSync bool
-	// Observe, if set, is called after every commit with the number of Update calls it
-	// held and how long it took (fsync included), for metrics. It runs on the committer
-	// goroutine and must be quick. Default: nil.
+	// Observe, if set, is called after every group commit with the number of Update
+	// calls it held and how long it took (fsync included), for metrics. It runs on the
+	// committer goroutine and must be quick. Default: nil.
 	Observe func(updates int, took time.Duration)
 }
 
@@ -60,15 +86,36 @@ func (c Config) Validate() error {
 // DB is the bbolt store. It is safe for concurrent use.
 type DB struct {
 	bolt     *bbolt.DB
+	wal      *wal
 	reqs     chan *request
+	kick     chan struct{} // a reader wants a flush
 	closing  chan struct{}
+	stopped  chan struct{} // the committer has returned
+	abandon  chan struct{} // tests: stop as a crash would, without flushing
 	wg       sync.WaitGroup
 	once     sync.Once
 	maxBatch int
+	interval time.Duration
 	observe  func(int, time.Duration)
 	// seqs are the last IDs handed out per store.Kind; they start from the buckets'
 	// sequences and every write of a new record raises its bucket's sequence to match.
 	seqs [3]atomic.Uint64
+
+	// acked is the seq of the last log record on stable storage; flushed the last one
+	// the B+tree file holds. flushMu guards flushedCh, closed and renewed at every flush.
+	acked     atomic.Uint64
+	flushed   atomic.Uint64
+	flushMu   sync.Mutex
+	flushedCh chan struct{}
+	failed    atomic.Pointer[error]
+
+	// Owned by the committer goroutine.
+	wtx     *tx       // the open write transaction; nil between flushes
+	seq     uint64    // the last log record written
+	logged  int64     // log bytes since the last flush
+	record  []byte    // the log record of the group being committed
+	pending [][]byte  // the log records written since the last flush
+	dirtyAt time.Time // when the open transaction got its first acknowledged write
 }
 
 var _ store.Store = (*DB)(nil)
@@ -79,7 +126,8 @@ type request struct {
 	done chan struct{}
 }
 
-// Open opens (creating if needed) the store in cfg.Dir.
+// Open opens (creating if needed) the store in cfg.Dir, replaying what the write-ahead
+// log holds beyond the B+tree file.
 func Open(cfg Config) (*DB, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -108,24 +156,81 @@ func Open(cfg Config) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
-	db := &DB{bolt: b, reqs: make(chan *request, 1024), closing: make(chan struct{}), maxBatch: cfg.MaxBatch, observe: cfg.Observe}
+	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	db := &DB{bolt: b, wal: w, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
+		closing: make(chan struct{}), stopped: make(chan struct{}), abandon: make(chan struct{}),
+		maxBatch: cfg.MaxBatch, interval: cfg.FlushInterval, observe: cfg.Observe,
+		seq: seq, flushedCh: make(chan struct{})}
+	db.acked.Store(seq)
+	db.flushed.Store(seq)
 	b.View(func(btx *bbolt.Tx) error {
-		for k, name := range kindBuckets {
-			db.seqs[k].Store(btx.Bucket(name).Sequence())
+		for k, id := range kindBuckets {
+			db.seqs[k].Store(btx.Bucket(bucketNames[id]).Sequence())
 		}
 		return nil
 	})
 	if db.maxBatch == 0 {
 		db.maxBatch = 512
 	}
+	if db.interval == 0 {
+		db.interval = DefaultFlushInterval
+	}
 	db.wg.Add(1)
 	go db.commitLoop()
 	return db, nil
 }
 
+// recoverWAL opens the write-ahead log, applies the records the B+tree file does not
+// hold yet in one durable transaction, and returns the log, ready to start over, with
+// the seq of its last record.
+func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
+	w, recs, err := openWAL(dir, noSync)
+	if err != nil {
+		return nil, 0, err
+	}
+	var applied uint64
+	err = b.Update(func(btx *bbolt.Tx) error {
+		meta := btx.Bucket(bucketNames[bMeta])
+		if v := meta.Get(keyWALSeq); len(v) == 8 {
+			applied = binary.BigEndian.Uint64(v)
+		}
+		last := applied
+		for _, r := range recs {
+			if r.seq <= applied {
+				continue
+			}
+			if r.seq != last+1 {
+				return fmt.Errorf("write-ahead log: record %d follows %d: records are missing", r.seq, last)
+			}
+			if err := replay(btx, r.payload); err != nil {
+				return fmt.Errorf("write-ahead log record %d: %w", r.seq, err)
+			}
+			last = r.seq
+		}
+		if last == applied {
+			return nil
+		}
+		applied = last
+		return meta.Put(keyWALSeq, u64(last))
+	})
+	if err != nil {
+		w.close()
+		return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
+	}
+	w.restart()
+	return w, applied, nil
+}
+
 // Update runs fn in a transaction shared with other concurrent callers and returns once
 // it is durable. See store.Store.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := db.failure(); err != nil {
+		return err
+	}
 	r := &request{fn: fn, done: make(chan struct{})}
 	select {
 	case <-db.closing:
@@ -150,48 +255,125 @@ func (db *DB) ReserveID(k store.Kind) string {
 	return formatID(kindPrefixes[k], db.seqs[k].Add(1))
 }
 
-// View runs fn in a read-only transaction.
+// View runs fn in a read-only transaction that sees every Update that has returned.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return err
 	}
 	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) })
 }
 
-// Close stops accepting updates, commits what is queued, and closes the file.
+// awaitFlush returns once the B+tree file holds the log up to seq, asking the committer
+// for a flush if need be.
+func (db *DB) awaitFlush(ctx context.Context, seq uint64) error {
+	for {
+		if err := db.failure(); err != nil {
+			return err
+		}
+		db.flushMu.Lock()
+		if db.flushed.Load() >= seq {
+			db.flushMu.Unlock()
+			return nil
+		}
+		ch := db.flushedCh
+		db.flushMu.Unlock()
+		select {
+		case db.kick <- struct{}{}:
+		default: // a flush is asked for already
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-db.stopped:
+			if db.flushed.Load() >= seq {
+				return nil
+			}
+			return store.ErrClosed
+		}
+	}
+}
+
+func (db *DB) failure() error {
+	if p := db.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// fail puts the store out of service after a write error: what was acknowledged is in
+// the log, and a restart replays it.
+func (db *DB) fail(err error) {
+	err = fmt.Errorf("bolt: store failed, restart to recover: %w", err)
+	db.failed.CompareAndSwap(nil, &err)
+	if db.wtx != nil {
+		db.wtx.btx.Rollback()
+		db.wtx = nil
+	}
+	db.publishFlush() // wake readers waiting for a flush: they see the failure
+}
+
+// Close stops accepting updates, commits what is queued, and closes the files.
 func (db *DB) Close() error {
 	var err error
 	db.once.Do(func() {
 		close(db.closing)
 		db.wg.Wait()
-		err = db.bolt.Close()
+		err = errors.Join(db.wal.close(), db.bolt.Close())
 	})
 	return err
 }
 
 // commitLoop is the single writer: it takes every queued request, up to maxBatch, and
-// commits them in one transaction.
+// commits them as one log record; between groups it flushes when it is time to.
 func (db *DB) commitLoop() {
 	defer db.wg.Done()
+	defer close(db.stopped)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	armed := false
 	batch := make([]*request, 0, db.maxBatch)
 	for {
 		select {
 		case r := <-db.reqs:
 			batch = append(batch[:0], r)
+		fill:
+			for len(batch) < db.maxBatch {
+				select {
+				case r := <-db.reqs:
+					batch = append(batch, r)
+				default:
+					break fill
+				}
+			}
+			db.commit(batch)
+			switch {
+			case db.dirtyAt.IsZero():
+			case db.interval < 0 || db.logged >= flushBytes:
+				db.flush()
+			case !armed:
+				timer.Reset(db.interval)
+				armed = true
+			}
+		case <-timer.C:
+			armed = false
+			db.flush()
+		case <-db.kick:
+			db.flush()
 		case <-db.closing:
 			db.drain(batch[:0])
+			db.flush()
+			return
+		case <-db.abandon:
+			if db.wtx != nil {
+				db.wtx.btx.Rollback()
+				db.wtx = nil
+			}
 			return
 		}
-	fill:
-		for len(batch) < db.maxBatch {
-			select {
-			case r := <-db.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		db.commit(batch)
 	}
 }
 
@@ -210,42 +392,135 @@ func (db *DB) drain(batch []*request) {
 	}
 }
 
-// errRollback aborts a shared transaction because one of its functions failed.
-var errRollback = errors.New("rollback")
-
-// commit runs the batch in one transaction. A function that fails is answered with its
-// error and the transaction is rolled back and retried without it, so that one caller's
+// commit runs the batch in the open write transaction and writes what the functions
+// changed as one log record. A function that fails is answered with its error and the
+// transaction is rebuilt without its changes (see rebuild), so that one caller's
 // failure never undoes or blocks another's writes.
 func (db *DB) commit(batch []*request) {
 	start := time.Now()
-	for len(batch) > 0 {
-		failed := -1
-		err := db.bolt.Update(func(btx *bbolt.Tx) error {
-			t := &tx{btx: btx, db: db, write: true}
-			for i, r := range batch {
-				if err := call(r.fn, t); err != nil {
-					failed, r.err = i, err
-					return errRollback
-				}
-			}
-			return nil
-		})
-		if failed >= 0 {
-			close(batch[failed].done)
-			batch = append(batch[:failed], batch[failed+1:]...)
-			continue
-		}
-		for _, r := range batch {
-			if err != nil {
-				r.err = fmt.Errorf("bolt: commit: %w", err)
-			}
-			close(r.done)
-		}
-		if db.observe != nil {
-			db.observe(len(batch), time.Since(start))
-		}
+	if err := db.failure(); err != nil {
+		answer(batch, err)
 		return
 	}
+	if db.wtx == nil {
+		if err := db.begin(); err != nil {
+			answer(batch, err)
+			return
+		}
+	}
+	db.record = db.record[:0]
+	ok := batch[:0]
+	for _, r := range batch {
+		if err := db.failure(); err != nil {
+			r.err = err
+			close(r.done)
+			continue
+		}
+		t := db.wtx
+		mark := len(db.record)
+		t.redo = &db.record
+		err := call(r.fn, t)
+		t.redo = nil
+		if err != nil {
+			r.err = err
+			close(r.done)
+			if len(db.record) > mark {
+				db.record = db.record[:mark]
+				db.rebuild()
+			}
+			continue
+		}
+		ok = append(ok, r)
+	}
+	if len(db.record) > 0 && db.failure() == nil {
+		if err := db.wal.append(db.seq+1, db.record); err != nil {
+			db.fail(err)
+		} else {
+			db.seq++
+			db.logged += int64(walHeader + len(db.record))
+			db.pending = append(db.pending, db.record)
+			db.record = nil // pending keeps it
+			db.acked.Store(db.seq)
+			if db.dirtyAt.IsZero() {
+				db.dirtyAt = start
+			}
+		}
+	}
+	answer(ok, db.failure())
+	if db.observe != nil && len(ok) > 0 {
+		db.observe(len(ok), time.Since(start))
+	}
+}
+
+// begin opens the write transaction.
+func (db *DB) begin() error {
+	btx, err := db.bolt.Begin(true)
+	if err != nil {
+		return fmt.Errorf("bolt: begin: %w", err)
+	}
+	db.wtx = &tx{btx: btx, db: db}
+	return nil
+}
+
+// rebuild takes a failed update function's changes out of the write transaction: it
+// rolls the transaction back and applies again what the log holds since the last
+// flush and what the group's successful functions did. Failing functions are rare; the
+// alternative, recording how to undo every change, would cost every change a lookup.
+func (db *DB) rebuild() {
+	db.wtx.btx.Rollback()
+	db.wtx = nil
+	if err := db.begin(); err != nil {
+		db.fail(err)
+		return
+	}
+	for _, rec := range append(db.pending, db.record) {
+		if err := replay(db.wtx.btx, rec); err != nil {
+			db.fail(fmt.Errorf("rebuild the write transaction: %w", err))
+			return
+		}
+	}
+}
+
+func answer(batch []*request, err error) {
+	for _, r := range batch {
+		r.err = err
+		close(r.done)
+	}
+}
+
+// flush commits the open write transaction to the B+tree file, with the seq of the
+// last log record it holds, and starts the log over.
+func (db *DB) flush() {
+	if db.wtx == nil || db.failure() != nil {
+		return
+	}
+	btx := db.wtx.btx
+	db.wtx = nil
+	if db.dirtyAt.IsZero() { // nothing was written: nothing to make durable
+		btx.Rollback()
+		return
+	}
+	if err := btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(db.seq)); err != nil {
+		btx.Rollback()
+		db.fail(fmt.Errorf("flush: %w", err))
+		return
+	}
+	if err := btx.Commit(); err != nil {
+		db.fail(fmt.Errorf("flush: %w", err))
+		return
+	}
+	db.wal.restart()
+	db.logged, db.dirtyAt, db.pending = 0, time.Time{}, nil
+	db.flushed.Store(db.seq)
+	db.publishFlush()
+}
+
+// publishFlush wakes the readers waiting for a flush.
+func (db *DB) publishFlush() {
+	db.flushMu.Lock()
+	close(db.flushedCh)
+	db.flushedCh = make(chan struct{})
+	db.flushMu.Unlock()
 }
 
 // call runs fn, turning a panic into an error so that the committer survives it.

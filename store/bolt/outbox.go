@@ -3,8 +3,6 @@ package bolt
 import (
 	"bytes"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/radbridge/radbridge/store"
 )
 
@@ -14,14 +12,14 @@ func (t *tx) OutboxItem(id string) (*store.OutboxItem, error) {
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[store.OutboxItem](t.b(bucketOutbox), k)
+	return getJSON[store.OutboxItem](t.b(bOutbox), k)
 }
 
 // Outbox implements store.ReadTx: oldest first, so that a destination's items come in
 // delivery order.
 func (t *tx) Outbox(q store.OutboxQuery) ([]*store.OutboxItem, int, error) {
 	limit := store.ClampLimit(q.Limit)
-	items := t.b(bucketOutbox)
+	items := t.b(bOutbox)
 	if q.State == "" {
 		keys := oldestFirst(items)
 		match := func(it *store.OutboxItem) bool { return q.Destination == "" || it.Destination == q.Destination }
@@ -31,12 +29,12 @@ func (t *tx) Outbox(q store.OutboxQuery) ([]*store.OutboxItem, int, error) {
 	if q.Destination != "" {
 		prefix += q.Destination + "\x00"
 	}
-	return collectCounted[store.OutboxItem](items, stateKeys(t.b(bucketOutboxState), prefix), limit, nil)
+	return collectCounted[store.OutboxItem](items, stateKeys(t.b(bOutboxState), prefix), limit, nil)
 }
 
 // PutOutbox implements store.Tx.
 func (t *tx) PutOutbox(it *store.OutboxItem) error {
-	items := t.b(bucketOutbox)
+	items := t.b(bOutbox)
 	items.FillPercent = appendFill
 	key, fresh, err := t.newKey(store.KindOutbox, items, &it.ID)
 	if err != nil {
@@ -48,7 +46,7 @@ func (t *tx) PutOutbox(it *store.OutboxItem) error {
 			return err
 		}
 	}
-	idx := t.b(bucketOutboxState)
+	idx := t.b(bOutboxState)
 	if prev != nil {
 		if err := idx.Delete(outboxStateKey(prev, key)); err != nil {
 			return err
@@ -70,7 +68,7 @@ func outboxStateKey(it *store.OutboxItem, key []byte) []byte {
 }
 
 // oldestFirst yields every key of b in ascending order.
-func oldestFirst(b *bbolt.Bucket) func(yield func([]byte) bool) {
+func oldestFirst(b *bucket) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -83,7 +81,7 @@ func oldestFirst(b *bbolt.Bucket) func(yield func([]byte) bool) {
 
 // stateKeys yields, oldest first, the record keys under an outbox_state prefix
 // ("state\x00" or "state\x00destination\x00"); the record key is the last 8 bytes.
-func stateKeys(idx *bbolt.Bucket, prefix string) func(yield func([]byte) bool) {
+func stateKeys(idx *bucket, prefix string) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		p := []byte(prefix)
 		c := idx.Cursor()

@@ -13,7 +13,7 @@ func resourceKey(typ, id string) []byte { return []byte(typ + "/" + id) }
 
 // Resource implements store.ReadTx.
 func (t *tx) Resource(typ, id string) (*store.Resource, error) {
-	return getJSON[store.Resource](t.b(bucketResources), resourceKey(typ, id))
+	return getJSON[store.Resource](t.b(bResources), resourceKey(typ, id))
 }
 
 // ResourceVersion implements store.ReadTx.
@@ -21,12 +21,12 @@ func (t *tx) ResourceVersion(typ, id string, version int) (*store.Resource, erro
 	if version < 1 {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[store.Resource](t.b(bucketHistory), append(append(resourceKey(typ, id), 0), u64(uint64(version))...))
+	return getJSON[store.Resource](t.b(bHistory), append(append(resourceKey(typ, id), 0), u64(uint64(version))...))
 }
 
 // Resources implements store.ReadTx.
 func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
-	b := t.b(bucketResources)
+	b := t.b(bResources)
 	prefix := []byte(typ + "/")
 	keys := func(yield func([]byte) bool) {
 		c := b.Cursor()
@@ -50,7 +50,7 @@ func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
 func (t *tx) FindResources(typ, param, value string) ([]string, error) {
 	prefix := []byte(typ + "\x00" + param + "\x00" + value + "\x00")
 	var ids []string
-	c := t.b(bucketResIndex).Cursor()
+	c := t.b(bResIndex).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		ids = append(ids, string(k[len(prefix):]))
 	}
@@ -75,7 +75,7 @@ func (t *tx) PutResource(r *store.Resource) error {
 	default:
 		r.Version = cur.Version + 1
 	}
-	idx := t.b(bucketResIndex)
+	idx := t.b(bResIndex)
 	if cur != nil {
 		for param, values := range cur.Index {
 			for _, v := range values {
@@ -96,8 +96,8 @@ func (t *tx) PutResource(r *store.Resource) error {
 		}
 	}
 	key := resourceKey(r.Type, r.ID)
-	if err := putJSON(t.b(bucketHistory), append(append(bytes.Clone(key), 0), u64(uint64(r.Version))...), r); err != nil {
+	if err := putJSON(t.b(bHistory), append(append(bytes.Clone(key), 0), u64(uint64(r.Version))...), r); err != nil {
 		return fmt.Errorf("bolt: resource history: %w", err)
 	}
-	return putJSON(t.b(bucketResources), key, r)
+	return putJSON(t.b(bResources), key, r)
 }

@@ -16,29 +16,39 @@ import (
 // version and upgrades an older one.
 const SchemaVersion = 2
 
-// Bucket names. Record keys are 8-byte big-endian sequence numbers, so that a cursor
-// walks records in arrival order; index keys are "value\x00" followed by that key.
-var (
-	bucketMeta        = []byte("meta")
-	bucketMessages    = []byte("messages")       // seq -> JSON store.Message
-	bucketRaw         = []byte("raw")            // seq -> bytes as received
-	bucketMsgIndex    = []byte("message_index")  // controlID\x00sender\x00tail -> seq (see messageIndexKey)
-	bucketOrders      = []byte("orders")         // seq -> JSON order.Order
-	bucketOrderIndex  = []byte("order_index")    // placer\x00source key -> seq (see orderIndexKey)
-	bucketOrderStatus = []byte("order_status")   // status\x00seq -> nil
-	bucketOutbox      = []byte("outbox")         // seq -> JSON store.OutboxItem
-	bucketOutboxState = []byte("outbox_state")   // state\x00destination\x00seq -> nil
-	bucketResources   = []byte("resources")      // type/id -> JSON store.Resource (current version)
-	bucketHistory     = []byte("history")        // type/id\x00version -> JSON store.Resource
-	bucketResIndex    = []byte("resource_index") // type\x00param\x00value\x00id -> nil
+// Buckets, by the number the write-ahead log names them with (never renumber: logs
+// written by an earlier build are replayed by a later one). Record keys are 8-byte
+// big-endian sequence numbers, so that a cursor walks records in arrival order; index
+// keys are "value\x00" followed by that key.
+const (
+	bMeta        byte = iota
+	bMessages         // seq -> JSON store.Message
+	bRaw              // seq -> bytes as received
+	bMsgIndex         // controlID\x00sender\x00tail -> seq (see messageIndexKey)
+	bOrders           // seq -> JSON order.Order
+	bOrderIndex       // placer\x00source key -> seq (see orderIndexKey)
+	bOrderStatus      // status\x00seq -> nil
+	bOutbox           // seq -> JSON store.OutboxItem
+	bOutboxState      // state\x00destination\x00seq -> nil
+	bResources        // type/id -> JSON store.Resource (current version)
+	bHistory          // type/id\x00version -> JSON store.Resource
+	bResIndex         // type\x00param\x00value\x00id -> nil
+)
 
-	allBuckets = [][]byte{bucketMeta, bucketMessages, bucketRaw, bucketMsgIndex,
-		bucketOrders, bucketOrderIndex, bucketOrderStatus, bucketOutbox, bucketOutboxState,
-		bucketResources, bucketHistory, bucketResIndex}
+var (
+	bucketNames = [...][]byte{
+		bMeta: []byte("meta"), bMessages: []byte("messages"), bRaw: []byte("raw"),
+		bMsgIndex: []byte("message_index"), bOrders: []byte("orders"), bOrderIndex: []byte("order_index"),
+		bOrderStatus: []byte("order_status"), bOutbox: []byte("outbox"), bOutboxState: []byte("outbox_state"),
+		bResources: []byte("resources"), bHistory: []byte("history"), bResIndex: []byte("resource_index"),
+	}
+	allBuckets = bucketNames[:]
 
 	keySchemaVersion = []byte("schema_version")
 	keyMessageCount  = []byte("message_count")
 	keyOrderCount    = []byte("order_count")
+	// keyWALSeq is the seq of the last write-ahead log record the B+tree holds.
+	keyWALSeq = []byte("wal_seq")
 )
 
 // appendFill is the fill percent of buckets whose keys only grow (records keyed by
@@ -58,7 +68,7 @@ var errBadID = errors.New("malformed id")
 // kindBuckets and kindPrefixes give, per store.Kind, the bucket whose sequence numbers
 // its records and its ID prefix.
 var (
-	kindBuckets  = [...][]byte{store.KindMessage: bucketMessages, store.KindOrder: bucketOrders, store.KindOutbox: bucketOutbox}
+	kindBuckets  = [...]byte{store.KindMessage: bMessages, store.KindOrder: bOrders, store.KindOutbox: bOutbox}
 	kindPrefixes = [...]string{store.KindMessage: prefixMessage, store.KindOrder: prefixOrder, store.KindOutbox: prefixOutbox}
 )
 
@@ -69,7 +79,7 @@ func initSchema(tx *bbolt.Tx) error {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	meta := tx.Bucket(bucketMeta)
+	meta := tx.Bucket(bucketNames[bMeta])
 	v := meta.Get(keySchemaVersion)
 	switch {
 	case v == nil:
@@ -140,7 +150,7 @@ func escapePlacer(s string) string {
 }
 
 // addCount adds delta to a counter in the meta bucket.
-func addCount(meta *bbolt.Bucket, name []byte, delta int64) error {
+func addCount(meta *bucket, name []byte, delta int64) error {
 	var n uint64
 	if v := meta.Get(name); len(v) == 8 {
 		n = binary.BigEndian.Uint64(v)
@@ -148,7 +158,7 @@ func addCount(meta *bbolt.Bucket, name []byte, delta int64) error {
 	return meta.Put(name, u64(uint64(int64(n)+delta)))
 }
 
-func count(meta *bbolt.Bucket, name []byte) int {
+func count(meta *bucket, name []byte) int {
 	if v := meta.Get(name); len(v) == 8 {
 		return int(binary.BigEndian.Uint64(v))
 	}

@@ -16,15 +16,18 @@ import (
 
 // tx implements store.Tx over a bbolt transaction.
 type tx struct {
-	btx   *bbolt.Tx
-	db    *DB
-	write bool
+	btx *bbolt.Tx
+	db  *DB
+	// redo, in the committer's write transaction, collects the changes of the update
+	// function running now as write-ahead log operations; nil elsewhere.
+	redo *[]byte
+	bks  [len(bucketNames)]*bucket
 }
 
 // newKey returns the record key for id (reserving an ID when it is empty) and whether
 // no record exists under it yet; for a new record it raises the bucket's sequence to
 // the key, so that the DB's ID counters resume past it after a restart.
-func (t *tx) newKey(k store.Kind, b *bbolt.Bucket, id *string) ([]byte, bool, error) {
+func (t *tx) newKey(k store.Kind, b *bucket, id *string) ([]byte, bool, error) {
 	if *id == "" {
 		*id = t.db.ReserveID(k)
 	}
@@ -45,9 +48,17 @@ func (t *tx) newKey(k store.Kind, b *bbolt.Bucket, id *string) ([]byte, bool, er
 
 var _ store.Tx = (*tx)(nil)
 
-func (t *tx) b(name []byte) *bbolt.Bucket { return t.btx.Bucket(name) }
+// b returns a bucket of the transaction.
+func (t *tx) b(id byte) *bucket {
+	if bk := t.bks[id]; bk != nil {
+		return bk
+	}
+	bk := &bucket{Bucket: t.btx.Bucket(bucketNames[id]), id: id, t: t}
+	t.bks[id] = bk
+	return bk
+}
 
-func getJSON[T any](b *bbolt.Bucket, key []byte) (*T, error) {
+func getJSON[T any](b *bucket, key []byte) (*T, error) {
 	v := b.Get(key)
 	if v == nil {
 		return nil, store.ErrNotFound
@@ -65,16 +76,16 @@ func (t *tx) Message(id string) (*store.Message, error) {
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[store.Message](t.b(bucketMessages), k)
+	return getJSON[store.Message](t.b(bMessages), k)
 }
 
 // MessageByKey implements store.ReadTx.
 func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, error) {
-	k := t.b(bucketMsgIndex).Get(messageIndexKey(controlID, sender, true, digest, nil))
+	k := t.b(bMsgIndex).Get(messageIndexKey(controlID, sender, true, digest, nil))
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[store.Message](t.b(bucketMessages), k)
+	return getJSON[store.Message](t.b(bMessages), k)
 }
 
 // Raw implements store.ReadTx.
@@ -83,7 +94,7 @@ func (t *tx) Raw(id string) ([]byte, error) {
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	v := t.b(bucketRaw).Get(k)
+	v := t.b(bRaw).Get(k)
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
@@ -97,20 +108,20 @@ func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
 		return (q.Sender == "" || m.Sender == q.Sender) && (q.Type == "" || m.Type == q.Type) &&
 			(q.ControlID == "" || m.ControlID == q.ControlID)
 	}
-	msgs := t.b(bucketMessages)
+	msgs := t.b(bMessages)
 	var keys func(yield func([]byte) bool)
 	if q.ControlID != "" {
 		prefix := q.ControlID + "\x00"
 		if q.Sender != "" {
 			prefix += q.Sender + "\x00"
 		}
-		keys = valuesNewestFirst(t.b(bucketMsgIndex), prefix)
+		keys = valuesNewestFirst(t.b(bMsgIndex), prefix)
 	} else {
 		keys = allKeys(msgs)
 	}
 	if q.Sender == "" && q.Type == "" && q.ControlID == "" {
 		out, err := collect[store.Message](msgs, keys, limit, nil)
-		return out, count(t.b(bucketMeta), keyMessageCount), err
+		return out, count(t.b(bMeta), keyMessageCount), err
 	}
 	return collectCounted[store.Message](msgs, keys, limit, match)
 }
@@ -121,7 +132,7 @@ func (t *tx) Order(id string) (*order.Order, error) {
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[order.Order](t.b(bucketOrders), k)
+	return getJSON[order.Order](t.b(bOrders), k)
 }
 
 // OrderByKey implements store.ReadTx.
@@ -129,41 +140,41 @@ func (t *tx) OrderByKey(key string) (*order.Order, error) {
 	if key == "" {
 		return nil, store.ErrNotFound
 	}
-	k := t.b(bucketOrderIndex).Get(orderIndexKey(key))
+	k := t.b(bOrderIndex).Get(orderIndexKey(key))
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[order.Order](t.b(bucketOrders), k)
+	return getJSON[order.Order](t.b(bOrders), k)
 }
 
 // Orders implements store.ReadTx: newest first.
 func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 	limit := store.ClampLimit(q.Limit)
-	orders := t.b(bucketOrders)
+	orders := t.b(bOrders)
 	switch {
 	case q.Placer != "":
-		return collectCounted[order.Order](orders, valuesNewestFirst(t.b(bucketOrderIndex), escapePlacer(q.Placer)+"\x00"), limit,
+		return collectCounted[order.Order](orders, valuesNewestFirst(t.b(bOrderIndex), escapePlacer(q.Placer)+"\x00"), limit,
 			func(o *order.Order) bool { return q.Status == "" || o.Status == q.Status })
 	case q.Status != "":
-		return collectCounted[order.Order](orders, indexKeys(t.b(bucketOrderStatus), string(q.Status)), limit, nil)
+		return collectCounted[order.Order](orders, indexKeys(t.b(bOrderStatus), string(q.Status)), limit, nil)
 	}
 	out, err := collect[order.Order](orders, allKeys(orders), limit, nil)
-	return out, count(t.b(bucketMeta), keyOrderCount), err
+	return out, count(t.b(bMeta), keyOrderCount), err
 }
 
 // PutMessage implements store.Tx.
 func (t *tx) PutMessage(m *store.Message, raw []byte) error {
-	msgs := t.b(bucketMessages)
+	msgs := t.b(bMessages)
 	msgs.FillPercent = appendFill
 	key, fresh, err := t.newKey(store.KindMessage, msgs, &m.ID)
 	if err != nil {
 		return err
 	}
 	if fresh { // count it and index it
-		if err := addCount(t.b(bucketMeta), keyMessageCount, 1); err != nil {
+		if err := addCount(t.b(bMeta), keyMessageCount, 1); err != nil {
 			return err
 		}
-		idx := t.b(bucketMsgIndex)
+		idx := t.b(bMsgIndex)
 		ik := messageIndexKey(m.ControlID, m.Sender, m.Dedupe, m.Digest, key)
 		if m.Dedupe && idx.Get(ik) != nil {
 			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
@@ -173,7 +184,7 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 		}
 	}
 	if raw != nil {
-		rb := t.b(bucketRaw)
+		rb := t.b(bRaw)
 		rb.FillPercent = appendFill
 		if err := rb.Put(key, raw); err != nil {
 			return err
@@ -196,7 +207,7 @@ func (t *tx) PutOrderJSON(o *order.Order, data []byte) error {
 }
 
 func (t *tx) putOrder(o *order.Order, data []byte) error {
-	orders := t.b(bucketOrders)
+	orders := t.b(bOrders)
 	orders.FillPercent = appendFill
 	key, fresh, err := t.newKey(store.KindOrder, orders, &o.ID)
 	if err != nil {
@@ -204,7 +215,7 @@ func (t *tx) putOrder(o *order.Order, data []byte) error {
 	}
 	var prev *order.Order
 	if fresh {
-		if err := addCount(t.b(bucketMeta), keyOrderCount, 1); err != nil {
+		if err := addCount(t.b(bMeta), keyOrderCount, 1); err != nil {
 			return err
 		}
 	} else if prev, err = getJSON[order.Order](orders, key); err != nil {
@@ -221,7 +232,7 @@ func (t *tx) putOrder(o *order.Order, data []byte) error {
 
 // indexOrder moves the order's index entries from prev (nil for a new order) to o.
 func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
-	idx := t.b(bucketOrderIndex)
+	idx := t.b(bOrderIndex)
 	k := o.Key()
 	var was order.Order
 	if prev != nil {
@@ -241,11 +252,11 @@ func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
 			return err
 		}
 	}
-	return reindex(t.b(bucketOrderStatus), key, string(was.Status), string(o.Status), prev != nil)
+	return reindex(t.b(bOrderStatus), key, string(was.Status), string(o.Status), prev != nil)
 }
 
 // reindex replaces the index entry old\x00key by new\x00key.
-func reindex(b *bbolt.Bucket, key []byte, old, new string, hadOld bool) error {
+func reindex(b *bucket, key []byte, old, new string, hadOld bool) error {
 	if hadOld && old == new {
 		return nil
 	}
@@ -260,7 +271,7 @@ func reindex(b *bbolt.Bucket, key []byte, old, new string, hadOld bool) error {
 	return b.Put(indexKey(new, key), nil)
 }
 
-func putJSON(b *bbolt.Bucket, key []byte, v any) error {
+func putJSON(b *bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("bolt: encode record: %w", err)
@@ -269,7 +280,7 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 }
 
 // allKeys yields every key of b, newest (highest sequence) first.
-func allKeys(b *bbolt.Bucket) func(yield func([]byte) bool) {
+func allKeys(b *bucket) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
@@ -282,7 +293,7 @@ func allKeys(b *bbolt.Bucket) func(yield func([]byte) bool) {
 
 // valuesNewestFirst yields the record keys stored as values under a key prefix of an
 // index, newest (highest sequence) first.
-func valuesNewestFirst(idx *bbolt.Bucket, prefix string) func(yield func([]byte) bool) {
+func valuesNewestFirst(idx *bucket, prefix string) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		var keys [][]byte
 		c := idx.Cursor()
@@ -302,7 +313,7 @@ func valuesNewestFirst(idx *bbolt.Bucket, prefix string) func(yield func([]byte)
 }
 
 // indexKeys yields the record keys an index holds for value, newest first.
-func indexKeys(idx *bbolt.Bucket, value string) func(yield func([]byte) bool) {
+func indexKeys(idx *bucket, value string) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		prefix := append([]byte(value), 0)
 		c := idx.Cursor()
@@ -323,17 +334,17 @@ func indexKeys(idx *bbolt.Bucket, value string) func(yield func([]byte) bool) {
 }
 
 // collect decodes up to limit records whose keys the iterator yields and that match.
-func collect[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, error) {
+func collect[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, error) {
 	out, _, err := scan(b, keys, limit, match, false)
 	return out, err
 }
 
 // collectCounted is collect that also counts every match.
-func collectCounted[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, int, error) {
+func collectCounted[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, int, error) {
 	return scan(b, keys, limit, match, true)
 }
 
-func scan[T any](b *bbolt.Bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool) ([]*T, int, error) {
+func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool) ([]*T, int, error) {
 	out := []*T{}
 	total := 0
 	var err error

@@ -1,0 +1,18 @@
+package bolt
+
+// Crash stops db the way a killed process would: the write transaction is abandoned
+// unflushed and the files are closed, so that what survives is what reached the log and
+// the B+tree file.
+func Crash(db *DB) error {
+	close(db.abandon)
+	db.wg.Wait()
+	db.once.Do(func() { close(db.closing) })
+	return errorsJoin(db.wal.close(), db.bolt.Close())
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,260 @@
+package bolt
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// WALFileName is the write-ahead log inside the data directory.
+const WALFileName = "radbridge.wal"
+
+// The write-ahead log makes a group of updates durable with one append and one
+// fdatasync; the B+tree file catches up later in larger transactions (see DB.flush).
+//
+// The file is a sequence of records, each
+//
+//	crc32c(4) | length(4) | seq(8) | payload(length)
+//
+// with the CRC over everything after it. Record sequence numbers are consecutive. After
+// every flush the B+tree holds every record written so far (its meta bucket says up to
+// which seq), and the log starts again at offset 0, overwriting records it no longer
+// needs. Recovery reads from offset 0 while records are intact and consecutive, and
+// applies those past the B+tree's seq: a torn last write fails its CRC, and a record
+// left over from before the last restart of the log has a smaller seq than the one
+// before it, so either ends the log.
+//
+// The space the log writes into is zero-filled ahead of use, so that an fdatasync
+// after an append writes data only, not the file's size.
+const (
+	walHeader    = 16
+	walChunk     = 1 << 20 // the log grows by zero-filled chunks of this size
+	maxWALRecord = 1 << 30 // a record larger than this is corruption
+)
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+type wal struct {
+	f      *os.File
+	off    int64 // where the next record goes
+	size   int64 // bytes of the file known to be allocated (zero-filled or written)
+	noSync bool
+	buf    []byte
+}
+
+// walRecord is one record read back by recovery.
+type walRecord struct {
+	seq     uint64
+	payload []byte
+}
+
+// openWAL opens or creates the log in dir and returns it with the intact, consecutive
+// records it holds, in order.
+func openWAL(dir string, noSync bool) (*wal, []walRecord, error) {
+	path := filepath.Join(dir, WALFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bolt: write-ahead log: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("bolt: write-ahead log: %w", err)
+	}
+	w := &wal{f: f, size: st.Size(), noSync: noSync}
+	if st.Size() == 0 {
+		// A new file: make its directory entry durable before anything relies on it.
+		if err := syncDir(dir); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+	}
+	recs, err := readWAL(io.NewSectionReader(f, 0, st.Size()))
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return w, recs, nil
+}
+
+// readWAL returns the records from the start of r up to the first one that is torn,
+// corrupt, or does not follow its predecessor.
+func readWAL(r io.Reader) ([]walRecord, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var recs []walRecord
+	var hdr [walHeader]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return recs, nil // end of file, or a torn header
+		}
+		n := binary.BigEndian.Uint32(hdr[4:8])
+		seq := binary.BigEndian.Uint64(hdr[8:16])
+		if n == 0 && seq == 0 || n > maxWALRecord {
+			return recs, nil // zero fill, or garbage
+		}
+		if len(recs) > 0 && seq != recs[len(recs)-1].seq+1 {
+			return recs, nil // a record from before the log last started over
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return recs, nil
+		}
+		crc := crc32.Update(crc32.Checksum(hdr[4:], crc32c), crc32c, payload)
+		if crc != binary.BigEndian.Uint32(hdr[:4]) {
+			return recs, nil
+		}
+		recs = append(recs, walRecord{seq: seq, payload: payload})
+	}
+}
+
+// append writes one record and returns once it is on stable storage.
+func (w *wal) append(seq uint64, payload []byte) error {
+	n := walHeader + len(payload)
+	w.buf = append(w.buf[:0], make([]byte, walHeader)...)
+	binary.BigEndian.PutUint32(w.buf[4:8], uint32(len(payload)))
+	binary.BigEndian.PutUint64(w.buf[8:16], seq)
+	w.buf = append(w.buf, payload...)
+	binary.BigEndian.PutUint32(w.buf[:4], crc32.Checksum(w.buf[4:], crc32c))
+	if err := w.reserve(w.off + int64(n)); err != nil {
+		return err
+	}
+	if _, err := w.f.WriteAt(w.buf, w.off); err != nil {
+		return fmt.Errorf("bolt: write-ahead log: %w", err)
+	}
+	if !w.noSync {
+		if err := fdatasync(w.f); err != nil {
+			return fmt.Errorf("bolt: write-ahead log sync: %w", err)
+		}
+	}
+	w.off += int64(n)
+	if cap(w.buf) > 4<<20 {
+		w.buf = nil // do not keep a huge record's buffer
+	}
+	return nil
+}
+
+// reserve makes sure the file is allocated and zero-filled up to end.
+func (w *wal) reserve(end int64) error {
+	if end <= w.size {
+		return nil
+	}
+	grow := (end - w.size + walChunk - 1) / walChunk * walChunk
+	zeros := make([]byte, min(grow, 4*walChunk))
+	for off := w.size; off < w.size+grow; off += int64(len(zeros)) {
+		if _, err := w.f.WriteAt(zeros[:min(int64(len(zeros)), w.size+grow-off)], off); err != nil {
+			return fmt.Errorf("bolt: write-ahead log: grow: %w", err)
+		}
+	}
+	if !w.noSync {
+		if err := w.f.Sync(); err != nil {
+			return fmt.Errorf("bolt: write-ahead log: grow: %w", err)
+		}
+	}
+	w.size += grow
+	return nil
+}
+
+// restart makes the next record go to the start of the file: everything written so far
+// is in the B+tree.
+func (w *wal) restart() { w.off = 0 }
+
+func (w *wal) close() error { return w.f.Close() }
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("bolt: data directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("bolt: data directory sync: %w", err)
+	}
+	return nil
+}
+
+// Operations in a record's payload: what update functions did to the B+tree, in order.
+const (
+	opPut    byte = 1 // bucket, key, value
+	opDelete byte = 2 // bucket, key
+	opSeq    byte = 3 // bucket, sequence (8 bytes)
+)
+
+func appendPut(b []byte, bucket byte, k, v []byte) []byte {
+	b = append(b, opPut, bucket)
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	b = append(b, k...)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendDelete(b []byte, bucket byte, k []byte) []byte {
+	b = append(b, opDelete, bucket)
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	return append(b, k...)
+}
+
+func appendSeq(b []byte, bucket byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(b, opSeq, bucket), seq)
+}
+
+var errBadRecord = errors.New("malformed write-ahead log record")
+
+// replay applies a record's operations to btx.
+func replay(btx *bbolt.Tx, payload []byte) error {
+	for p := payload; len(p) > 0; {
+		if len(p) < 2 || int(p[1]) >= len(allBuckets) {
+			return errBadRecord
+		}
+		op, b := p[0], btx.Bucket(allBuckets[p[1]])
+		p = p[2:]
+		if op == opSeq {
+			if len(p) < 8 {
+				return errBadRecord
+			}
+			if err := b.SetSequence(binary.BigEndian.Uint64(p)); err != nil {
+				return err
+			}
+			p = p[8:]
+			continue
+		}
+		k, rest, ok := cutBytes(p)
+		if !ok {
+			return errBadRecord
+		}
+		p = rest
+		switch op {
+		case opDelete:
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		case opPut:
+			var v []byte
+			if v, p, ok = cutBytes(p); !ok {
+				return errBadRecord
+			}
+			if err := b.Put(k, v); err != nil {
+				return err
+			}
+		default:
+			return errBadRecord
+		}
+	}
+	return nil
+}
+
+// cutBytes splits a uvarint-length-prefixed byte string off p.
+func cutBytes(p []byte) (s, rest []byte, ok bool) {
+	n, w := binary.Uvarint(p)
+	if w <= 0 || n > uint64(len(p)-w) {
+		return nil, nil, false
+	}
+	return p[w : w+int(n)], p[w+int(n):], true
+}
