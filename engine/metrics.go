@@ -11,6 +11,7 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	latency  prometheus.Histogram
 	commit   prometheus.Histogram
+	flush    prometheus.Histogram
 	batch    prometheus.Histogram
 }
 
@@ -28,8 +29,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "radbridge_store_commit_seconds",
-			Help:    "Duration of each durable store commit, fsync included.",
+			Help:    "Duration of each durable store commit (a group of updates written to the write-ahead log), fsync included.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+		}),
+		flush: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "radbridge_store_flush_seconds",
+			Help:    "Duration of each flush of acknowledged writes from the write-ahead log's transaction to the B+tree file, its two fsyncs included.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "radbridge_store_commit_updates",
@@ -37,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 		}),
 	}
-	reg.MustRegister(m.messages, m.latency, m.commit, m.batch)
+	reg.MustRegister(m.messages, m.latency, m.commit, m.flush, m.batch)
 	return m
 }
 
@@ -64,4 +70,13 @@ func (m *Metrics) ObserveCommit(updates int, took time.Duration) {
 	}
 	m.commit.Observe(took.Seconds())
 	m.batch.Observe(float64(updates))
+}
+
+// ObserveFlush records one flush of the store's write-ahead log to its B+tree file; it
+// fits bolt.Config.ObserveFlush.
+func (m *Metrics) ObserveFlush(took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.flush.Observe(took.Seconds())
 }

@@ -96,12 +96,12 @@ func Unescape(s string, d Delimiters) string {
 // every CR and LF (as \X0D\ and \X0A\), so that the result is one value in a message with
 // delimiters d. Unescape reverses it exactly.
 func AppendEscaped(dst []byte, text string, d Delimiters) []byte {
+	start := 0 // text[start:i] is plain and not appended yet
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		var seq string
 		switch {
 		case c == 0:
-			dst = append(dst, c)
 			continue
 		case c == d.Escape:
 			seq = "E"
@@ -120,9 +120,10 @@ func AppendEscaped(dst []byte, text string, d Delimiters) []byte {
 		case c == '\n':
 			seq = "X0A"
 		default:
-			dst = append(dst, c)
 			continue
 		}
+		dst = append(dst, text[start:i]...)
+		start = i + 1
 		if d.Escape == 0 {
 			// No escape character is defined: a delimiter cannot be represented, so it is
 			// replaced by a space rather than corrupting the structure.
@@ -133,5 +134,5 @@ func AppendEscaped(dst []byte, text string, d Delimiters) []byte {
 		dst = append(dst, seq...)
 		dst = append(dst, d.Escape)
 	}
-	return dst
+	return append(dst, text[start:]...)
 }

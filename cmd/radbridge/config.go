@@ -43,6 +43,13 @@ type config struct {
 	} `yaml:"http"`
 	// DataDir holds the database. Default: "./data".
 	DataDir string `yaml:"data_dir"`
+	// Store tunes the embedded store.
+	Store struct {
+		// FlushInterval is how long acknowledged writes may stay in the write-ahead log
+		// alone before they are written to the B+tree file (a read flushes sooner).
+		// Default: 20ms.
+		FlushInterval time.Duration `yaml:"flush_interval"`
+	} `yaml:"store"`
 	// ProcessingIDs lists the MSH-11 values accepted. Default: P, T, D.
 	ProcessingIDs []string `yaml:"processing_ids"`
 	// ShutdownGrace is how long shutdown waits for in-flight messages. Default: 30s.
@@ -128,6 +135,9 @@ func (c *config) validate() error {
 	}
 	if c.MLLP.MaxMessageSize < 0 || c.MLLP.MaxConns < 0 || c.ShutdownGrace < 0 {
 		return errors.New("mllp.max_message_size, mllp.max_conns and shutdown_grace must not be negative")
+	}
+	if c.Store.FlushInterval < 0 {
+		return errors.New("store.flush_interval must not be negative")
 	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)

@@ -95,7 +95,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := engine.NewMetrics(reg)
 
-	db, err := bolt.Open(bolt.Config{Dir: cfg.DataDir, Observe: metrics.ObserveCommit})
+	db, err := bolt.Open(bolt.Config{Dir: cfg.DataDir, FlushInterval: cfg.Store.FlushInterval,
+		Observe: metrics.ObserveCommit, ObserveFlush: metrics.ObserveFlush})
 	if err != nil {
 		return err
 	}

@@ -68,8 +68,12 @@ type Config struct {
 	NoSync bool
 	// Observe, if set, is called after every group commit with the number of Update
 	// calls it held and how long it took (fsync included), for metrics. It runs on the
-	// committer goroutine and must be quick. Default: nil.
+	// log writer goroutine and must be quick. Default: nil.
 	Observe func(updates int, took time.Duration)
+	// ObserveFlush, if set, is called after every flush of the write transaction to
+	// the B+tree file with how long it took (its two fsyncs included). It runs on the
+	// committer goroutine and must be quick. Default: nil.
+	ObserveFlush func(took time.Duration)
 }
 
 // Validate reports a configuration that cannot work.
@@ -92,11 +96,14 @@ type DB struct {
 	closing  chan struct{}
 	stopped  chan struct{} // the committer has returned
 	abandon  chan struct{} // tests: stop as a crash would, without flushing
+	syncs    chan *group   // groups on their way to the log, in order
+	inflight sync.WaitGroup
 	wg       sync.WaitGroup
 	once     sync.Once
 	maxBatch int
 	interval time.Duration
 	observe  func(int, time.Duration)
+	onFlush  func(time.Duration)
 	// seqs are the last IDs handed out per store.Kind; they start from the buckets'
 	// sequences and every write of a new record raises its bucket's sequence to match.
 	seqs [3]atomic.Uint64
@@ -124,6 +131,15 @@ type request struct {
 	fn   func(store.Tx) error
 	err  error
 	done chan struct{}
+}
+
+// group is what one commit hands the log writer: the record of its changes (none when
+// its functions only read) and the requests to answer once it is on stable storage.
+type group struct {
+	seq    uint64
+	record []byte
+	reqs   []*request
+	start  time.Time
 }
 
 // Open opens (creating if needed) the store in cfg.Dir, replaying what the write-ahead
@@ -163,7 +179,8 @@ func Open(cfg Config) (*DB, error) {
 	}
 	db := &DB{bolt: b, wal: w, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), stopped: make(chan struct{}), abandon: make(chan struct{}),
-		maxBatch: cfg.MaxBatch, interval: cfg.FlushInterval, observe: cfg.Observe,
+		syncs:    make(chan *group, 256),
+		maxBatch: cfg.MaxBatch, interval: cfg.FlushInterval, observe: cfg.Observe, onFlush: cfg.ObserveFlush,
 		seq: seq, flushedCh: make(chan struct{})}
 	db.acked.Store(seq)
 	db.flushed.Store(seq)
@@ -179,8 +196,9 @@ func Open(cfg Config) (*DB, error) {
 	if db.interval == 0 {
 		db.interval = DefaultFlushInterval
 	}
-	db.wg.Add(1)
+	db.wg.Add(2)
 	go db.commitLoop()
+	go db.syncLoop()
 	return db, nil
 }
 
@@ -304,16 +322,24 @@ func (db *DB) failure() error {
 	return nil
 }
 
-// fail puts the store out of service after a write error: what was acknowledged is in
-// the log, and a restart replays it.
-func (db *DB) fail(err error) {
+// setFailed puts the store out of service after a write error, from any goroutine, and
+// returns the error every call now gets: what was acknowledged is in the log, and a
+// restart replays it.
+func (db *DB) setFailed(err error) error {
 	err = fmt.Errorf("bolt: store failed, restart to recover: %w", err)
 	db.failed.CompareAndSwap(nil, &err)
+	db.publishFlush() // wake readers waiting for a flush: they see the failure
+	return db.failure()
+}
+
+// fail is setFailed on the committer goroutine, which also drops the write
+// transaction.
+func (db *DB) fail(err error) {
+	db.setFailed(err)
 	if db.wtx != nil {
 		db.wtx.btx.Rollback()
 		db.wtx = nil
 	}
-	db.publishFlush() // wake readers waiting for a flush: they see the failure
 }
 
 // Close stops accepting updates, commits what is queued, and closes the files.
@@ -332,6 +358,7 @@ func (db *DB) Close() error {
 func (db *DB) commitLoop() {
 	defer db.wg.Done()
 	defer close(db.stopped)
+	defer close(db.syncs)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
@@ -368,6 +395,7 @@ func (db *DB) commitLoop() {
 			db.flush()
 			return
 		case <-db.abandon:
+			db.inflight.Wait()
 			if db.wtx != nil {
 				db.wtx.btx.Rollback()
 				db.wtx = nil
@@ -409,7 +437,7 @@ func (db *DB) commit(batch []*request) {
 		}
 	}
 	db.record = db.record[:0]
-	ok := batch[:0]
+	ok := make([]*request, 0, len(batch)) // the log writer keeps it; batch is reused
 	for _, r := range batch {
 		if err := db.failure(); err != nil {
 			r.err = err
@@ -432,23 +460,68 @@ func (db *DB) commit(batch []*request) {
 		}
 		ok = append(ok, r)
 	}
+	g := &group{reqs: ok, start: start}
 	if len(db.record) > 0 && db.failure() == nil {
-		if err := db.wal.append(db.seq+1, db.record); err != nil {
-			db.fail(err)
-		} else {
-			db.seq++
-			db.logged += int64(walHeader + len(db.record))
-			db.pending = append(db.pending, db.record)
-			db.record = nil // pending keeps it
-			db.acked.Store(db.seq)
-			if db.dirtyAt.IsZero() {
-				db.dirtyAt = start
-			}
+		db.seq++
+		g.seq, g.record = db.seq, db.record
+		db.logged += int64(walHeader + len(db.record))
+		db.pending = append(db.pending, db.record)
+		db.record = nil // pending keeps it
+		if db.dirtyAt.IsZero() {
+			db.dirtyAt = start
 		}
 	}
-	answer(ok, db.failure())
-	if db.observe != nil && len(ok) > 0 {
-		db.observe(len(ok), time.Since(start))
+	if len(ok) == 0 && g.record == nil {
+		return
+	}
+	// The log writer answers the group once it and every group before it are on
+	// stable storage, even one that only read: it may have read what they wrote.
+	db.inflight.Add(1)
+	db.syncs <- g
+}
+
+// syncLoop writes groups to the log in order, as many as are waiting with one
+// fdatasync, and answers their requests.
+func (db *DB) syncLoop() {
+	defer db.wg.Done()
+	var batch []*group
+	for g := range db.syncs {
+		batch = append(batch[:0], g)
+	more:
+		for {
+			select {
+			case g, ok := <-db.syncs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, g)
+			default:
+				break more
+			}
+		}
+		var last uint64
+		for _, g := range batch {
+			if g.record != nil {
+				db.wal.appendRecord(g.seq, g.record)
+				last = g.seq
+			}
+		}
+		err := db.failure()
+		if err == nil {
+			if err = db.wal.write(); err != nil {
+				err = db.setFailed(err)
+			} else if last > 0 {
+				db.acked.Store(last)
+			}
+		}
+		db.wal.buf = db.wal.buf[:0]
+		for _, g := range batch {
+			answer(g.reqs, err)
+			if db.observe != nil && err == nil && len(g.reqs) > 0 {
+				db.observe(len(g.reqs), time.Since(g.start))
+			}
+			db.inflight.Done()
+		}
 	}
 }
 
@@ -491,7 +564,12 @@ func answer(batch []*request, err error) {
 // flush commits the open write transaction to the B+tree file, with the seq of the
 // last log record it holds, and starts the log over.
 func (db *DB) flush() {
-	if db.wtx == nil || db.failure() != nil {
+	if db.wtx == nil {
+		return
+	}
+	db.inflight.Wait() // the log holds every record the transaction does
+	if db.failure() != nil {
+		db.fail(db.failure())
 		return
 	}
 	btx := db.wtx.btx
@@ -500,6 +578,7 @@ func (db *DB) flush() {
 		btx.Rollback()
 		return
 	}
+	start := time.Now()
 	if err := btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(db.seq)); err != nil {
 		btx.Rollback()
 		db.fail(fmt.Errorf("flush: %w", err))
@@ -513,6 +592,9 @@ func (db *DB) flush() {
 	db.logged, db.dirtyAt, db.pending = 0, time.Time{}, nil
 	db.flushed.Store(db.seq)
 	db.publishFlush()
+	if db.onFlush != nil {
+		db.onFlush(time.Since(start))
+	}
 }
 
 // publishFlush wakes the readers waiting for a flush.

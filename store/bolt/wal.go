@@ -114,15 +114,23 @@ func readWAL(r io.Reader) ([]walRecord, error) {
 	}
 }
 
-// append writes one record and returns once it is on stable storage.
-func (w *wal) append(seq uint64, payload []byte) error {
-	n := walHeader + len(payload)
-	w.buf = append(w.buf[:0], make([]byte, walHeader)...)
-	binary.BigEndian.PutUint32(w.buf[4:8], uint32(len(payload)))
-	binary.BigEndian.PutUint64(w.buf[8:16], seq)
+// appendRecord adds one record to the buffer the next write takes.
+func (w *wal) appendRecord(seq uint64, payload []byte) {
+	at := len(w.buf)
+	w.buf = append(w.buf, make([]byte, walHeader)...)
+	binary.BigEndian.PutUint32(w.buf[at+4:at+8], uint32(len(payload)))
+	binary.BigEndian.PutUint64(w.buf[at+8:at+16], seq)
 	w.buf = append(w.buf, payload...)
-	binary.BigEndian.PutUint32(w.buf[:4], crc32.Checksum(w.buf[4:], crc32c))
-	if err := w.reserve(w.off + int64(n)); err != nil {
+	binary.BigEndian.PutUint32(w.buf[at:at+4], crc32.Checksum(w.buf[at+4:], crc32c))
+}
+
+// write writes the buffered records and returns once they are on stable storage.
+func (w *wal) write() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n := int64(len(w.buf))
+	if err := w.reserve(w.off + n); err != nil {
 		return err
 	}
 	if _, err := w.f.WriteAt(w.buf, w.off); err != nil {
@@ -133,7 +141,8 @@ func (w *wal) append(seq uint64, payload []byte) error {
 			return fmt.Errorf("bolt: write-ahead log sync: %w", err)
 		}
 	}
-	w.off += int64(n)
+	w.off += n
+	w.buf = w.buf[:0]
 	if cap(w.buf) > 4<<20 {
 		w.buf = nil // do not keep a huge record's buffer
 	}
