@@ -13,19 +13,25 @@ type bucket struct {
 	t  *tx
 }
 
-// Put sets a key. The transaction outlives the caller's buffers (it is committed after
-// the caller has its answer), so key and value are copied.
+// Put sets a key. The transaction outlives the caller's buffers (it is flushed after
+// the caller has its answer), so bbolt gets key and value as copied into the log
+// record. Those bytes never change afterwards: a record buffer is only appended to
+// (growing it leaves the old bytes where bbolt points), and is not reused before the
+// transaction that points into it is committed or dropped.
 func (b *bucket) Put(k, v []byte) error {
-	if b.t.redo == nil {
+	redo := b.t.redo
+	if redo == nil {
 		return b.Bucket.Put(k, v)
 	}
-	kv := make([]byte, len(k)+len(v))
-	copy(kv, k)
-	copy(kv[len(k):], v)
-	if err := b.Bucket.Put(kv[:len(k):len(k)], kv[len(k):]); err != nil {
+	mark := len(*redo)
+	*redo = appendPut(*redo, b.id, k, v)
+	rec := (*redo)[mark:]
+	n := len(rec) - len(v)
+	key := rec[n-len(k)-uvarintLen(uint64(len(v))) : n-uvarintLen(uint64(len(v)))]
+	if err := b.Bucket.Put(key[:len(k):len(k)], rec[n:]); err != nil {
+		*redo = (*redo)[:mark]
 		return err
 	}
-	*b.t.redo = appendPut(*b.t.redo, b.id, k, v)
 	return nil
 }
 
