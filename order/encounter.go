@@ -35,7 +35,7 @@ const (
 // (commercial account) is an accounting class, not a setting, and is not accepted.
 func ParseEncounterClass(s string) (EncounterClass, bool) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.NewReplacer(" ", "-", "_", "-").Replace(s)
+	s = classSeparators.Replace(s)
 	switch s {
 	case "EMERGENCY", "E", "EMER":
 		return ClassEmergency, true
@@ -52,3 +52,6 @@ func ParseEncounterClass(s string) (EncounterClass, bool) {
 	}
 	return ClassUnknown, false
 }
+
+// classSeparators spells the separators of multi-word settings one way.
+var classSeparators = strings.NewReplacer(" ", "-", "_", "-")
