@@ -185,7 +185,11 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	e.metrics.observe(typeServiceRequest, strconv.Itoa(map[bool]int{true: 201, false: 200}[res.Created]), e.now().Sub(at))
+	status := "200" // a conditional create that matched
+	if res.Created {
+		status = "201"
+	}
+	e.metrics.observe(typeServiceRequest, status, e.now().Sub(at))
 	return res, nil
 }
 
