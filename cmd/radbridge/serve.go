@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready),
+		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready, db.Err),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -202,18 +202,34 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	return nil
 }
 
-// httpRoutes is the HTTP surface: the engine API, health, readiness and metrics.
-func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+// httpRoutes is the HTTP surface: the engine API, health, readiness and metrics. Both
+// health and readiness fail once the store has failed (storeErr), as only a restart
+// brings it back.
+func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, storeErr func() error) http.Handler {
 	r := mux.NewRouter()
 	engine.NewAPI(eng, pa).Routes(r)
 	fh.Routes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	failed := func(w http.ResponseWriter) bool {
+		if err := storeErr(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "store failed: "+err.Error()+"\n")
+			return true
+		}
+		return false
+	}
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if failed(w) {
+			return
+		}
 		io.WriteString(w, "ok\n")
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if failed(w) {
+			return
+		}
 		if !ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "not ready\n")

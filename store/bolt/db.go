@@ -315,6 +315,10 @@ func (db *DB) awaitFlush(ctx context.Context, seq uint64) error {
 	}
 }
 
+// Err returns why the store failed, or nil while it works. A failed store answers every
+// call with this error until the process restarts and recovers from the log.
+func (db *DB) Err() error { return db.failure() }
+
 func (db *DB) failure() error {
 	if p := db.failed.Load(); p != nil {
 		return *p

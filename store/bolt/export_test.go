@@ -16,3 +16,7 @@ func errorsJoin(a, b error) error {
 	}
 	return b
 }
+
+// BreakLog closes the write-ahead log's file under the store, so that its next write
+// fails as a dying disk's would.
+func BreakLog(db *DB) { db.wal.f.Close() }

@@ -340,3 +340,40 @@ func TestOpen_LogWithGap(t *testing.T) {
 		t.Fatalf("Open with a gap in the log = %v, want a refusal naming missing records", err)
 	}
 }
+
+// A log write that fails puts the store out of service: the update is not
+// acknowledged, every later call fails with the cause, and a restart recovers every
+// write acknowledged before.
+func TestDB_LogWriteFails_StoreFails(t *testing.T) {
+	dir := t.TempDir()
+	db := openUnflushed(t, dir)
+	ids := putMessages(t, db, "K", 5)
+	bolt.BreakLog(db)
+	err := db.Update(t.Context(), func(tx store.Tx) error {
+		return tx.PutMessage(&store.Message{Sender: "S", ControlID: "lost", Dedupe: true}, []byte("x"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "store failed") {
+		t.Fatalf("Update with a broken log = %v, want the store failed", err)
+	}
+	if db.Err() == nil {
+		t.Error("Err() = nil after the log failed")
+	}
+	if err := db.Update(t.Context(), func(store.Tx) error { return nil }); err == nil {
+		t.Error("a later Update succeeded on a failed store")
+	}
+	if err := db.View(t.Context(), func(store.ReadTx) error { return nil }); err == nil {
+		t.Error("View succeeded on a failed store")
+	}
+	db.Close() // the log's file is gone already: only the B+tree closes
+	db = openDB(t, dir)
+	if db.Err() != nil {
+		t.Fatalf("after restart: %v", db.Err())
+	}
+	checkMessages(t, db, ids, 5, 5)
+	db.View(t.Context(), func(tx store.ReadTx) error {
+		if _, err := tx.MessageByKey("S", "lost", ""); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the unacknowledged update was kept: %v", err)
+		}
+		return nil
+	})
+}
