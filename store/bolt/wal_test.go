@@ -324,7 +324,9 @@ func TestDB_View_SeesAcknowledgedWrites(t *testing.T) {
 func TestOpen_LogWithGap(t *testing.T) {
 	dir := t.TempDir()
 	db := openUnflushed(t, dir)
-	putMessages(t, db, "G", 3)
+	for i := range 3 { // one after another: a record each
+		putMessages(t, db, fmt.Sprint("G", i, "-"), 1)
+	}
 	if err := bolt.Crash(db); err != nil {
 		t.Fatal(err)
 	}
