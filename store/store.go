@@ -22,8 +22,9 @@ type Store interface {
 	// Update runs fn in a read-write transaction and commits it durably. The backend may
 	// commit the transactions of several concurrent callers together (group commit),
 	// and may run fn more than once when a transaction it shares is retried, so fn must
-	// have no effect outside tx other than setting variables it owns. If fn returns an
-	// error, none of its writes are kept and Update returns that error.
+	// have no effect outside tx other than setting variables it owns; it must not call
+	// the store itself (a backend may run it where a nested call would wait for it). If
+	// fn returns an error, none of its writes are kept and Update returns that error.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(tx ReadTx) error) error
