@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,28 +263,13 @@ func TestIdentifiers_AsIdentifierIndex(t *testing.T) {
 	}
 }
 
-// benchResource is a 2 KB ServiceRequest with four contained resources, as radbridge
-// bench fhir posts it.
-var benchResource = []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order","priority":"routine",
- "meta":{"source":"urn:radbridge:bench"},
- "contained":[{"resourceType":"Patient","id":"p","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"urn:radbridge:bench:mrn","value":"X1"}],
-   "name":[{"family":"Doe","given":["Jane","Q"]}],"birthDate":"1980-01-02","gender":"female",
-   "address":[{"line":["1 Main St"],"city":"Springfield","state":"IL","postalCode":"62701"}]},
-  {"resourceType":"Practitioner","id":"dr","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"name":[{"family":"Smith","given":["John"],"prefix":["Dr"]}]},
-  {"resourceType":"Organization","id":"payer","identifier":[{"value":"AETNA01"}],"name":"AETNA"},
-  {"resourceType":"Coverage","id":"cov","status":"active","subscriberId":"W123456789","beneficiary":{"reference":"#p"},"payor":[{"reference":"#payer"}],
-   "class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"PPO1"}]}],
- "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PLAC"}]},"system":"urn:radbridge:bench:orders","value":"X1"}],
- "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"70553","display":"MRI brain without then with contrast"}],"text":"MRI brain without then with contrast"},
- "orderDetail":[{"coding":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MR","display":"Magnetic Resonance"}]}],
- "subject":{"reference":"#p"},"requester":{"reference":"#dr"},"authoredOn":"2026-11-01T08:00:00Z",
- "reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9","display":"Headache, unspecified"}],"text":"Headache"}],
- "insurance":[{"reference":"#cov"}],
- "supportingInfo":[{"type":"ClaimResponse","identifier":{"value":"AUTH778899"},"display":"Prior authorization AUTH778899"}]}`)
-
-// BenchmarkStampRequest stamps benchResource as a create stores it, then sets the status it
-// is served with.
+// BenchmarkStampRequest stamps the 2 KB ServiceRequest radbridge bench fhir posts (four
+// contained resources) as a create stores it, then sets the status it is served with.
 func BenchmarkStampRequest(b *testing.B) {
+	benchResource, err := os.ReadFile("../testdata/fhir/radbridge__servicerequest-bench.json")
+	if err != nil {
+		b.Fatal(err)
+	}
 	at := time.Date(2026, 11, 22, 18, 4, 5, 123456789, time.UTC)
 	o := &order.Order{Status: order.StatusReady}
 	b.ReportAllocs()

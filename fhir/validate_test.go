@@ -195,19 +195,24 @@ func TestGate_Concurrent(t *testing.T) {
 }
 
 // BenchmarkValidateServiceRequest measures the whole gate (scan, bindings,
-// google/fhir R4 unmarshal and validation) on a 2 KB radiology order.
+// google/fhir R4 unmarshal and validation) on 2 KB radiology orders: the conformance
+// CT order, and the MRI order radbridge bench fhir posts, with four contained resources.
 func BenchmarkValidateServiceRequest(b *testing.B) {
-	g := newTestGate(b)
-	data, err := os.ReadFile("../testdata/fhir/radbridge__servicerequest-ct-head.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, e := g.check(data, "ServiceRequest"); e != nil {
-			b.Fatal(e.Issues)
-		}
+	for _, name := range []string{"ct-head", "bench"} {
+		b.Run(name, func(b *testing.B) {
+			g := newTestGate(b)
+			data, err := os.ReadFile("../testdata/fhir/radbridge__servicerequest-" + name + ".json")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, e := g.check(data, "ServiceRequest"); e != nil {
+					b.Fatal(e.Issues)
+				}
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -283,4 +285,17 @@ func loopbackPort(tb testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// The benchmarks of the mapping and the engine read what bench fhir posts from testdata;
+// the file must stay the body bench fhir builds.
+func TestBenchResource_TestdataCopy(t *testing.T) {
+	file, err := os.ReadFile("../../testdata/fhir/radbridge__servicerequest-bench.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(fmt.Appendf(nil, benchServiceRequest, "X1", "X1"), '\n')
+	if !bytes.Equal(file, want) {
+		t.Errorf("testdata/fhir/radbridge__servicerequest-bench.json is not benchServiceRequest with X1 filled in:\n%s", file)
+	}
 }
