@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"net/http"
 	"testing"
 	"time"
 )
@@ -34,30 +33,5 @@ func TestBackoff_wait(t *testing.T) {
 	}
 	if got := (Config{Backoff: Backoff{Jitter: -1}}.withDefaults().Backoff.wait(1, 0)); got != defaultInitialBackoff {
 		t.Errorf("wait without jitter = %v, want %v", got, defaultInitialBackoff)
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{in: "", wantOK: false},
-		{in: "120", want: 2 * time.Minute, wantOK: true},
-		{in: " 0 ", want: 0, wantOK: true},
-		{in: "99999999999999999999", want: time.Duration(1<<63-1) / time.Second * time.Second, wantOK: true},
-		{in: "-5", wantOK: false},
-		{in: "1.5", wantOK: false},
-		{in: now.Add(90 * time.Second).Format(http.TimeFormat), want: 90 * time.Second, wantOK: true},
-		{in: "Tuesday, 01-Jan-30 12:01:00 GMT", want: time.Minute, wantOK: true}, // RFC 850, obsolete but allowed
-		{in: now.Add(-time.Hour).Format(http.TimeFormat), want: 0, wantOK: true},
-		{in: "tomorrow", wantOK: false},
-	} {
-		got, ok := parseRetryAfter(tc.in, now)
-		if got != tc.want || ok != tc.wantOK {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
-		}
 	}
 }

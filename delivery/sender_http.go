@@ -1,24 +1,19 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/store"
 )
-
-// maxDrain is how much of a response body HTTPSender reads so that the connection
-// can be reused; a longer body is abandoned and its connection closed.
-const maxDrain = 1 << 20
 
 // HTTPSender sends "fhir" items to a FHIR R4 server: it POSTs the payload as
 // application/fhir+json to {Base}/{resourceType} (a DiagnosticReport, or whatever
@@ -28,8 +23,9 @@ const maxDrain = 1 << 20
 // A 2xx answer is a delivery and its receipt is the status code ("201"). 5xx, 408,
 // 429 and network errors are transient; a Retry-After header on them becomes a
 // [*RetryAfterError]. Redirects are not followed, and 3xx and other 4xx answers are
-// refusals ([*StatusError] wrapping [ErrRefused]). Response bodies are drained (up to
-// 1 MiB) and closed, so connections are reused.
+// refusals ([*StatusError] wrapping [ErrRefused]). The exchange itself is the fhir
+// package's Client.Do: response bodies are drained (up to 1 MiB) and closed, so
+// connections are reused.
 //
 // Set the fields before the first Send; HTTPSender is then safe for concurrent use.
 type HTTPSender struct {
@@ -78,42 +74,35 @@ func (s *HTTPSender) Send(ctx context.Context, it *store.OutboxItem) (string, er
 	if it.Kind != "" && it.Kind != KindFHIR {
 		return "", fmt.Errorf("delivery: %q item for a FHIR destination: %w", it.Kind, ErrKind)
 	}
-	method, target, typ, body, err := s.request(it.Payload)
+	method, path, typ, body, err := s.request(it.Payload)
 	if err != nil {
 		return "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
-	if err != nil {
-		return "", fmt.Errorf("fhir: %s %s: %w", method, typ, err)
-	}
+	h := http.Header{"Idempotency-Key": {or(it.Key, it.ID)}}
 	if len(body) > 0 {
-		req.Header.Set("Content-Type", "application/fhir+json")
+		h.Set("Content-Type", "application/fhir+json")
 	}
-	req.Header.Set("Accept", "application/fhir+json")
-	req.Header.Set("Idempotency-Key", or(it.Key, it.ID))
 	if s.Hook != nil {
-		for _, h := range s.Hook.Headers {
-			if name, value, ok := strings.Cut(h, ":"); ok && validType(strings.ReplaceAll(strings.TrimSpace(name), "-", "")) {
-				req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		for _, v := range s.Hook.Headers {
+			if name, value, ok := strings.Cut(v, ":"); ok && fhir.ValidResourceType(strings.ReplaceAll(strings.TrimSpace(name), "-", "")) {
+				h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 			}
 		}
 	}
-	resp, err := s.Client.Do(req)
+	resp, err := (&fhir.Client{Base: s.Base, HTTP: s.Client}).Do(ctx, method, path, body, h)
 	if err != nil {
 		return "", fmt.Errorf("fhir: %s %s: %w", method, typ, err)
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return strconv.Itoa(resp.StatusCode), nil
+	if resp.Status >= 200 && resp.Status < 300 {
+		return strconv.Itoa(resp.Status), nil
 	}
-	serr := &StatusError{Code: resp.StatusCode, Status: resp.Status}
+	serr := &StatusError{Code: resp.Status, Status: resp.StatusLine}
 	if !serr.Refused() {
 		now := time.Now
 		if s.Now != nil {
 			now = s.Now
 		}
-		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
+		if wait, ok := fhir.ParseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
 			return "", &RetryAfterError{Wait: wait, Err: serr}
 		}
 	}
@@ -126,29 +115,30 @@ func (s *HTTPSender) Close() error {
 	return nil
 }
 
-// request returns the method, URL and body that deliver payload: a create (POST
-// {Base}/{type}), or for a rest-hook an update (PUT {Base}/{type}/{id}) or an empty
-// notification (POST {Base}).
-func (s *HTTPSender) request(payload []byte) (method, url, typ string, body []byte, err error) {
+// request returns the method, the path under Base and the body that deliver payload:
+// a create (POST {Base}/{type}), or for a rest-hook an update (PUT {Base}/{type}/{id})
+// or an empty notification (POST {Base}).
+func (s *HTTPSender) request(payload []byte) (method, path, typ string, body []byte, err error) {
 	if s.Hook == nil {
-		url, typ, err = s.target(payload)
-		return http.MethodPost, url, typ, payload, err
+		path, typ, err = target(payload)
+		return http.MethodPost, path, typ, payload, err
 	}
 	if !s.Hook.Payload {
-		return http.MethodPost, s.Base, "notification", nil, nil
+		return http.MethodPost, "", "notification", nil, nil
 	}
 	var head struct {
 		ResourceType string `json:"resourceType"`
 		ID           string `json:"id"`
 	}
-	if err := json.Unmarshal(payload, &head); err != nil || !validType(head.ResourceType) || head.ID == "" {
+	if err := json.Unmarshal(payload, &head); err != nil || !fhir.ValidResourceType(head.ResourceType) || head.ID == "" {
 		return "", "", "", nil, errors.New("fhir: rest-hook payload needs a resourceType and an id")
 	}
-	return http.MethodPut, strings.TrimRight(s.Base, "/") + "/" + head.ResourceType + "/" + head.ID, head.ResourceType, payload, nil
+	return http.MethodPut, head.ResourceType + "/" + head.ID, head.ResourceType, payload, nil
 }
 
-// target returns the URL to POST payload to and the resource type it holds.
-func (s *HTTPSender) target(payload []byte) (url, typ string, err error) {
+// target returns the path under Base to POST payload to (the base itself for a
+// transaction or batch Bundle) and the resource type it holds.
+func target(payload []byte) (path, typ string, err error) {
 	var head struct {
 		ResourceType string `json:"resourceType"`
 		Type         string `json:"type"`
@@ -157,52 +147,11 @@ func (s *HTTPSender) target(payload []byte) (url, typ string, err error) {
 		return "", "", fmt.Errorf("fhir: payload is not a FHIR resource: %w", err)
 	}
 	typ = head.ResourceType
-	if !validType(typ) {
+	if !fhir.ValidResourceType(typ) {
 		return "", "", errors.New("fhir: payload has no valid resourceType")
 	}
-	base := strings.TrimRight(s.Base, "/")
 	if typ == "Bundle" && (head.Type == "transaction" || head.Type == "batch") {
-		return base, typ, nil
+		return "", typ, nil
 	}
-	return base + "/" + typ, typ, nil
-}
-
-// validType reports whether s can be a FHIR resource type: a letter followed by
-// letters, starting upper case, as in "DiagnosticReport".
-func validType(s string) bool {
-	if s == "" || s[0] < 'A' || s[0] > 'Z' || len(s) > 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
-// parseRetryAfter reads a Retry-After header value (RFC 9110 §10.2.3): delay-seconds
-// or an HTTP-date, which is turned into a wait from now. A date in the past is a wait
-// of zero. ok is false when the value is absent or malformed.
-func parseRetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		const maxSeconds = uint64(1<<63-1) / uint64(time.Second)
-		n, err := strconv.ParseUint(v, 10, 64)
-		if errors.Is(err, strconv.ErrRange) {
-			n, err = maxSeconds, nil // absurdly long; the Worker's cap applies anyway
-		}
-		if err != nil {
-			return 0, false
-		}
-		return time.Duration(min(n, maxSeconds)) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
+	return typ, typ, nil
 }

@@ -65,70 +65,124 @@ const (
 	maxDrain     = 1 << 20
 )
 
-// Create POSTs resource (JSON) as a new typ resource to Base and returns the HTTP
-// status and the Location header. idempotencyKey, when not empty, is sent as the
-// Idempotency-Key header so that a server that honours it stores a redelivered
-// resource once. Network failures are returned wrapped; answers outside 2xx are
-// *StatusError. The response body is always drained and closed.
-func (c *Client) Create(ctx context.Context, typ string, resource []byte, idempotencyKey string) (status int, location string, err error) {
+// Response is a FHIR server's answer to Do.
+type Response struct {
+	// Status is the HTTP status code; StatusLine the status line as the server sent it,
+	// e.g. "503 Service Unavailable".
+	Status     int
+	StatusLine string
+	Header     http.Header
+	// Issues are the OperationOutcome issues of an answer outside 2xx, when its body
+	// held one. Their diagnostics may quote the pushed resource: store them, do not log
+	// them.
+	Issues []Issue
+}
+
+// Do sends one request to the server: method to Base joined with path ("" for Base
+// itself, "DiagnosticReport", "Patient/7"), with body (nil for none) as FHIR JSON and
+// the given header values added; Accept is FHIR JSON, and Content-Type too unless
+// header sets it. It returns the answer whatever its status; an error only when there
+// is none (network failures, wrapped). The response body is always drained (up to 1
+// MiB, so that the connection is reused) and closed; outside 2xx its OperationOutcome
+// is read into Issues.
+func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
 	if c.HTTP == nil {
-		return 0, "", errors.New("fhir client: nil HTTP client")
+		return nil, errors.New("fhir client: nil HTTP client")
 	}
-	if typ == "" || !validTypeName(typ) {
-		return 0, "", fmt.Errorf("fhir client: invalid resource type %q", typ)
+	target := strings.TrimRight(c.Base, "/")
+	if path != "" {
+		target += "/" + path
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.Base, "/")+"/"+typ, bytes.NewReader(resource))
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, "", fmt.Errorf("fhir client: %w", err)
+		return nil, fmt.Errorf("fhir client: %w", err)
 	}
-	req.Header.Set("Content-Type", fhirJSON)
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", fhirJSON)
+	}
 	req.Header.Set("Accept", mediaFHIRJSON)
-	req.Header.Set("Prefer", "return=minimal")
-	if idempotencyKey != "" {
-		req.Header.Set("Idempotency-Key", idempotencyKey)
-	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("fhir client: post %s: %w", typ, err)
+		return nil, fmt.Errorf("fhir client: %s %s: %w", method, or(path, "base"), err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 		_ = resp.Body.Close()
 	}()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	out := &Response{Status: resp.StatusCode, StatusLine: resp.Status, Header: resp.Header}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		out.Issues = outcomeIssues(b)
+	}
+	return out, nil
+}
+
+// Create POSTs resource (JSON) as a new typ resource to Base and returns the HTTP
+// status and the Location header. idempotencyKey, when not empty, is sent as the
+// Idempotency-Key header so that a server that honours it stores a redelivered
+// resource once. Network failures are returned wrapped; answers outside 2xx are
+// *StatusError.
+func (c *Client) Create(ctx context.Context, typ string, resource []byte, idempotencyKey string) (status int, location string, err error) {
+	if !ValidResourceType(typ) {
+		return 0, "", fmt.Errorf("fhir client: invalid resource type %q", typ)
+	}
+	h := http.Header{"Prefer": {"return=minimal"}}
+	if idempotencyKey != "" {
+		h.Set("Idempotency-Key", idempotencyKey)
+	}
+	resp, err := c.Do(ctx, http.MethodPost, typ, resource, h)
+	if err != nil {
+		return 0, "", err
+	}
+	if resp.Status >= 200 && resp.Status < 300 {
 		loc := resp.Header.Get("Location")
 		if loc == "" {
 			loc = resp.Header.Get("Content-Location")
 		}
-		return resp.StatusCode, loc, nil
-	}
-	se := &StatusError{Status: resp.StatusCode, RetryAfter: c.retryAfter(resp.Header.Get("Retry-After"))}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	se.Issues = outcomeIssues(body)
-	return resp.StatusCode, "", se
-}
-
-// retryAfter parses Retry-After: delay-seconds or an HTTP date.
-func (c *Client) retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0
+		return resp.Status, loc, nil
 	}
 	now := time.Now
 	if c.now != nil {
 		now = c.now
 	}
-	return max(0, t.Sub(now()))
+	wait, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), now())
+	return resp.Status, "", &StatusError{Status: resp.Status, RetryAfter: wait, Issues: resp.Issues}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// ParseRetryAfter reads a Retry-After header value (RFC 9110 §10.2.3): delay-seconds
+// or an HTTP-date, which is turned into a wait from now. A date in the past is a wait
+// of zero. ok is false when the value is absent or malformed.
+func ParseRetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		const maxSeconds = uint64(1<<63-1) / uint64(time.Second)
+		n, err := strconv.ParseUint(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			n, err = maxSeconds, nil // absurdly long; callers cap their waits anyway
+		}
+		if err != nil {
+			return 0, false
+		}
+		return time.Duration(min(n, maxSeconds)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
 }
 
 // outcomeIssues reads the issues of an OperationOutcome body; nil for anything else.
@@ -156,14 +210,14 @@ func outcomeIssues(body []byte) []Issue {
 	return out
 }
 
-// validTypeName reports whether s looks like a FHIR resource type name.
-func validTypeName(s string) bool {
-	if s[0] < 'A' || s[0] > 'Z' {
+// ValidResourceType reports whether s can be a FHIR resource type name: an upper-case
+// letter followed by letters, at most 64 in all, as in "DiagnosticReport".
+func ValidResourceType(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' || len(s) > 64 {
 		return false
 	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+	for _, c := range []byte(s) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
 			return false
 		}
 	}

@@ -115,3 +115,60 @@ func TestClient_Create_Errors(t *testing.T) {
 		t.Error("bad type accepted")
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{in: "", wantOK: false},
+		{in: "120", want: 2 * time.Minute, wantOK: true},
+		{in: " 0 ", want: 0, wantOK: true},
+		{in: "99999999999999999999", want: time.Duration(1<<63-1) / time.Second * time.Second, wantOK: true},
+		{in: "-5", wantOK: false},
+		{in: "1.5", wantOK: false},
+		{in: now.Add(90 * time.Second).Format(http.TimeFormat), want: 90 * time.Second, wantOK: true},
+		{in: "Tuesday, 01-Jan-30 12:01:00 GMT", want: time.Minute, wantOK: true}, // RFC 850, obsolete but allowed
+		{in: now.Add(-time.Hour).Format(http.TimeFormat), want: 0, wantOK: true},
+		{in: "tomorrow", wantOK: false},
+	} {
+		got, ok := ParseRetryAfter(tc.in, now)
+		if got != tc.want || ok != tc.wantOK {
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}
+
+// Do answers every status (an error only without an answer), targets the base itself
+// for an empty path, keeps the caller's Content-Type, and reads an OperationOutcome
+// outside 2xx.
+func TestClient_Do(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fhir":
+			if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/fhir+json" || r.Header.Get("X-Token") != "t1" {
+				t.Errorf("base request %s %q %q", r.Method, r.Header.Get("Content-Type"), r.Header.Get("X-Token"))
+			}
+			w.WriteHeader(http.StatusOK)
+		case "/fhir/Patient/7":
+			w.WriteHeader(http.StatusConflict)
+			io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"conflict","expression":["Patient.id"]}]}`)
+		default:
+			t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+		}
+	}))
+	defer srv.Close()
+	c := &Client{Base: srv.URL + "/fhir/", HTTP: srv.Client()}
+	h := http.Header{"Content-Type": {"application/fhir+json"}, "X-Token": {"t1"}}
+	resp, err := c.Do(t.Context(), http.MethodPost, "", []byte(`{"resourceType":"Bundle"}`), h)
+	if err != nil || resp.Status != http.StatusOK || resp.Issues != nil {
+		t.Fatalf("Do to the base = %+v, %v", resp, err)
+	}
+	resp, err = c.Do(t.Context(), http.MethodPut, "Patient/7", []byte(`{"resourceType":"Patient","id":"7"}`), nil)
+	if err != nil || resp.Status != http.StatusConflict || resp.StatusLine != "409 Conflict" ||
+		len(resp.Issues) != 1 || resp.Issues[0].Code != "conflict" || resp.Issues[0].Expression != "Patient.id" {
+		t.Fatalf("Do answered 409 = %+v, %v", resp, err)
+	}
+}
