@@ -1,11 +1,12 @@
 // Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt) and a
 // write-ahead log under the data directory.
 //
-// Writes from concurrent callers are group-committed by a single committer goroutine:
-// it runs every Update queued while the previous group was being written, appends what
-// they changed to the write-ahead log as one record, and answers them after one
-// fdatasync, so throughput grows with concurrency while a lone caller waits for no
-// timer. The update functions run in a write transaction that stays open across groups;
+// Writes from concurrent callers are group-committed. A single committer goroutine runs
+// the update functions queued, a group at a time, and hands what each group changed to
+// a log writer goroutine, which appends every group waiting to the write-ahead log as
+// CRC-checked records and answers their callers after one fdatasync; throughput grows
+// with concurrency while a lone caller waits for no timer. The update functions run in
+// a write transaction that stays open across groups;
 // it is committed to the B+tree file (the "flush") every Config.FlushInterval, when a
 // reader needs what it holds, and on Close. A flush costs two fsyncs and writes each
 // changed page once for many groups, where committing every group would write the same
