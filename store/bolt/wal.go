@@ -76,7 +76,7 @@ func openWAL(dir string, noSync bool) (*wal, []walRecord, error) {
 			return nil, nil, err
 		}
 	}
-	recs, err := readWAL(io.NewSectionReader(f, 0, st.Size()))
+	recs, err := readWAL(io.NewSectionReader(f, 0, st.Size()), st.Size())
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -84,21 +84,23 @@ func openWAL(dir string, noSync bool) (*wal, []walRecord, error) {
 	return w, recs, nil
 }
 
-// readWAL returns the records from the start of r up to the first one that is torn,
-// corrupt, or does not follow its predecessor.
-func readWAL(r io.Reader) ([]walRecord, error) {
+// readWAL returns the records from the start of r, which holds size bytes, up to the
+// first one that is torn, corrupt, or does not follow its predecessor.
+func readWAL(r io.Reader, size int64) ([]walRecord, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var recs []walRecord
 	var hdr [walHeader]byte
-	for {
+	for left := size; ; {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			return recs, nil // end of file, or a torn header
 		}
+		left -= walHeader
 		n := binary.BigEndian.Uint32(hdr[4:8])
 		seq := binary.BigEndian.Uint64(hdr[8:16])
-		if n == 0 && seq == 0 || n > maxWALRecord {
-			return recs, nil // zero fill, or garbage
+		if n == 0 && seq == 0 || n > maxWALRecord || int64(n) > left {
+			return recs, nil // zero fill, garbage, or a length past the end of the file
 		}
+		left -= int64(n)
 		if len(recs) > 0 && seq != recs[len(recs)-1].seq+1 {
 			return recs, nil // a record from before the log last started over
 		}
