@@ -471,7 +471,9 @@ func (db *DB) commit(batch []*request) {
 		g.seq, g.record = db.seq, db.record
 		db.logged += int64(walHeader + len(db.record))
 		db.pending = append(db.pending, db.record)
-		db.record = nil // pending keeps it
+		// pending keeps the record, and the transaction points into it: the next
+		// group gets a new buffer, sized for a group like this one.
+		db.record = make([]byte, 0, len(db.record)+len(db.record)/4+4096)
 		if db.dirtyAt.IsZero() {
 			db.dirtyAt = start
 		}
