@@ -5,15 +5,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/rules"
+	"github.com/radbridge/radbridge/store"
 	"github.com/radbridge/radbridge/store/bolt"
 )
 
@@ -38,13 +42,8 @@ func TestHealth_StoreFailed(t *testing.T) {
 	}
 	var ready atomic.Bool
 	ready.Store(true)
-	var storeErr atomic.Pointer[error]
-	srv := httptest.NewServer(httpRoutes(eng, checker, fh, prometheus.NewRegistry(), &ready, func() error {
-		if p := storeErr.Load(); p != nil {
-			return *p
-		}
-		return nil
-	}))
+	st := &failingStore{DB: db}
+	srv := httptest.NewServer(httpRoutes(eng, checker, fh, prometheus.NewRegistry(), &ready, st))
 	defer srv.Close()
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
@@ -61,10 +60,85 @@ func TestHealth_StoreFailed(t *testing.T) {
 		}
 	}
 	fail := errors.New("bolt: store failed, restart to recover: write-ahead log sync: input/output error")
-	storeErr.Store(&fail)
+	st.err.Store(&fail)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if code, body := get(p); code != http.StatusServiceUnavailable || !strings.Contains(body, "input/output error") {
 			t.Errorf("%s on a failed store = %d %q, want 503 with the cause", p, code, body)
 		}
+	}
+}
+
+// failingStore is the real store whose Err can be made to report a failure, which a
+// real disk does not produce on demand.
+type failingStore struct {
+	*bolt.DB
+	err atomic.Pointer[error]
+}
+
+func (s *failingStore) Err() error {
+	if p := s.err.Load(); p != nil {
+		return *p
+	}
+	return s.DB.Err()
+}
+
+// GET /api/backup streams a database file that opens as a data directory of its own
+// and holds what was acknowledged before it.
+func TestAPI_Backup(t *testing.T) {
+	db, err := bolt.Open(bolt.Config{Dir: t.TempDir(), FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checker, err := rules.New(rules.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{}, db, checker, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := fhir.NewHandler(fhir.Config{}, eng.FHIR(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := eng.HandleV2(t.Context(), []byte("MSH|^~\\&|EHR|HOSP_A|RADBRIDGE|IMG|20261101080000||ORM^O01|BK1|P|2.5.1\rPID|1||MRN1^^^HOSP_A^MR||DOE^JANE\rORC|NW|PL1\rOBR|1|PL1||70450^CT HEAD^C4\r"))
+	if err != nil || !strings.Contains(string(ack), "MSA|A") {
+		t.Fatalf("order not accepted: %q, %v", ack, err)
+	}
+	var ready atomic.Bool
+	srv := httptest.NewServer(httpRoutes(eng, checker, fh, prometheus.NewRegistry(), &ready, db))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("GET /api/backup = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, bolt.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	copyDB, err := bolt.Open(bolt.Config{Dir: dir})
+	if err != nil {
+		t.Fatalf("the backup does not open: %v", err)
+	}
+	defer copyDB.Close()
+	err = copyDB.View(t.Context(), func(tx store.ReadTx) error {
+		orders, n, err := tx.Orders(store.OrderQuery{Placer: "PL1"})
+		if err != nil || n != 1 || orders[0].Placer != "PL1" {
+			t.Errorf("orders in the backup: %d, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

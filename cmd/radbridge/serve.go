@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready, db.Err),
+		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready, db),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -202,12 +202,23 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	return nil
 }
 
-// httpRoutes is the HTTP surface: the engine API, health, readiness and metrics. Both
-// health and readiness fail once the store has failed (storeErr), as only a restart
-// brings it back.
-func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, storeErr func() error) http.Handler {
+// storeAdmin is what the HTTP surface needs of the store beyond the engine's use of
+// it: whether it has failed, and a consistent copy of it.
+type storeAdmin interface {
+	Err() error
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+}
+
+// httpRoutes is the HTTP surface: the engine API, a backup of the store, health,
+// readiness and metrics. Both health and readiness fail once the store has failed, as
+// only a restart brings it back.
+func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin) http.Handler {
+	storeErr := st.Err
 	r := mux.NewRouter()
 	engine.NewAPI(eng, pa).Routes(r)
+	r.HandleFunc("/api/backup", func(w http.ResponseWriter, req *http.Request) {
+		backup(w, req, st)
+	}).Methods(http.MethodGet)
 	fh.Routes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	failed := func(w http.ResponseWriter) bool {
@@ -238,4 +249,35 @@ func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *
 		io.WriteString(w, "ready\n")
 	}).Methods(http.MethodGet)
 	return r
+}
+
+// backup streams a consistent copy of the database file. The server's write timeout
+// does not apply: a large database takes longer than a request. A failure before the
+// first byte is a 503; after it, the response is cut off so that the client cannot
+// take a partial copy for a whole one.
+func backup(w http.ResponseWriter, r *http.Request, st storeAdmin) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+bolt.FileName+`"`)
+	cw := &countingWriter{w: w}
+	if _, err := st.Backup(r.Context(), cw); err != nil {
+		if cw.n == 0 {
+			w.Header().Del("Content-Disposition")
+			http.Error(w, "backup failed: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

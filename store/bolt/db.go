@@ -29,6 +29,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -283,6 +284,29 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 		return err
 	}
 	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) })
+}
+
+// Backup writes a consistent copy of the database to w while the store runs: the
+// B+tree file as of every Update that had returned, in the format of FileName (a data
+// directory holding only that file opens with everything in it). It returns the bytes
+// written. Writes go on meanwhile; the copy does not include them.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.bolt.View(func(btx *bbolt.Tx) error {
+		var err error
+		n, err = btx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("bolt: backup: %w", err)
+	}
+	return n, nil
 }
 
 // awaitFlush returns once the B+tree file holds the log up to seq, asking the committer

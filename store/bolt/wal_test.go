@@ -379,3 +379,27 @@ func TestDB_LogWriteFails_StoreFails(t *testing.T) {
 		return nil
 	})
 }
+
+// A backup taken while the store runs holds every acknowledged write, also those only
+// in the log so far, and opens as a data directory of its own.
+func TestDB_Backup(t *testing.T) {
+	db := openUnflushed(t, t.TempDir())
+	defer db.Close()
+	ids := putMessages(t, db, "B", 40)
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, bolt.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Backup(t.Context(), f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || n == 0 {
+		t.Fatalf("Backup = %d, %v", n, err)
+	}
+	// Writes after the backup do not reach it.
+	putMessages(t, db, "after", 3)
+	copyDB := openDB(t, dir)
+	checkMessages(t, copyDB, ids, 40, 40)
+}
