@@ -32,6 +32,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,7 +162,7 @@ func Open(cfg Config) (*DB, error) {
 		Timeout:         timeout,
 		NoFreelistSync:  true, // faster commits; the freelist is rebuilt on open
 		FreelistType:    bbolt.FreelistMapType,
-		InitialMmapSize: 256 << 20, // readers never wait for a remap below this size
+		InitialMmapSize: initialMmapSize(),
 		NoSync:          cfg.NoSync,
 	})
 	if err != nil {
@@ -202,6 +203,19 @@ func Open(cfg Config) (*DB, error) {
 	go db.commitLoop()
 	go db.syncLoop()
 	return db, nil
+}
+
+// initialMmapSize is the address space the B+tree file is mapped with: 8 GiB on 64-bit
+// platforms (address space only, not memory), 256 MiB on 32-bit ones. A flush that
+// grows the file past the mapping must remap it, which waits for every open read
+// transaction: a backup streaming a large file would hold up the flush, and with it
+// every write, for as long as it takes.
+func initialMmapSize() int {
+	size := 256 << 20
+	if strconv.IntSize == 64 {
+		size <<= 5
+	}
+	return size
 }
 
 // recoverWAL opens the write-ahead log, applies the records the B+tree file does not
