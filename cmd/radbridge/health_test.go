@@ -21,30 +21,50 @@ import (
 	"github.com/radbridge/radbridge/store/bolt"
 )
 
-// A failed store needs a restart: health and readiness say so, with the cause.
-func TestHealth_StoreFailed(t *testing.T) {
-	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
+// openEngine opens a store with cfg and an engine on it, closed at the end of the test.
+func openEngine(t *testing.T, cfg bolt.Config) (*bolt.DB, *engine.Engine) {
+	t.Helper()
+	db, err := bolt.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	eng, err := engine.New(engine.Config{}, db, testChecker(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, eng
+}
+
+func testChecker(t *testing.T) *rules.Checker {
+	t.Helper()
 	checker, err := rules.New(rules.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(engine.Config{}, db, checker, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return checker
+}
+
+// routesServer serves httpRoutes over eng and st on a test server, closed at the end
+// of the test.
+func routesServer(t *testing.T, eng *engine.Engine, st storeAdmin, ready bool) *httptest.Server {
+	t.Helper()
 	fh, err := fhir.NewHandler(fhir.Config{}, eng.FHIR(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ready atomic.Bool
-	ready.Store(true)
+	var r atomic.Bool
+	r.Store(ready)
+	srv := httptest.NewServer(httpRoutes(eng, testChecker(t), fh, prometheus.NewRegistry(), &r, st))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A failed store needs a restart: health and readiness say so, with the cause.
+func TestHealth_StoreFailed(t *testing.T) {
+	db, eng := openEngine(t, bolt.Config{Dir: t.TempDir()})
 	st := &failingStore{DB: db}
-	srv := httptest.NewServer(httpRoutes(eng, checker, fh, prometheus.NewRegistry(), &ready, st))
-	defer srv.Close()
+	srv := routesServer(t, eng, st, true)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -85,30 +105,12 @@ func (s *failingStore) Err() error {
 // GET /api/backup streams a database file that opens as a data directory of its own
 // and holds what was acknowledged before it.
 func TestAPI_Backup(t *testing.T) {
-	db, err := bolt.Open(bolt.Config{Dir: t.TempDir(), FlushInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	checker, err := rules.New(rules.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{}, db, checker, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fh, err := fhir.NewHandler(fhir.Config{}, eng.FHIR(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, eng := openEngine(t, bolt.Config{Dir: t.TempDir(), FlushInterval: time.Hour})
 	ack, err := eng.HandleV2(t.Context(), []byte("MSH|^~\\&|EHR|HOSP_A|RADBRIDGE|IMG|20261101080000||ORM^O01|BK1|P|2.5.1\rPID|1||MRN1^^^HOSP_A^MR||DOE^JANE\rORC|NW|PL1\rOBR|1|PL1||70450^CT HEAD^C4\r"))
 	if err != nil || !strings.Contains(string(ack), "MSA|A") {
 		t.Fatalf("order not accepted: %q, %v", ack, err)
 	}
-	var ready atomic.Bool
-	srv := httptest.NewServer(httpRoutes(eng, checker, fh, prometheus.NewRegistry(), &ready, db))
-	defer srv.Close()
+	srv := routesServer(t, eng, db, false)
 	resp, err := http.Get(srv.URL + "/api/backup")
 	if err != nil {
 		t.Fatal(err)
