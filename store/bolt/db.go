@@ -120,10 +120,11 @@ type DB struct {
 	failed    atomic.Pointer[error]
 
 	// Owned by the committer goroutine.
-	wtx     *tx       // the open write transaction; nil between flushes
-	seq     uint64    // the last log record written
-	logged  int64     // log bytes since the last flush
-	record  []byte    // the log record of the group being committed
+	wtx     *tx    // the open write transaction; nil between flushes
+	seq     uint64 // the last log record written
+	logged  int64  // log bytes since the last flush
+	record  []byte // the log record of the group being committed
+	arena   recordArena
 	pending [][]byte  // the log records written since the last flush
 	dirtyAt time.Time // when the open transaction got its first acknowledged write
 }
@@ -479,7 +480,7 @@ func (db *DB) commit(batch []*request) {
 			return
 		}
 	}
-	db.record = db.record[:0]
+	db.record = db.arena.next()
 	ok := make([]*request, 0, len(batch)) // the log writer keeps it; batch is reused
 	for _, r := range batch {
 		if err := db.failure(); err != nil {
@@ -509,9 +510,9 @@ func (db *DB) commit(batch []*request) {
 		g.seq, g.record = db.seq, db.record
 		db.logged += int64(walHeader + len(db.record))
 		db.pending = append(db.pending, db.record)
-		// pending keeps the record, and the transaction points into it: the next
-		// group gets a new buffer, sized for a group like this one.
-		db.record = make([]byte, 0, len(db.record)+len(db.record)/4+4096)
+		// pending keeps the record, and the transaction points into it, until the
+		// next flush.
+		db.arena.take(db.record)
 		if db.dirtyAt.IsZero() {
 			db.dirtyAt = start
 		}
@@ -635,6 +636,7 @@ func (db *DB) flush() {
 	}
 	db.wal.restart()
 	db.logged, db.dirtyAt, db.pending = 0, time.Time{}, nil
+	db.arena.reset()
 	db.flushed.Store(db.seq)
 	db.publishFlush()
 	if db.onFlush != nil {
