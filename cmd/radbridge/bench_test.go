@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -46,5 +48,19 @@ func TestBenchMessage_Complete(t *testing.T) {
 		if string(s.Bytes()) != string(again.Segments()[i+1].Bytes()) {
 			t.Errorf("segment %d differs between runs: %q", i+2, s.Bytes())
 		}
+	}
+}
+
+// The appends that build bench messages fill benchOrder's verbs in order.
+func TestAppendBenchMessage(t *testing.T) {
+	for _, i := range []int{1, 42, 1234567} {
+		id := "P" + strconv.Itoa(i)
+		want := fmt.Sprintf(benchOrder, "20261122100000", id, "MRN"+id, id, benchOrderTime, id, benchOrderTime)
+		if got := string(appendBenchMessage([]byte("junk"), "P", i, "20261122100000")); got != "junk"+want {
+			t.Errorf("message %d:\n got %q\nwant %q", i, got, "junk"+want)
+		}
+	}
+	if n := len(benchOrderParts); n != 8 {
+		t.Errorf("benchOrder has %d verbs, the appends fill 7", n-1)
 	}
 }
