@@ -133,7 +133,7 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 			return fhir.Result{}, err
 		}
 	}
-	orderJSON, err := json.Marshal(o)
+	orderJSON, err := o.AppendJSON(make([]byte, 0, orderJSONSize))
 	if err != nil {
 		return fhir.Result{}, err
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -54,6 +53,10 @@ type prepared struct {
 	issues []hl7.Issue  // fresh's findings, or why the code cannot create it
 }
 
+// orderJSONSize is the capacity of the buffer an order is encoded into: a typical
+// order (about 1.5 KB of JSON) fits without the buffer growing.
+const orderJSONSize = 2048
+
 func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
 	p := prepared{vo: vo, code: strings.ToUpper(vo.Control.Code)}
 	if p.code == "" {
@@ -74,7 +77,7 @@ func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
 			return prepared{vo: vo, code: p.code} // the transaction takes the general path and reports it
 		}
 	}
-	data, err := json.Marshal(o)
+	data, err := o.AppendJSON(make([]byte, 0, orderJSONSize))
 	if err != nil {
 		return prepared{vo: vo, code: p.code}
 	}

@@ -92,7 +92,8 @@ type Tx interface {
 	// same Key is ErrConflict.
 	PutOrder(o *order.Order) error
 	// PutOrderJSON is PutOrder for an order the caller has already encoded outside the
-	// transaction: data must be json.Marshal(o), with o.ID set.
+	// transaction: data must be o.AppendJSON(nil) (the bytes of json.Marshal(o)), with
+	// o.ID set.
 	PutOrderJSON(o *order.Order, data []byte) error
 	// PutResource stores a new version of a FHIR resource: r.ID must be set; r.Version
 	// is set to the previous version plus one (1 for a new resource), and the previous
