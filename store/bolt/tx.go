@@ -21,7 +21,9 @@ type tx struct {
 	// redo, in the committer's write transaction, collects the changes of the update
 	// function running now as write-ahead log operations; nil elsewhere.
 	redo *[]byte
-	bks  [len(bucketNames)]*bucket
+	// scratch is the committer's buffer for encoding records (see putJSON).
+	scratch []byte
+	bks     [len(bucketNames)]*bucket
 }
 
 // newKey returns the record key for id (reserving an ID when it is empty) and whether
@@ -35,15 +37,15 @@ func (t *tx) newKey(k store.Kind, b *bucket, id *string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("bolt: id %q: %w", *id, err)
 	}
-	if b.Get(key) != nil {
-		return key, false, nil
-	}
+	// No key exceeds the bucket's sequence, so a key past it (an ID just reserved, the
+	// usual case) needs no lookup.
 	if seq := binary.BigEndian.Uint64(key); seq > b.Sequence() {
 		if err := b.SetSequence(seq); err != nil {
 			return nil, false, err
 		}
+		return key, true, nil
 	}
-	return key, true, nil
+	return key, b.Get(key) == nil, nil
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -283,18 +285,28 @@ const (
 // written for every inbound message, are encoded by their AppendJSON methods, which
 // write the same bytes without reflection.
 func putJSON(b *bucket, key []byte, v any) error {
+	// In the committer's transaction Put copies the value into the log record, so
+	// one buffer serves every record there; elsewhere bbolt keeps the value until
+	// the transaction ends.
+	var buf []byte
+	if b.t.redo != nil {
+		buf = b.t.scratch[:0]
+	}
 	var data []byte
 	var err error
 	switch v := v.(type) {
 	case *order.Order:
-		data, err = v.AppendJSON(make([]byte, 0, orderJSONSize))
+		data, err = v.AppendJSON(slices.Grow(buf, orderJSONSize))
 	case *store.Message:
-		data, err = v.AppendJSON(make([]byte, 0, messageJSONSize))
+		data, err = v.AppendJSON(slices.Grow(buf, messageJSONSize))
 	default:
 		data, err = json.Marshal(v)
 	}
 	if err != nil {
 		return fmt.Errorf("bolt: encode record: %w", err)
+	}
+	if b.t.redo != nil && cap(data) <= 1<<20 {
+		b.t.scratch = data[:0]
 	}
 	return b.Put(key, data)
 }
