@@ -63,11 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := newLogger(stderr, cfg)
-	if os.Getenv("GOGC") == "" {
-		// The live heap is small and the message path allocates briskly; the default
-		// GOGC=100 would collect every few hundred messages. The operator's GOGC wins.
-		debug.SetGCPercent(400)
-	}
+	relaxGC()
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("radbridge stopped", slog.String("err", err.Error()))
 		return 1
@@ -280,4 +276,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// relaxGC collects garbage less often than Go's default unless the operator set GOGC.
+// The live heap is small and the message path allocates briskly: with GOGC=100 the
+// collector would run every few hundred messages.
+func relaxGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
