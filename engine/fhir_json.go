@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/radbridge/radbridge/order"
 )
 
 // The FHIR resources a client posts are stored as posted, with the id and meta the
@@ -106,10 +108,10 @@ func (obj jsonObject) appendMeta(out []byte, id string, version int, at time.Tim
 			meta = &obj.ms[i]
 		}
 	}
-	out = appendJSONString(append(out, `"id":`...), id)
+	out = order.AppendJSONString(append(out, `"id":`...), id)
 	out = strconv.AppendInt(append(out, `,"meta":{"versionId":"`...), int64(version), 10)
 	out = append(out, `","lastUpdated":`...)
-	out = appendJSONString(out, at.UTC().Format(time.RFC3339Nano))
+	out = order.AppendJSONString(out, at.UTC().Format(time.RFC3339Nano))
 	if meta != nil && buf[meta.val] == '{' {
 		for _, m := range members(buf, meta.val) {
 			if !m.is(buf, "versionId") && !m.is(buf, "lastUpdated") {
@@ -146,7 +148,7 @@ func withStatus(resource []byte, status string) ([]byte, error) {
 			out = append(out, ',')
 		}
 		if isStatus {
-			out = appendJSONString(append(out, `"status":`...), status)
+			out = order.AppendJSONString(append(out, `"status":`...), status)
 			done = true
 			continue
 		}
@@ -156,7 +158,7 @@ func withStatus(resource []byte, status string) ([]byte, error) {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = appendJSONString(append(out, `"status":`...), status)
+		out = order.AppendJSONString(append(out, `"status":`...), status)
 	}
 	return append(out, '}'), nil
 }
@@ -189,18 +191,7 @@ func (obj jsonObject) hasStatus(status string) bool {
 			val = obj.buf[m.val:m.end]
 		}
 	}
-	return val != nil && bytes.Equal(val, appendJSONString(nil, status))
-}
-
-// appendJSONString appends s as a JSON string, escaped as json.Marshal escapes it.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(dst, q...)
-		}
-	}
-	return append(append(append(dst, '"'), s...), '"')
+	return val != nil && bytes.Equal(val, order.AppendJSONString(nil, status))
 }
 
 // skipCompact returns the end of the value that starts at buf[i], in compacted valid
