@@ -400,33 +400,29 @@ func FuzzAppendJSON(f *testing.F) {
 	})
 }
 
-func BenchmarkOrderAppendJSON(b *testing.B) {
+// BenchmarkOrderJSON compares AppendJSON with json.Marshal on the same record.
+func BenchmarkOrderJSON(b *testing.B) {
 	o := benchOrder()
-	data, err := o.AppendJSON(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if sink, err = o.AppendJSON(make([]byte, 0, 2048)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkOrderJSONMarshal(b *testing.B) {
-	o := benchOrder()
-	data, err := json.Marshal(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if sink, err = json.Marshal(o); err != nil {
-			b.Fatal(err)
-		}
+	for _, enc := range []struct {
+		name   string
+		encode func() ([]byte, error)
+	}{
+		{"AppendJSON", func() ([]byte, error) { return o.AppendJSON(make([]byte, 0, 2048)) }},
+		{"Marshal", func() ([]byte, error) { return json.Marshal(o) }},
+	} {
+		b.Run(enc.name, func(b *testing.B) {
+			data, err := enc.encode()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if sink, err = enc.encode(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
