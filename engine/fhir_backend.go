@@ -147,11 +147,15 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 	err = e.store.Update(ctx, func(tx store.Tx) error {
 		res = fhir.Result{}
 		if req.IfNoneExist != nil {
-			found, total, err := b.search(tx, typeServiceRequest, fhir.Query{Params: req.IfNoneExist, Count: 2})
+			found, total, partial, err := b.search(tx, typeServiceRequest, fhir.Query{Params: req.IfNoneExist, Count: 2})
 			if err != nil {
 				return err
 			}
 			switch {
+			case partial: // a match among the orders not examined would be missed
+				return &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "too-costly",
+					Diagnostics: "If-None-Exist cannot be checked against every order with these parameters: only the newest " +
+						strconv.Itoa(scanLimit) + " were examined; make the condition an identifier"}}}
 			case total == 1:
 				res, err = b.read(tx, typeServiceRequest, found[0])
 				return err

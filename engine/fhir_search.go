@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,17 +19,32 @@ import (
 // status) examines: the newest ones.
 const scanLimit = store.MaxLimit
 
+// partialSearch is the warning for a search that examined only the newest scanLimit
+// orders of more: its matches may not be all there are.
+func partialSearch(typ string) fhir.Issue {
+	hint := "add identifier or status"
+	if typ != typeServiceRequest {
+		hint = "search by based-on"
+	}
+	return fhir.Issue{Severity: "warning", Code: "too-costly",
+		Diagnostics: "only the newest " + strconv.Itoa(scanLimit) + " orders were searched: older matches are not listed; " +
+			hint + " to search every order"}
+}
+
 // Search implements fhir.Backend.
 func (b *FHIRBackend) Search(ctx context.Context, typ string, q fhir.Query) (fhir.SearchResult, error) {
 	var out fhir.SearchResult
 	err := b.e.store.View(ctx, func(tx store.ReadTx) error {
 		switch typ {
 		case typeServiceRequest:
-			ids, total, err := b.search(tx, typ, q)
+			ids, total, partial, err := b.search(tx, typ, q)
 			if err != nil {
 				return err
 			}
 			out.Total = total
+			if partial {
+				out.Issues = append(out.Issues, partialSearch(typ))
+			}
 			for _, id := range ids {
 				r, err := b.read(tx, typ, id)
 				if err != nil {
@@ -38,11 +54,14 @@ func (b *FHIRBackend) Search(ctx context.Context, typ string, q fhir.Query) (fhi
 			}
 			return nil
 		case typeTask, typeDiagnosticReport:
-			all, err := searchByOrder(tx, typ, q)
+			all, partial, err := searchByOrder(tx, typ, q)
 			if err != nil {
 				return err
 			}
 			out.Total = len(all)
+			if partial {
+				out.Issues = append(out.Issues, partialSearch(typ))
+			}
 			out.Resources = page(all, q)
 			return nil
 		case typeSubscription:
@@ -77,16 +96,15 @@ func page[T any](all []T, q fhir.Query) []T {
 // Candidates come from the order indexes (placer number for identifier, status); each is
 // then matched on its ServiceRequest, stored or rendered, so that every parameter means
 // the same for orders from HL7 v2 and from FHIR.
-func (b *FHIRBackend) search(tx store.ReadTx, typ string, q fhir.Query) ([]string, int, error) {
-	cands, err := candidates(tx, q.Params)
+func (b *FHIRBackend) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string, total int, partial bool, err error) {
+	cands, partial, err := candidates(tx, q.Params)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	var ids []string
 	for _, o := range cands {
 		r, err := renderServiceRequest(tx, o)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		var sr samply.ServiceRequest
 		if err := json.Unmarshal(r.Resource, &sr); err != nil {
@@ -94,19 +112,18 @@ func (b *FHIRBackend) search(tx store.ReadTx, typ string, q fhir.Query) ([]strin
 		}
 		ok, err := matchServiceRequest(&sr, o, q.Params)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		if ok {
 			ids = append(ids, o.ID)
 		}
 	}
-	return page(ids, q), len(ids), nil
+	return page(ids, q), len(ids), partial, nil
 }
 
 // candidates picks the orders a ServiceRequest search has to examine.
-func candidates(tx store.ReadTx, params map[string][]string) ([]*order.Order, error) {
+func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order, partial bool, err error) {
 	seen := map[string]bool{}
-	var out []*order.Order
 	add := func(list []*order.Order) {
 		for _, o := range list {
 			if !seen[o.ID] {
@@ -115,20 +132,25 @@ func candidates(tx store.ReadTx, params map[string][]string) ([]*order.Order, er
 			}
 		}
 	}
+	// orders adds the orders q lists and notes whether it listed fewer than match.
+	orders := func(q store.OrderQuery) error {
+		list, total, err := tx.Orders(q)
+		add(list)
+		partial = partial || total > len(list)
+		return err
+	}
 	if vals := params["identifier"]; len(vals) > 0 {
 		// Indexes only, never a scan: this also runs inside the write transaction of a
 		// conditional create. A placer number finds any order; every identifier of a
 		// posted ServiceRequest is indexed with it.
 		for _, v := range strings.Split(vals[0], ",") {
 			_, value := splitToken(v)
-			list, _, err := tx.Orders(store.OrderQuery{Placer: value, Limit: store.MaxLimit})
-			if err != nil {
-				return nil, err
+			if err := orders(store.OrderQuery{Placer: value, Limit: store.MaxLimit}); err != nil {
+				return nil, false, err
 			}
-			add(list)
 			ids, err := tx.FindResources(typeServiceRequest, "identifier", value)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			for _, id := range ids {
 				if o, err := tx.Order(id); err == nil {
@@ -136,21 +158,21 @@ func candidates(tx store.ReadTx, params map[string][]string) ([]*order.Order, er
 				}
 			}
 		}
-		return out, nil
+		return out, partial, nil
 	} else if vals := params["status"]; len(vals) > 0 {
 		for _, v := range strings.Split(vals[0], ",") {
 			for _, s := range orderStatusesFor(v) {
-				list, _, err := tx.Orders(store.OrderQuery{Status: s, Limit: store.MaxLimit})
-				if err != nil {
-					return nil, err
+				if err := orders(store.OrderQuery{Status: s, Limit: store.MaxLimit}); err != nil {
+					return nil, false, err
 				}
-				add(list)
 			}
 		}
-		return out, nil
+		return out, partial, nil
 	}
-	list, _, err := tx.Orders(store.OrderQuery{Limit: scanLimit})
-	return list, err
+	if err := orders(store.OrderQuery{Limit: scanLimit}); err != nil {
+		return nil, false, err
+	}
+	return out, partial, nil
 }
 
 // orderStatusesFor lists the order statuses shown as a ServiceRequest status.
@@ -308,7 +330,7 @@ func dateRange(s string) (time.Time, time.Time, error) {
 
 // searchByOrder finds Tasks and DiagnosticReports by the order they belong to:
 // based-on=ServiceRequest/{id} (or patient= for DiagnosticReports).
-func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) ([]json.RawMessage, error) {
+func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMessage, partial bool, err error) {
 	var orders []*order.Order
 	if v := q.Params["based-on"]; len(v) > 0 {
 		for _, ref := range strings.Split(v[0], ",") {
@@ -318,10 +340,11 @@ func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) ([]json.RawMessage
 			}
 		}
 	} else if typ == typeDiagnosticReport && len(q.Params["patient"]) > 0 {
-		list, _, err := tx.Orders(store.OrderQuery{Limit: scanLimit})
+		list, total, err := tx.Orders(store.OrderQuery{Limit: scanLimit})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		partial = total > len(list)
 		want := strings.TrimPrefix(q.Params["patient"][0], "Patient/")
 		for _, o := range list {
 			for _, id := range o.Patient.Identifiers {
@@ -332,26 +355,25 @@ func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) ([]json.RawMessage
 			}
 		}
 	} else {
-		return nil, &fhir.Error{Status: http.StatusBadRequest, Issues: []fhir.Issue{{Severity: "error", Code: "required",
+		return nil, false, &fhir.Error{Status: http.StatusBadRequest, Issues: []fhir.Issue{{Severity: "error", Code: "required",
 			Diagnostics: typ + " search needs based-on=ServiceRequest/{id}" + map[bool]string{true: " or patient=", false: ""}[typ == typeDiagnosticReport]}}}
 	}
-	var out []json.RawMessage
 	for _, o := range orders {
 		if typ == typeTask {
 			r, err := renderTask(o)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			out = append(out, r.Resource)
 			continue
 		}
 		reports, err := diagnosticReports(tx, o)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, r := range reports {
 			out = append(out, r.Resource)
 		}
 	}
-	return out, nil
+	return out, partial, nil
 }

@@ -290,3 +290,66 @@ func TestFHIR_ConditionalCreateNewIdentifier(t *testing.T) {
 		t.Errorf("conditional create matching by a secondary identifier: %d, want 200", r.status)
 	}
 }
+
+// A search that can only scan the newest orders says so when there are more, and a
+// conditional create that would rest on such a scan is refused rather than risk a
+// duplicate.
+func TestFHIR_SearchPastScanLimit(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := fhirServer(t, f)
+	put := func(from, to int) {
+		t.Helper()
+		err := f.db.Update(t.Context(), func(tx store.Tx) error {
+			for i := from; i < to; i++ {
+				o := &order.Order{Source: order.Source{Kind: order.SourceV2, SendingFacility: "HOSP"}, Placer: fmt.Sprint("PL", i),
+					Patient: order.Patient{Identifiers: []order.Identifier{{Value: fmt.Sprint("MRN", i%3)}}}, Status: order.StatusReady}
+				if err := tx.PutOrder(o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	warning := func(r fhirResp) string {
+		for _, e := range r.body["entry"].([]any) {
+			e := e.(map[string]any)
+			if e["search"].(map[string]any)["mode"] == "outcome" {
+				b, _ := json.Marshal(e["resource"])
+				return string(b)
+			}
+		}
+		return ""
+	}
+	search := func(query string) fhirResp {
+		t.Helper()
+		r := fhirDo(t, "GET", srv.URL+"/fhir/"+query, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", query, r.status, r.raw)
+		}
+		return r
+	}
+	put(0, store.MaxLimit)
+	if r := search("ServiceRequest?patient=MRN0&_count=1"); r.body["total"] != float64(store.MaxLimit/3+1) || warning(r) != "" {
+		t.Errorf("%d orders: total %v, outcome %q; want %d and no warning", store.MaxLimit, r.body["total"], warning(r), store.MaxLimit/3+1)
+	}
+	put(store.MaxLimit, store.MaxLimit+1) // one more than a scan examines: PL0 drops out
+	for _, query := range []string{"ServiceRequest?patient=MRN0&_count=1", "DiagnosticReport?patient=MRN0"} {
+		if w := warning(search(query)); !strings.Contains(w, "only the newest 1000 orders were searched") {
+			t.Errorf("%s past the scan limit: outcome %q, want the warning", query, w)
+		}
+	}
+	// Indexed parameters reach every order: no warning, and the oldest order is found.
+	if r := search("ServiceRequest?identifier=PL0"); r.body["total"] != 1.0 || warning(r) != "" {
+		t.Errorf("identifier=PL0: total %v, outcome %q; want 1 and no warning", r.body["total"], warning(r))
+	}
+	created := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("APP-COND"), "If-None-Exist", "patient=MRN77")
+	if created.status != http.StatusPreconditionFailed || !strings.Contains(string(created.raw), "identifier") {
+		t.Errorf("conditional create on a scan: %d %s; want 412 asking for an identifier", created.status, created.raw)
+	}
+	if o := f.orders(t, store.OrderQuery{Placer: "APP-COND"}); len(o) != 0 {
+		t.Errorf("the refused conditional create stored %d orders", len(o))
+	}
+}

@@ -88,6 +88,10 @@ type Result struct {
 type SearchResult struct {
 	Total     int
 	Resources []json.RawMessage
+	// Issues are warnings about the search itself, such as a search that could only
+	// examine part of the data; they are answered in the Bundle's OperationOutcome
+	// entry (search.mode=outcome).
+	Issues []Issue
 }
 
 // Query is a search: the FHIR search parameters (already checked against the

@@ -27,6 +27,7 @@ type memBackend struct {
 	seq      int
 	byKey    map[string]*memResource // "Type/id"
 	findings []fhir.Issue            // returned with every ServiceRequest write
+	warnings []fhir.Issue            // returned with every search
 }
 
 type memResource struct {
@@ -95,7 +96,7 @@ func (m *memBackend) Search(_ context.Context, typ string, q fhir.Query) (fhir.S
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	found := m.match(typ, q.Params)
-	out := fhir.SearchResult{Total: len(found)}
+	out := fhir.SearchResult{Total: len(found), Issues: m.warnings}
 	count := q.Count
 	if count == 0 {
 		count = 20

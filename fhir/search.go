@@ -213,9 +213,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 
 // searchset runs a checked search and builds the searchset Bundle: total, paging
 // links (self, first, previous, next, last; built on _offset) and one entry per match
-// (fullUrl, search.mode=match). Ignored parameters are reported in an
-// OperationOutcome entry with search.mode=outcome, and left out of the self link, as
-// https://hl7.org/fhir/R4/search.html#errors asks. Errors are *Error or the Backend's.
+// (fullUrl, search.mode=match). Ignored parameters (left out of the self link) and the
+// Backend's warnings are reported in an OperationOutcome entry with
+// search.mode=outcome, as https://hl7.org/fhir/R4/search.html#errors asks. Errors are
+// *Error or the Backend's.
 func (h *Handler) searchset(r *http.Request, rt *resourceType, q url.Values) (*bundleJSON, error) {
 	sq, e := h.parseSearch(rt, q, parsePrefer(r).Strict)
 	if e != nil {
@@ -248,12 +249,14 @@ func (h *Handler) searchset(r *http.Request, rt *resourceType, q url.Values) (*b
 		b.Entry = append(b.Entry, entryJSON{FullURL: base + "/" + hdr.ResourceType + "/" + hdr.ID,
 			Resource: raw, Search: &searchJSON{Mode: "match"}})
 	}
+	issues := sr.Issues
 	if len(sq.ignored) > 0 {
-		b.Entry = append(b.Entry, entryJSON{Search: &searchJSON{Mode: "outcome"}, Resource: newOutcome([]Issue{{
-			Severity: "warning", Code: "not-supported",
+		issues = append(issues, Issue{Severity: "warning", Code: "not-supported",
 			Diagnostics: "ignored search parameters: " + strings.Join(sq.ignored, ", ") +
-				" (send Prefer: handling=strict to have them rejected)",
-		}})})
+				" (send Prefer: handling=strict to have them rejected)"})
+	}
+	if len(issues) > 0 {
+		b.Entry = append(b.Entry, entryJSON{Search: &searchJSON{Mode: "outcome"}, Resource: newOutcome(issues)})
 	}
 	return b, nil
 }

@@ -136,6 +136,27 @@ func TestHandler_Search_Parameters(t *testing.T) {
 	}
 }
 
+// The Backend's warnings about a search (say, that it examined only part of the data)
+// reach the client in the outcome entry, beside the ignored parameters.
+func TestHandler_Search_BackendWarnings(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	seedOrders(t, s, 2, "active", "P")
+	s.be.mu.Lock()
+	s.be.warnings = []fhir.Issue{{Severity: "warning", Code: "too-costly", Diagnostics: "only part of the orders were searched"}}
+	s.be.mu.Unlock()
+	b := decodeBundle(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest?status=active&color=blue", nil), "searchset")
+	var outcomes []string
+	for _, e := range b.Entry {
+		if e.Search.Mode == "outcome" {
+			outcomes = append(outcomes, string(e.Resource))
+		}
+	}
+	if len(outcomes) != 1 || !strings.Contains(outcomes[0], "only part of the orders were searched") ||
+		!strings.Contains(outcomes[0], "too-costly") || !strings.Contains(outcomes[0], "color (unknown parameter)") {
+		t.Errorf("outcome entries %q: want one holding the backend's warning and the ignored parameter", outcomes)
+	}
+}
+
 func TestHandler_Search_OtherTypes(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
 	seedOrders(t, s, 1, "active", "O")
