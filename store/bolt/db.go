@@ -49,6 +49,16 @@ const FileName = "radbridge.db"
 // log before the B+tree file gets them when nobody reads.
 const DefaultFlushInterval = 20 * time.Millisecond
 
+// PageSize is the B+tree page size of a new database file (bbolt's default is the
+// operating system's, 4 KiB on most). A flush writes every changed page with a system
+// call of its own, and every message changes pages of several buckets and indexes:
+// with 16 KiB pages a flush makes a quarter of the calls, the tree is shallower, and
+// a raw message up to 16 KiB fits in a page. Measured with `radbridge bench mllp
+// --conns 16` on 2 CPUs, alternating: 14.9k–20.6k msg/s with p99 3.6–4.6 ms against
+// 13.6k–18.4k with p99 4.7–5.3 ms for 4 KiB. A file keeps the page size it was
+// created with.
+const PageSize = 16 << 10
+
 // flushBytes flushes early when the log holds this much since the last flush.
 const flushBytes = 64 << 20
 
@@ -164,6 +174,7 @@ func Open(cfg Config) (*DB, error) {
 		NoFreelistSync:  true, // faster commits; the freelist is rebuilt on open
 		FreelistType:    bbolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize(),
+		PageSize:        PageSize, // for a new file; an existing one keeps its own
 		NoSync:          cfg.NoSync,
 	})
 	if err != nil {

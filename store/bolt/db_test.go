@@ -442,3 +442,26 @@ func TestOrderIndex_KeyEscaping(t *testing.T) {
 		})
 	}
 }
+
+// A new database file gets PageSize pages; a file made with another page size opens
+// with its own, data intact.
+func TestOpen_PageSize(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	if got := bolt.FilePageSize(db); got != bolt.PageSize {
+		t.Errorf("new file: %d-byte pages, want %d", got, bolt.PageSize)
+	}
+	dir := t.TempDir()
+	old, err := bbolt.Open(filepath.Join(dir, bolt.FileName), 0o600, &bbolt.Options{PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db = openDB(t, dir)
+	if got := bolt.FilePageSize(db); got != 4096 {
+		t.Errorf("existing 4096-byte file: opened with %d-byte pages", got)
+	}
+	ids := putMessages(t, db, "P", 50)
+	db.Close()
+	db = openDB(t, dir)
+	checkMessages(t, db, ids, 50, 50)
+}

@@ -20,3 +20,6 @@ func errorsJoin(a, b error) error {
 // BreakLog closes the write-ahead log's file under the store, so that its next write
 // fails as a dying disk's would.
 func BreakLog(db *DB) { db.wal.f.Close() }
+
+// FilePageSize is the page size of db's B+tree file.
+func FilePageSize(db *DB) int { return db.bolt.Info().PageSize }
