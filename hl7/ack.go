@@ -407,8 +407,8 @@ func CheckAck(msg, ack []byte) error {
 		return fmt.Errorf("reading ACK: %w", &ParseError{Segment: "MSA", SegIndex: 2, Err: ErrMissingMSA})
 	}
 	want := ""
-	if m, err := Parse(msg); err == nil {
-		want = m.Header().ControlID
+	if m, err := Parse(headerSegment(msg)); err == nil {
+		want = strings.TrimSpace(m.segs[0].Field(10).String())
 	} else if h, ok := SalvageHeader(msg); ok {
 		want = h.ControlID
 	}
@@ -424,6 +424,19 @@ func CheckAck(msg, ack []byte) error {
 		e.Text = e.Issues[0].Text
 	}
 	return e
+}
+
+// headerSegment returns msg up to the end of its MSH segment: all Parse needs for the
+// header, without reading (and indexing) the rest of the message.
+func headerSegment(msg []byte) []byte {
+	i := bytes.Index(msg, []byte("MSH"))
+	if i < 0 {
+		return msg
+	}
+	if end := bytes.IndexAny(msg[i:], "\r\n"); end >= 0 {
+		return msg[:i+end]
+	}
+	return msg
 }
 
 // ReadIssues returns the problems an acknowledgment reports in its ERR segments, in

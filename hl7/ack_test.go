@@ -198,3 +198,24 @@ func TestWriter(t *testing.T) {
 		t.Errorf("PID-5 read back as %q", v)
 	}
 }
+
+// CheckAck reads the sent control ID from the message's header segment, whatever
+// follows it and however the message is laid out.
+func TestCheckAck_SentMessageLayouts(t *testing.T) {
+	ack := []byte("MSH|^~\\&|C|D|A|B|2026||ACK|X|P|2.5.1\rMSA|AA|MSG1\r")
+	for name, msg := range map[string]string{
+		"CR segments":           "MSH|^~\\&|A|B|C|D|2026||ORM^O01| MSG1 |P|2.5.1\rPID|1||X\r",
+		"LF segments":           "MSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG1|P|2.5.1\nPID|1||X\n",
+		"no terminator":         "MSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG1|P|2.5.1",
+		"blank lines and a BOM": "\ufeff\r\nMSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG1|P|2.5.1\rPID|1\r",
+		"unparseable later":     "MSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG1|P|2.5.1\r\x00\x01 junk\rPID|1\r",
+		"other delimiters":      "MSH#*~\\&#A#B#C#D#2026##ORM*O01#MSG1#P#2.5.1\rPID#1\r",
+	} {
+		if err := hl7.CheckAck([]byte(msg), ack); err != nil {
+			t.Errorf("%s: CheckAck = %v, want nil", name, err)
+		}
+	}
+	if err := hl7.CheckAck([]byte("MSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG2|P|2.5.1\rPID|1\r"), ack); !errors.Is(err, hl7.ErrAckMismatch) {
+		t.Errorf("another control ID: CheckAck = %v, want ErrAckMismatch", err)
+	}
+}

@@ -77,6 +77,23 @@ func BenchmarkAppendAck(b *testing.B) {
 	}
 }
 
+// BenchmarkCheckAck checks an AA against the 1.5 KB message it acknowledges, as a
+// sender does after every message.
+func BenchmarkCheckAck(b *testing.B) {
+	msg := loadRadiologyORU(b)
+	m, err := hl7.Parse(msg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ack := hl7.AppendAck(nil, m.Header(), hl7.Ack{Code: hl7.AA, ControlID: "ACK1"})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := hl7.CheckAck(msg, ack); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // TestParse_Allocs guards the zero-copy design: parsing and reading a typical message
 // costs one allocation (the Message, which holds the index of a typical message), however
 // many fields are read, plus one per value read that holds an escape sequence (one OBX-5

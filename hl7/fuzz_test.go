@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/radbridge/radbridge/hl7"
@@ -61,6 +62,15 @@ func FuzzParse(f *testing.F) {
 			if err := hl7.CheckAck(b, ack); err == nil {
 				t.Fatal("CheckAck accepted an AE")
 			}
+			// CheckAck finds the control ID Header does, reading only the MSH segment
+			// (for plain ASCII IDs: one holding a delimiter, or bytes the declared
+			// character set maps, does not come back from MSA-2 as the same string).
+			d := h.Delims
+			if plainASCII(h.ControlID) && !strings.ContainsAny(h.ControlID, string([]byte{d.Field, d.Component, d.Repetition, d.Subcomponent})) {
+				if err := hl7.CheckAck(b, hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AA, ControlID: "X"})); err != nil {
+					t.Fatalf("CheckAck refused the AA for %q: %v", h.ControlID, err)
+				}
+			}
 		}
 	})
 }
@@ -108,4 +118,13 @@ func checkFieldsSplit(t *testing.T, m *hl7.Message) {
 			}
 		}
 	}
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
