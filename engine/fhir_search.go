@@ -19,16 +19,16 @@ import (
 // status) examines: the newest ones.
 const scanLimit = store.MaxLimit
 
-// partialSearch is the warning for a search that examined only the newest scanLimit
-// orders of more: its matches may not be all there are.
+// partialSearch is the warning for a search whose candidates were cut at the newest
+// scanLimit orders: its matches may not be all there are.
 func partialSearch(typ string) fhir.Issue {
-	hint := "add identifier or status"
+	hint := "identifier"
 	if typ != typeServiceRequest {
-		hint = "search by based-on"
+		hint = "based-on"
 	}
 	return fhir.Issue{Severity: "warning", Code: "too-costly",
-		Diagnostics: "only the newest " + strconv.Itoa(scanLimit) + " orders were searched: older matches are not listed; " +
-			hint + " to search every order"}
+		Diagnostics: "only the newest " + strconv.Itoa(scanLimit) + " candidate orders were examined: older matches are not listed; " +
+			"search by " + hint + " to reach every order"}
 }
 
 // Search implements fhir.Backend.

@@ -337,7 +337,7 @@ func TestFHIR_SearchPastScanLimit(t *testing.T) {
 	}
 	put(store.MaxLimit, store.MaxLimit+1) // one more than a scan examines: PL0 drops out
 	for _, query := range []string{"ServiceRequest?patient=MRN0&_count=1", "DiagnosticReport?patient=MRN0"} {
-		if w := warning(search(query)); !strings.Contains(w, "only the newest 1000 orders were searched") {
+		if w := warning(search(query)); !strings.Contains(w, "only the newest 1000 candidate orders were examined") {
 			t.Errorf("%s past the scan limit: outcome %q, want the warning", query, w)
 		}
 	}
