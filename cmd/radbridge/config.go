@@ -47,7 +47,7 @@ type config struct {
 	Store struct {
 		// FlushInterval is how long acknowledged writes may stay in the write-ahead log
 		// alone before they are written to the B+tree file (a read flushes sooner).
-		// Default: 20ms.
+		// Default: 250ms (bolt.DefaultFlushInterval).
 		FlushInterval time.Duration `yaml:"flush_interval"`
 	} `yaml:"store"`
 	// ProcessingIDs lists the MSH-11 values accepted. Default: P, T, D.
