@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/order"
 )
 
@@ -42,14 +43,7 @@ func (m jsonMember) is(buf []byte, name string) bool {
 	if bytes.IndexByte(q, '\\') < 0 {
 		return string(q[1:len(q)-1]) == name
 	}
-	return unquote(q) == name
-}
-
-// unquote returns the value of a valid JSON string.
-func unquote(q []byte) string {
-	var s string
-	_ = json.Unmarshal(q, &s) // q is valid: appendCompact checked it
-	return s
+	return fhir.UnquoteJSON(q) == name
 }
 
 // compactObject checks that data is one JSON object (RFC 8259, as json.Valid does) and
@@ -72,9 +66,9 @@ func compactObject(data []byte) (jsonObject, error) {
 func members(buf []byte, start int) []jsonMember {
 	var ms []jsonMember
 	for i := start + 1; buf[i] != '}'; {
-		keyEnd := skipCompact(buf, i)
+		keyEnd := fhir.SkipJSONValue(buf, i)
 		val := keyEnd + 1 // after ':'
-		end := skipCompact(buf, val)
+		end := fhir.SkipJSONValue(buf, val)
 		ms = append(ms, jsonMember{key: i, val: val, end: end})
 		i = end
 		if buf[i] == ',' {
@@ -194,41 +188,6 @@ func (obj jsonObject) hasStatus(status string) bool {
 	return val != nil && bytes.Equal(val, order.AppendJSONString(nil, status))
 }
 
-// skipCompact returns the end of the value that starts at buf[i], in compacted valid
-// JSON.
-func skipCompact(buf []byte, i int) int {
-	depth := 0
-	for ; i < len(buf); i++ {
-		switch buf[i] {
-		case '"':
-			for i++; buf[i] != '"'; i++ {
-				if buf[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-			continue
-		case '}', ']':
-			depth--
-		default:
-			if depth == 0 {
-				for i < len(buf) && !isDelim(buf[i]) {
-					i++
-				}
-				return i
-			}
-			continue
-		}
-		if depth == 0 {
-			return i + 1
-		}
-	}
-	return i
-}
-
-func isDelim(c byte) bool { return c == ',' || c == '}' || c == ']' || c == ':' }
-
 // appendCompact appends the one JSON value in data to dst without insignificant
 // whitespace. It fails on anything json.Valid rejects. When the value is an object and
 // ms is not nil, the spans (in dst) of its members are appended to *ms.
@@ -238,7 +197,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 	i := 0
 	bad := func() ([]byte, error) { return nil, &json.SyntaxError{Offset: int64(i)} }
 	for {
-		i = skipSpace(data, i)
+		i = fhir.SkipJSONSpace(data, i)
 		if needKey {
 			n := stringLen(data[i:])
 			if n < 0 {
@@ -248,7 +207,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 				*ms = append(*ms, jsonMember{key: len(dst)})
 			}
 			dst = append(dst, data[i:i+n]...)
-			i = skipSpace(data, i+n)
+			i = fhir.SkipJSONSpace(data, i+n)
 			if i >= len(data) || data[i] != ':' {
 				return bad()
 			}
@@ -256,7 +215,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 			if ms != nil && len(stack) == 1 {
 				(*ms)[len(*ms)-1].val = len(dst)
 			}
-			i = skipSpace(data, i+1)
+			i = fhir.SkipJSONSpace(data, i+1)
 			needKey = false
 		}
 		if i >= len(data) {
@@ -268,7 +227,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 				return bad()
 			}
 			dst = append(dst, c)
-			i = skipSpace(data, i+1)
+			i = fhir.SkipJSONSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '}' is '{'+2, ']' is '['+2
 				dst = append(dst, c+2)
 				i++
@@ -298,7 +257,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 			if ms != nil && len(stack) == 1 && stack[0] == '{' {
 				(*ms)[len(*ms)-1].end = len(dst)
 			}
-			i = skipSpace(data, i)
+			i = fhir.SkipJSONSpace(data, i)
 			if len(stack) == 0 {
 				if i != len(data) {
 					return bad()
@@ -323,13 +282,6 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 			stack = stack[:len(stack)-1]
 		}
 	}
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // stringLen returns the length of the JSON string at the start of b, quotes included,
