@@ -90,7 +90,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		e.metrics.observe(in.header.MessageType(), "resend", e.now().Sub(in.at))
 		return e.answer(in.header, rec), nil
 	}
-	e.notify(notify)
+	e.Notify(notify)
 	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
 	return e.answer(in.header, rec), nil
 }

@@ -29,8 +29,9 @@ func (e *Engine) DecideAuthorization(ctx context.Context, id string, approved bo
 	return out, err
 }
 
-// overdue lists orders awaiting prior authorization past their due-by time.
-func overdue(tx store.ReadTx, now time.Time, limit int) ([]*order.Order, int, error) {
+// Overdue lists orders awaiting prior authorization past their due-by time, at most
+// limit of them, and how many there are.
+func Overdue(tx store.ReadTx, now time.Time, limit int) ([]*order.Order, int, error) {
 	pending, _, err := tx.Orders(store.OrderQuery{Status: order.StatusPendingAuth, Limit: store.MaxLimit})
 	if err != nil {
 		return nil, 0, err
@@ -53,7 +54,7 @@ func overdue(tx store.ReadTx, now time.Time, limit int) ([]*order.Order, int, er
 func (e *Engine) OverdueCount(ctx context.Context) int {
 	n := 0
 	e.store.View(ctx, func(tx store.ReadTx) error {
-		_, n, _ = overdue(tx, e.now(), 0)
+		_, n, _ = Overdue(tx, e.now(), 0)
 		return nil
 	})
 	return n

@@ -3,54 +3,25 @@ package engine_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
-	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/internal/enginetest"
 	"github.com/radbridge/radbridge/order"
-	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 )
 
-func newChecker(t *testing.T) *rules.Checker {
-	t.Helper()
-	c, err := rules.New(rules.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// radiologyORM is a complete MRI brain order unless parts are blanked out.
-func radiologyORM(ctl, placer string, edit func(string) string) []byte {
-	msg := `
-MSH|^~\&|EHR|HOSP_A|RADBRIDGE|IMG|20261122093000||ORM^O01^ORM_O01|` + ctl + `|P|2.5.1
-PID|1||MRN55^^^HOSP_A^MR||DOE^JANE||19800102|F
-PV1|1|O
-ORC|NW|` + placer + `^EHR|||||||20261122092500|||1234567893^SMITH^JOHN^^^^^^NPI^L^^^NPI
-OBR|1|` + placer + `^EHR||70553^MRI BRAIN W/WO^C4|||20261122092500||||||||||||||||||MR|||||||R51.9^Headache^I10
-DG1|1||R51.9^Headache, unspecified^I10
-IN1|1|PPO1|AETNA01|AETNA||||||||||AUTH-1`
-	if edit != nil {
-		msg = edit(msg)
-	}
-	return cr(msg)
-}
-
 func TestChecks_IncompleteThenCorrected(t *testing.T) {
-	f := newFixture(t, newChecker(t))
-	broken := radiologyORM("I1", "P500", func(s string) string {
+	f := newFixture(t, enginetest.Checker(t))
+	broken := enginetest.RadiologyORM("I1", "P500", func(s string) string {
 		s = strings.Replace(s, "1234567893^SMITH", "1234567890^SMITH", 1) // bad NPI check digit
 		s = strings.Replace(s, "DG1|1||R51.9^Headache, unspecified^I10", "DG1|1||ZZZ^nonsense^I10", 1)
 		return strings.Replace(s, "|||||||R51.9^Headache^I10", "", 1) // no OBR-31 reason
 	})
-	ack := f.send(t, broken)
+	ack := f.Send(t, broken)
 	if got := ack.Get("MSA-1"); got != "AE" {
 		t.Fatalf("incomplete order: MSA-1 = %q, want AE\n%q", got, ack.Bytes())
 	}
@@ -71,16 +42,16 @@ func TestChecks_IncompleteThenCorrected(t *testing.T) {
 	if locs["DG1-3"] != hl7.CodeDataType {
 		t.Errorf("DG1-3 code = %d, want 102 (malformed ICD-10-CM)", locs["DG1-3"])
 	}
-	o := f.orders(t, store.OrderQuery{Placer: "P500"})
+	o := f.Orders(t, store.OrderQuery{Placer: "P500"})
 	if len(o) != 1 || o[0].Status != order.StatusIncomplete {
 		t.Fatalf("after AE: %v, want one incomplete order", o)
 	}
 	// The corrected order (XO, a new control ID) completes it.
-	fixed := radiologyORM("I2", "P500", func(s string) string { return strings.Replace(s, "ORC|NW|", "ORC|XO|", 1) })
-	if got := f.send(t, fixed).Get("MSA-1"); got != "AA" {
+	fixed := enginetest.RadiologyORM("I2", "P500", func(s string) string { return strings.Replace(s, "ORC|NW|", "ORC|XO|", 1) })
+	if got := f.Send(t, fixed).Get("MSA-1"); got != "AA" {
 		t.Fatalf("corrected order: MSA-1 = %q, want AA", got)
 	}
-	o = f.orders(t, store.OrderQuery{Placer: "P500"})
+	o = f.Orders(t, store.OrderQuery{Placer: "P500"})
 	if len(o) != 1 || o[0].Status != order.StatusReady || len(o[0].Findings) != 0 && hasErrorFinding(o[0]) {
 		t.Fatalf("after XO: %+v, want the same order ready", o[0])
 	}
@@ -99,10 +70,10 @@ func hasErrorFinding(o *order.Order) bool {
 }
 
 func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
-	checker := newChecker(t)
+	checker := enginetest.Checker(t)
 	f := newFixture(t, checker)
-	noAuth := radiologyORM("A1", "P600", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) })
-	ack := f.send(t, noAuth)
+	noAuth := enginetest.RadiologyORM("A1", "P600", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) })
+	ack := f.Send(t, noAuth)
 	if got := ack.Get("MSA-1"); got != "AA" {
 		t.Fatalf("MSA-1 = %q, want AA (auth pending is information): %q", got, ack.Bytes())
 	}
@@ -115,7 +86,7 @@ func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
 	if !info {
 		t.Errorf("no informational ERR at IN1-14 on the AA: %q", ack.Bytes())
 	}
-	o := f.orders(t, store.OrderQuery{Placer: "P600"})[0]
+	o := f.Orders(t, store.OrderQuery{Placer: "P600"})[0]
 	if o.Status != order.StatusPendingAuth || o.Authorization.DueBy.IsZero() {
 		t.Fatalf("order %s: status %s, due %v; want pending-authorization with a due-by", o.ID, o.Status, o.Authorization.DueBy)
 	}
@@ -124,8 +95,7 @@ func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
 		t.Errorf("due by %v, want %v", o.Authorization.DueBy, want)
 	}
 
-	srv := httptest.NewServer(apiRouter(f.eng, checker))
-	defer srv.Close()
+	srv := f.Server(t, checker)
 	post := func(body string) (*http.Response, map[string]any) {
 		t.Helper()
 		resp, err := http.Post(srv.URL+"/api/orders/"+o.ID+"/authorization", "application/json", strings.NewReader(body))
@@ -151,86 +121,7 @@ func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
 	if resp, _ := post(`{"decision":"denied"}`); resp.StatusCode != http.StatusConflict {
 		t.Errorf("deciding a ready order again: %s, want 409", resp.Status)
 	}
-	if o := f.orders(t, store.OrderQuery{Placer: "P600"})[0]; o.Status != order.StatusReady {
+	if o := f.Orders(t, store.OrderQuery{Placer: "P600"})[0]; o.Status != order.StatusReady {
 		t.Errorf("stored status %s, want ready", o.Status)
-	}
-}
-
-func TestChecks_OverdueAndPreauthAPI(t *testing.T) {
-	checker := newChecker(t)
-	f := newFixture(t, checker)
-	f.send(t, radiologyORM("O1", "P700", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) }))
-	srv := httptest.NewServer(apiRouter(f.eng, checker))
-	defer srv.Close()
-	get := func(path string) map[string]any {
-		t.Helper()
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return m
-	}
-	if n := get("/api/orders?overdue=true")["total"]; n != 0.0 {
-		t.Errorf("overdue now = %v, want 0", n)
-	}
-	f.eng.SetClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
-	if n := get("/api/orders?overdue=true")["total"]; n != 1.0 {
-		t.Errorf("overdue 9 days later = %v, want 1", n)
-	}
-	if n := f.eng.OverdueCount(t.Context()); n != 1 {
-		t.Errorf("OverdueCount = %d, want 1", n)
-	}
-	for _, tc := range []struct {
-		query    string
-		required bool
-		exempt   bool
-	}{
-		{query: "cpt=70553&class=outpatient", required: true},
-		{query: "cpt=70553&class=emergency", exempt: true},
-		{query: "cpt=71046", required: false},
-	} {
-		v := get("/api/preauth?" + tc.query)
-		if v["required"] != tc.required || v["exempt"] != tc.exempt || v["reason"] == "" {
-			t.Errorf("/api/preauth?%s = %v", tc.query, v)
-		}
-	}
-}
-
-func apiRouter(e *engine.Engine, pa engine.Preauther) http.Handler {
-	r := mux.NewRouter()
-	engine.NewAPI(e, pa).Routes(r)
-	return r
-}
-
-func TestAPI_ExemptOrderNotRequired(t *testing.T) {
-	checker := newChecker(t)
-	f := newFixture(t, checker)
-	emergency := radiologyORM("E1", "P800", func(s string) string {
-		return strings.Replace(strings.Replace(s, "PV1|1|O", "PV1|1|E", 1), "|AUTH-1", "", 1)
-	})
-	f.send(t, emergency)
-	srv := httptest.NewServer(apiRouter(f.eng, checker))
-	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/api/orders?placer=P800")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Items []struct {
-			Status        string         `json:"status"`
-			Authorization map[string]any `json:"authorization"`
-		} `json:"items"`
-	}
-	json.NewDecoder(resp.Body).Decode(&body)
-	if len(body.Items) != 1 {
-		t.Fatalf("items %+v", body.Items)
-	}
-	it := body.Items[0]
-	if it.Status != "ready" || it.Authorization["required"] != false || it.Authorization["status"] != "exempt" {
-		t.Errorf("emergency MRI order: status %s, authorization %v; want ready, not required, exempt", it.Status, it.Authorization)
 	}
 }

@@ -66,7 +66,7 @@ func TestConformance_OrderSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := newFixture(t, nil)
-			ack := f.send(t, bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\r")), []byte("\n"), []byte("\r")))
+			ack := f.Send(t, bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\r")), []byte("\n"), []byte("\r")))
 			m, err := hl7.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -83,7 +83,7 @@ func TestConformance_OrderSamples(t *testing.T) {
 			if code != "AA" && code != "AE" {
 				t.Fatalf("MSA-1 = %q, want AA or AE: %q", code, ack.Bytes())
 			}
-			orders := f.orders(t, store.OrderQuery{})
+			orders := f.Orders(t, store.OrderQuery{})
 			if len(orders) == 0 {
 				t.Fatalf("no order stored; ACK %q", ack.Bytes())
 			}

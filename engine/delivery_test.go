@@ -19,10 +19,9 @@ import (
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/internal/enginetest"
 	"github.com/radbridge/radbridge/order"
-	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
-	"github.com/radbridge/radbridge/store/bolt"
 )
 
 // provider is facility A's MLLP listener: it keeps what it receives and answers AA.
@@ -49,30 +48,12 @@ func provider(t testing.TB) (addr string, got <-chan []byte) {
 // deliveringFixture is an engine on a real store with the given routes, and a running
 // delivery worker with the given destinations, stopped at the end of the test.
 func deliveringFixture(tb testing.TB, routes []engine.Route, dests []delivery.Destination) *fixture {
-	tb.Helper()
-	db, err := bolt.Open(bolt.Config{Dir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := rules.New(rules.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{Routes: routes}, db, c, nil, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	worker, err := delivery.New(delivery.Config{Destinations: dests}, db, nil, delivery.Deps{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	eng.SetDeliverer(worker)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- worker.Run(ctx) }()
-	tb.Cleanup(func() { cancel(); <-done; db.Close() })
-	return &fixture{eng: eng, db: db}
+	return enginetest.New(tb, enginetest.Options{Checker: enginetest.Checker(tb), Engine: engine.Config{Routes: routes},
+		Destinations: dests, Deliver: true, RealClock: true})
 }
+
+// fhirServer serves the FHIR API of a fixture's engine over real HTTP.
+func fhirServer(t *testing.T, f *fixture) *httptest.Server { return f.Server(t, nil) }
 
 func TestDelivery_EndToEnd(t *testing.T) {
 	mllpAddr, oru := provider(t)
@@ -91,18 +72,18 @@ func TestDelivery_EndToEnd(t *testing.T) {
 		{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"},
 		{Destination: "app-x", Kind: "fhir", FHIRSource: "https://app.example.org"},
 	}, []delivery.Destination{{Name: "ehr-a", MLLP: mllpAddr}, {Name: "app-x", FHIR: app.URL + "/fhir"}})
-	db := f.db
+	db := f.DB
 
 	// HL7 v2: order from facility A, report from the RIS, ORU^R01 back to facility A.
-	if got := f.send(t, radiologyORM("D1", "P1000", nil)).Get("MSA-1"); got != "AA" {
+	if got := f.Send(t, enginetest.RadiologyORM("D1", "P1000", nil)).Get("MSA-1"); got != "AA" {
 		t.Fatalf("ORM: %s", got)
 	}
-	report := cr(`
+	report := enginetest.CR(`
 MSH|^~\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|R1|P|2.5.1
 PID|1||MRN55^^^HOSP_A^MR||DOE^JANE
 OBR|1|P1000^EHR|F77^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000|||||||||||||||20261122105900|||F||||||||1992999999&RAD&READER
 OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||F`)
-	if got := f.send(t, report).Get("MSA-1"); got != "AA" {
+	if got := f.Send(t, report).Get("MSA-1"); got != "AA" {
 		t.Fatalf("ORU: %s", got)
 	}
 	select {
@@ -124,16 +105,16 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 
 	// FHIR: the app's order, its report posted back to the app.
 	srv := fhirServer(t, f)
-	created := fhirDo(t, "POST", srv.URL+"/fhir/ServiceRequest", mriRequest("APP-9"))
-	if created.status != http.StatusCreated {
-		t.Fatalf("ServiceRequest: %d %s", created.status, created.raw)
+	created := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-9"))
+	if created.Status != http.StatusCreated {
+		t.Fatalf("ServiceRequest: %d %s", created.Status, created.Raw)
 	}
-	id := created.body["id"].(string)
+	id := created.Body["id"].(string)
 	dr := []byte(`{"resourceType":"DiagnosticReport","status":"final","identifier":[{"value":"RPT-9"}],
  "code":{"coding":[{"system":"http://loinc.org","code":"18748-4"}]},"basedOn":[{"reference":"ServiceRequest/` + id + `"}],
  "conclusion":"Normal MRI of the brain."}`)
-	if r := fhirDo(t, "POST", srv.URL+"/fhir/DiagnosticReport", dr); r.status != http.StatusCreated {
-		t.Fatalf("DiagnosticReport: %d %s", r.status, r.raw)
+	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", dr); r.Status != http.StatusCreated {
+		t.Fatalf("DiagnosticReport: %d %s", r.Status, r.Raw)
 	}
 	select {
 	case body := <-posted:
@@ -146,14 +127,14 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 		t.Fatal("no DiagnosticReport reached the app")
 	}
 	waitStatus(t, f, "APP-9", order.StatusDelivered)
-	if r := fhirDo(t, "GET", srv.URL+"/fhir/DiagnosticReport?based-on=ServiceRequest/"+id, nil); r.body["total"] != 1.0 {
-		t.Errorf("DiagnosticReport search: %s", r.raw)
+	if r := enginetest.Do(t, "GET", srv.URL+"/fhir/DiagnosticReport?based-on=ServiceRequest/"+id, nil); r.Body["total"] != 1.0 {
+		t.Errorf("DiagnosticReport search: %s", r.Raw)
 	}
 
 	// A report for no known order is kept and refused.
 	orphan := bytes.Replace(dr, []byte("ServiceRequest/"+id), []byte("ServiceRequest/ord-999"), 1)
-	if r := fhirDo(t, "POST", srv.URL+"/fhir/DiagnosticReport", orphan); r.status != http.StatusUnprocessableEntity {
-		t.Errorf("orphan report: %d, want 422", r.status)
+	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", orphan); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("orphan report: %d, want 422", r.Status)
 	}
 	var kept int
 	db.View(t.Context(), func(tx store.ReadTx) error {
@@ -169,7 +150,7 @@ func waitStatus(t *testing.T, f *fixture, placer string, want order.Status) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		o := f.orders(t, store.OrderQuery{Placer: placer})
+		o := f.Orders(t, store.OrderQuery{Placer: placer})
 		if len(o) == 1 && o[0].Status == want {
 			return
 		}
@@ -193,25 +174,25 @@ func TestDelivery_Subscription(t *testing.T) {
 	f := deliveringFixture(t, nil, nil)
 	srv := fhirServer(t, f)
 
-	bad := fhirDo(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
+	bad := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
  "criteria":"Observation?code=1","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`"}}`))
-	if bad.status != http.StatusUnprocessableEntity {
-		t.Errorf("Subscription on Observations: %d, want 422 (%s)", bad.status, bad.raw)
+	if bad.Status != http.StatusUnprocessableEntity {
+		t.Errorf("Subscription on Observations: %d, want 422 (%s)", bad.Status, bad.Raw)
 	}
-	sub := fhirDo(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"results",
+	sub := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"results",
  "criteria":"DiagnosticReport?status=final","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`/hook","payload":"application/fhir+json","header":["Authorization: Bearer s3cret"]}}`))
-	if sub.status != http.StatusCreated || sub.body["status"] != "active" {
-		t.Fatalf("Subscription: %d %s", sub.status, sub.raw)
+	if sub.Status != http.StatusCreated || sub.Body["status"] != "active" {
+		t.Fatalf("Subscription: %d %s", sub.Status, sub.Raw)
 	}
-	if got := f.send(t, radiologyORM("S1", "P2000", nil)).Get("MSA-1"); got != "AA" {
+	if got := f.Send(t, enginetest.RadiologyORM("S1", "P2000", nil)).Get("MSA-1"); got != "AA" {
 		t.Fatalf("ORM: %s", got)
 	}
-	oru := cr(`
+	oru := enginetest.CR(`
 MSH|^~\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|S2|P|2.5.1
 PID|1||MRN55^^^HOSP_A^MR||DOE^JANE
 OBR|1|P2000^EHR|F2000^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000||||||||||||||||||F
 OBX|1|TX|18782-3^Study observation^LN|1|Unremarkable study.||||||F`)
-	if got := f.send(t, oru).Get("MSA-1"); got != "AA" {
+	if got := f.Send(t, oru).Get("MSA-1"); got != "AA" {
 		t.Fatalf("ORU: %s", got)
 	}
 	select {
@@ -236,9 +217,9 @@ func BenchmarkResultsEndToEnd(b *testing.B) {
 	addr, got := provider(b)
 	f := deliveringFixture(b, []engine.Route{{Destination: "ehr-a", Kind: "hl7v2", SendingFacility: "HOSP_A"}},
 		[]delivery.Destination{{Name: "ehr-a", MLLP: addr}})
-	eng, ctx := f.eng, context.Background()
+	eng, ctx := f.Engine, context.Background()
 	for i := range b.N {
-		if _, err := eng.HandleV2(ctx, radiologyORM(fmt.Sprint("BO", i), fmt.Sprint("BP", i), nil)); err != nil {
+		if _, err := eng.HandleV2(ctx, enginetest.RadiologyORM(fmt.Sprint("BO", i), fmt.Sprint("BP", i), nil)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -255,7 +236,7 @@ func BenchmarkResultsEndToEnd(b *testing.B) {
 				if i >= int64(b.N) {
 					return
 				}
-				oru := cr(fmt.Sprintf("\nMSH|^~\\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|BR%d|P|2.5.1\nPID|1||MRN55^^^HOSP_A^MR||DOE^JANE\n"+
+				oru := enginetest.CR(fmt.Sprintf("\nMSH|^~\\&|RIS|RADIOLOGY|EHR|HOSP_A|20261122110000||ORU^R01^ORU_R01|BR%d|P|2.5.1\nPID|1||MRN55^^^HOSP_A^MR||DOE^JANE\n"+
 					"OBR|1|BP%d^EHR|BF%d^RIS|70553^MRI BRAIN W/WO^C4|||20261122100000||||||||||||||||||F\nOBX|1|TX|18782-3^Study observation^LN|1|No acute abnormality.||||||F", i, i, i))
 				if _, err := eng.HandleV2(ctx, oru); err != nil {
 					b.Error(err)

@@ -99,6 +99,19 @@ func New(cfg Config, st store.Store, check Checker, log *slog.Logger, m *Metrics
 	return &Engine{cfg: cfg, store: st, check: check, log: log, now: time.Now, metrics: m}, nil
 }
 
+// Now is the engine's clock: the time it stamps on what it receives.
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Check runs the engine's completeness and prior-authorization checks on o as of at: it
+// sets o.Findings and o.Authorization and never changes o.Status.
+func (e *Engine) Check(o *order.Order, at time.Time) { e.check.Check(o, at) }
+
+// Observe counts one inbound message or request of type typ answered with code (an ACK
+// code or an HTTP status), received at start, in the engine's metrics.
+func (e *Engine) Observe(typ, code string, start time.Time) {
+	e.metrics.observe(typ, code, e.now().Sub(start))
+}
+
 // SetClock replaces the engine's clock; for tests.
 func (e *Engine) SetClock(now func() time.Time) { e.now = now }
 
@@ -153,7 +166,7 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 		msgID: e.store.ReserveID(store.KindMessage)}
 	switch h.Type + "^" + h.Event {
 	case "ORM^O01", "OMI^O23", "OML^O21":
-		return e.finish(ctx, in, e.ordersProcessor(in))
+		return e.finish(ctx, in, e.ordersProcessor(ctx, in))
 	case "ORU^R01":
 		return e.finish(ctx, in, e.resultsProcessor(in))
 	}

@@ -8,71 +8,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/internal/enginetest"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
-	"github.com/radbridge/radbridge/store/bolt"
 )
 
-// cr turns a readable message into CR-terminated segments.
-func cr(s string) []byte {
-	return []byte(strings.ReplaceAll(strings.TrimPrefix(s, "\n"), "\n", "\r"))
-}
-
-type fixture struct {
-	eng *engine.Engine
-	db  *bolt.DB
-}
+type fixture = enginetest.Fixture
 
 func newFixture(t *testing.T, check engine.Checker) *fixture {
-	t.Helper()
-	db, err := bolt.Open(bolt.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	eng, err := engine.New(engine.Config{}, db, check, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.SetClock(func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) })
-	return &fixture{eng: eng, db: db}
-}
-
-// send hands raw to the engine and returns the parsed acknowledgment.
-func (f *fixture) send(t *testing.T, raw []byte) *hl7.Message {
-	t.Helper()
-	ack, err := f.eng.HandleV2(t.Context(), raw)
-	if err != nil {
-		t.Fatalf("HandleV2: %v", err)
-	}
-	if ack == nil {
-		return nil
-	}
-	m, err := hl7.Parse(ack)
-	if err != nil {
-		t.Fatalf("ACK does not parse: %v\n%q", err, ack)
-	}
-	return m
-}
-
-func (f *fixture) orders(t *testing.T, q store.OrderQuery) []*order.Order {
-	t.Helper()
-	var out []*order.Order
-	f.db.View(t.Context(), func(tx store.ReadTx) error {
-		var err error
-		out, _, err = tx.Orders(q)
-		return err
-	})
-	return out
+	return enginetest.New(t, enginetest.Options{Checker: check})
 }
 
 func orm(control, ctl, placer, extra string) []byte {
-	return cr(fmt.Sprintf(`
+	return enginetest.CR(fmt.Sprintf(`
 MSH|^~\&|EHR|HOSP_A|RADBRIDGE|IMG|20261122093000||ORM^O01^ORM_O01|%s|P|2.5.1
 PID|1||MRN123^^^HOSP_A^MR||DOE^JANE||19800102|F
 PV1|1|O
@@ -83,7 +35,7 @@ OBR|1|%s^EHR||70553^MRI BRAIN W/WO^C4|||||||||||1234567893^SMITH^JOHN|||||||||MR
 
 func TestHandleV2_NewOrder(t *testing.T) {
 	f := newFixture(t, nil)
-	ack := f.send(t, orm("NW", "C1", "P100", "DG1|1||R51.9^Headache^I10"))
+	ack := f.Send(t, orm("NW", "C1", "P100", "DG1|1||R51.9^Headache^I10"))
 	if got := ack.Get("MSA-1"); got != "AA" {
 		t.Fatalf("MSA-1 = %q, want AA; ack %q", got, ack.Bytes())
 	}
@@ -96,7 +48,7 @@ func TestHandleV2_NewOrder(t *testing.T) {
 	if got := ack.Get("MSH-12"); got != "2.5.1" {
 		t.Errorf("ACK version = %q", got)
 	}
-	list := f.orders(t, store.OrderQuery{Placer: "P100"})
+	list := f.Orders(t, store.OrderQuery{Placer: "P100"})
 	if len(list) != 1 {
 		t.Fatalf("%d orders stored, want 1", len(list))
 	}
@@ -112,14 +64,14 @@ func TestHandleV2_NewOrder(t *testing.T) {
 func TestHandleV2_Resend(t *testing.T) {
 	f := newFixture(t, nil)
 	raw := orm("NW", "C1", "P100", "")
-	first, err := f.eng.HandleV2(t.Context(), raw)
+	first, err := f.Engine.HandleV2(t.Context(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same message again, even with a fresh MSH-7, gets the very same ACK.
 	again := []byte(strings.Replace(string(raw), "20261122093000", "20261122093500", 1))
 	for _, r := range [][]byte{raw, again} {
-		second, err := f.eng.HandleV2(t.Context(), r)
+		second, err := f.Engine.HandleV2(t.Context(), r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,20 +79,20 @@ func TestHandleV2_Resend(t *testing.T) {
 			t.Errorf("resend ACK differs:\n%q\n%q", first, second)
 		}
 	}
-	if n := len(f.orders(t, store.OrderQuery{})); n != 1 {
+	if n := len(f.Orders(t, store.OrderQuery{})); n != 1 {
 		t.Errorf("%d orders after resends, want 1", n)
 	}
 	var total int
-	f.db.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+	f.DB.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
 	if total != 1 {
 		t.Errorf("%d messages stored after resends, want 1", total)
 	}
 	// Another message reusing the control ID is processed, with a warning.
-	ack := f.send(t, orm("NW", "C1", "P200", ""))
+	ack := f.Send(t, orm("NW", "C1", "P200", ""))
 	if ack.Get("MSA-1") != "AA" || !strings.Contains(string(ack.Bytes()), "|205^") {
 		t.Errorf("reused control ID: ACK %q, want AA with a 205 warning", ack.Bytes())
 	}
-	if n := len(f.orders(t, store.OrderQuery{})); n != 2 {
+	if n := len(f.Orders(t, store.OrderQuery{})); n != 2 {
 		t.Errorf("%d orders, want 2", n)
 	}
 }
@@ -154,7 +106,7 @@ func TestHandleV2_ConcurrentResends(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := f.eng.HandleV2(context.Background(), raw)
+			a, err := f.Engine.HandleV2(context.Background(), raw)
 			if err != nil {
 				t.Error(err)
 			}
@@ -167,7 +119,7 @@ func TestHandleV2_ConcurrentResends(t *testing.T) {
 			t.Fatalf("concurrent identical messages got different ACKs:\n%q\n%q", acks[0], a)
 		}
 	}
-	if n := len(f.orders(t, store.OrderQuery{})); n != 1 {
+	if n := len(f.Orders(t, store.OrderQuery{})); n != 1 {
 		t.Errorf("%d orders, want 1", n)
 	}
 }
@@ -190,7 +142,7 @@ func TestHandleV2_Rejections(t *testing.T) {
 		{name: "enhanced mode reject", raw: []byte("MSH|^~\\&|EHR|HOSP_A|RB|IMG|2026||ADT^A01|X6|P|2.5.1|||AL|NE\r"), wantCode: "CR", wantErr: "200"},
 		{name: "no order", raw: []byte("MSH|^~\\&|EHR|HOSP_A|RB|IMG|2026||ORM^O01|X7|P|2.5.1\rPID|1||M\r"), wantCode: "AE", wantErr: "101"},
 		{name: "cancel unknown order", raw: orm("CA", "X8", "NOPE", ""), wantCode: "AE", wantErr: "204", wantLoc: "ORC^1^2"},
-		{name: "result before order", raw: cr(`
+		{name: "result before order", raw: enginetest.CR(`
 MSH|^~\&|RIS|RAD|EHR|HOSP_A|2026||ORU^R01|X9|P|2.5.1
 PID|1||MRN123
 OBR|1|UNKNOWN1||70553^MRI^C4|||||||||||||||||||||F
@@ -199,7 +151,7 @@ OBX|1|TX|18782-3^Report^LN||Normal.||||||F`), wantCode: "AE", wantErr: "204", wa
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			ack := f.send(t, tc.raw)
+			ack := f.Send(t, tc.raw)
 			if got := ack.Get("MSA-1"); got != tc.wantCode {
 				t.Fatalf("MSA-1 = %q, want %s; ack %q", got, tc.wantCode, ack.Bytes())
 			}
@@ -224,7 +176,7 @@ OBX|1|TX|18782-3^Report^LN||Normal.||||||F`), wantCode: "AE", wantErr: "204", wa
 			}
 			// Every message is kept for audit, even those rejected.
 			var total int
-			f.db.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+			f.DB.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
 			if total != 1 {
 				t.Errorf("%d messages stored, want 1", total)
 			}
@@ -235,22 +187,22 @@ OBX|1|TX|18782-3^Report^LN||Normal.||||||F`), wantCode: "AE", wantErr: "204", wa
 func TestHandleV2_EnhancedModeNE(t *testing.T) {
 	f := newFixture(t, nil)
 	raw := []byte(strings.Replace(string(orm("NW", "E1", "P1", "")), "|P|2.5.1", "|P|2.5.1|||NE|AL", 1))
-	ack, err := f.eng.HandleV2(t.Context(), raw)
+	ack, err := f.Engine.HandleV2(t.Context(), raw)
 	if err != nil || ack != nil {
 		t.Fatalf("MSH-15=NE: ack %q, err %v; want no acknowledgment", ack, err)
 	}
-	if n := len(f.orders(t, store.OrderQuery{})); n != 1 {
+	if n := len(f.Orders(t, store.OrderQuery{})); n != 1 {
 		t.Errorf("%d orders, want 1 (the message is processed even when no ACK is wanted)", n)
 	}
 	raw = []byte(strings.Replace(string(orm("NW", "E2", "P2", "")), "|P|2.5.1", "|P|2.5.1|||AL|AL", 1))
-	if got := f.send(t, raw).Get("MSA-1"); got != "CA" {
+	if got := f.Send(t, raw).Get("MSA-1"); got != "CA" {
 		t.Errorf("MSH-15=AL: MSA-1 = %q, want CA", got)
 	}
 }
 
 func TestHandleV2_Lifecycle(t *testing.T) {
 	f := newFixture(t, nil)
-	f.send(t, orm("NW", "L1", "P9", ""))
+	f.Send(t, orm("NW", "L1", "P9", ""))
 	steps := []struct {
 		ctl, code string
 		want      order.Status
@@ -264,11 +216,11 @@ func TestHandleV2_Lifecycle(t *testing.T) {
 		{ctl: "L7", code: "ZZ", want: order.StatusCancelled, wantAck: "AE"},
 	}
 	for _, s := range steps {
-		ack := f.send(t, orm(s.code, s.ctl, "P9", ""))
+		ack := f.Send(t, orm(s.code, s.ctl, "P9", ""))
 		if got := ack.Get("MSA-1"); got != s.wantAck {
 			t.Errorf("ORC-1 %s: MSA-1 = %q, want %s (%q)", s.code, got, s.wantAck, ack.Bytes())
 		}
-		o := f.orders(t, store.OrderQuery{Placer: "P9"})
+		o := f.Orders(t, store.OrderQuery{Placer: "P9"})
 		if len(o) != 1 || o[0].Status != s.want {
 			t.Fatalf("after ORC-1 %s: orders %v, want one in %s", s.code, o, s.want)
 		}
@@ -284,7 +236,7 @@ func (failingStore) Update(context.Context, func(store.Tx) error) error {
 
 func TestHandleV2_StoreFailure(t *testing.T) {
 	f := newFixture(t, nil)
-	eng, err := engine.New(engine.Config{}, failingStore{f.db}, nil, nil, nil)
+	eng, err := engine.New(engine.Config{}, failingStore{f.DB}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +258,7 @@ func TestMLLPHandler_Oversize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &mllp.Server{Handler: engine.MLLPHandler{Engine: f.eng}, MaxMessageSize: 1024}
+	srv := &mllp.Server{Handler: engine.MLLPHandler{Engine: f.Engine}, MaxMessageSize: 1024}
 	go srv.Serve(l)
 	defer srv.Close()
 	big := append(orm("NW", "BIG1", "P1", ""), []byte("NTE|1||"+strings.Repeat("x", 4000)+"\r")...)
@@ -325,7 +277,7 @@ func TestMLLPHandler_Oversize(t *testing.T) {
 		t.Fatalf("ACK = %q", raw)
 	}
 	var msgs []*store.Message
-	f.db.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
+	f.DB.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
 	if len(msgs) != 1 || msgs[0].AckCode != "AR" || msgs[0].Size != len(big) || msgs[0].ControlID != "BIG1" {
 		t.Errorf("stored %+v", msgs)
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -39,16 +38,15 @@ func (r Route) matches(o *order.Order) bool {
 type Deliverer interface {
 	// Notify wakes the worker of a destination that has new outbox items.
 	Notify(destination string)
-	// Retry makes an outbox item pending again (POST /api/outbox/{id}/retry).
-	Retry(ctx context.Context, id string) error
 }
 
 // SetDeliverer connects the delivery worker; until then outbox items wait for the
 // worker's next scan of the store.
 func (e *Engine) SetDeliverer(d Deliverer) { e.deliverer = d }
 
-// notify wakes the worker for each destination after a commit.
-func (e *Engine) notify(destinations []string) {
+// Notify wakes the delivery worker for each destination, after the commit that queued
+// their outbox items.
+func (e *Engine) Notify(destinations []string) {
 	if e.deliverer == nil {
 		return
 	}
@@ -63,16 +61,11 @@ const (
 	ResultFacility = "RADBRIDGE"
 )
 
-// enqueueResult writes, in the caller's transaction, one outbox item per route that
+// EnqueueResult writes, in the caller's transaction, one outbox item per route that
 // takes the order's results, carrying the result in the destination's dialect, and
 // returns the destinations to notify once the transaction is committed.
-func (e *Engine) enqueueResult(tx store.Tx, o *order.Order, r order.Result, at time.Time) ([]string, error) {
-	n := 1 // the result's position among the order's reports: its DiagnosticReport id
-	for i, cur := range o.CurrentResults() {
-		if cur.ID == r.ID {
-			n = i + 1
-		}
-	}
+func (e *Engine) EnqueueResult(tx store.Tx, o *order.Order, r order.Result, at time.Time) ([]string, error) {
+	n := mapping.ReportNumber(o, r.ID) // its DiagnosticReport id
 	dests, err := e.enqueueSubscriptions(tx, o, r, n, at)
 	if err != nil {
 		return nil, err
@@ -89,11 +82,11 @@ func (e *Engine) enqueueResult(tx store.Tx, o *order.Order, r order.Result, at t
 			it.Payload = mapping.BuildORU(o, r, mapping.ORUOptions{SendingApp: ResultApp, SendingFacility: ResultFacility,
 				ControlID: it.ID, Time: at.In(e.cfg.Location)})
 		default:
-			rep, err := renderReport(tx, o, r, n)
+			rep, _, _, err := mapping.DiagnosticReportJSON(o, r, n)
 			if err != nil {
 				return nil, err
 			}
-			it.Payload = rep.Resource
+			it.Payload = rep
 		}
 		if err := tx.PutOutbox(it); err != nil {
 			return nil, err

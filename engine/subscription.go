@@ -3,12 +3,12 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -43,7 +43,7 @@ func (s subscription) check() (expression, problem string) {
 		return "Subscription.channel.payload", "payload must be application/fhir+json (or absent, for notifications without content)"
 	}
 	typ, query, _ := strings.Cut(s.Criteria, "?")
-	if typ != typeDiagnosticReport {
+	if typ != "DiagnosticReport" {
 		return "Subscription.criteria", "criteria must be a DiagnosticReport search: radbridge notifies about results"
 	}
 	params, err := url.ParseQuery(query)
@@ -68,7 +68,7 @@ func (s subscription) matches(o *order.Order, r order.Result) bool {
 			for _, alt := range strings.Split(v, ",") {
 				switch name {
 				case "based-on":
-					ok = ok || strings.TrimPrefix(alt, typeServiceRequest+"/") == o.ID
+					ok = ok || strings.TrimPrefix(alt, "ServiceRequest/") == o.ID
 				case "status":
 					ok = ok || string(r.Status) == alt
 				case "patient":
@@ -91,35 +91,42 @@ type Subscriber interface {
 	Subscribe(destination, endpoint string, payload bool, headers []string) error
 }
 
-// createSubscription accepts an R4 rest-hook Subscription for DiagnosticReports: it is
-// stored active and its endpoint becomes a delivery destination at once.
-func (b *FHIRBackend) createSubscription(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+// CheckSubscription reads an R4 Subscription resource and says what the engine cannot
+// honour in it: the element (a FHIRPath) and the problem, both empty when it can
+// notify about results as the Subscription asks. err is for JSON that is not a
+// Subscription at all.
+func CheckSubscription(resource []byte) (expression, problem string, err error) {
 	var s subscription
-	if err := json.Unmarshal(req.Resource, &s); err != nil {
-		return fhir.Result{}, err
+	if err := json.Unmarshal(resource, &s); err != nil {
+		return "", "", err
 	}
-	if expr, problem := s.check(); problem != "" {
-		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported", Expression: expr, Diagnostics: problem}}}
-	}
-	sub, ok := b.e.deliverer.(Subscriber)
+	expression, problem = s.check()
+	return expression, problem, nil
+}
+
+// ErrNoSubscriber means no delivery worker that takes Subscriptions is connected.
+var ErrNoSubscriber = errors.New("engine: no delivery worker is running: subscriptions cannot be notified")
+
+// CanSubscribe reports whether a delivery worker that takes Subscriptions is connected.
+func (e *Engine) CanSubscribe() bool {
+	_, ok := e.deliverer.(Subscriber)
+	return ok
+}
+
+// Subscribe makes the endpoint of the stored Subscription id (resource is its JSON) a
+// delivery destination at once; results matching its criteria are queued for it from
+// the next commit on.
+func (e *Engine) Subscribe(id string, resource []byte) error {
+	sub, ok := e.deliverer.(Subscriber)
 	if !ok {
-		return fhir.Result{}, &fhir.Error{Status: http.StatusServiceUnavailable, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
-			Diagnostics: "no delivery worker is running: subscriptions cannot be notified"}}}
+		return ErrNoSubscriber
 	}
-	active, err := withStatus(req.Resource, "active")
-	if err != nil {
-		return fhir.Result{}, err
+	var s subscription
+	if err := json.Unmarshal(resource, &s); err != nil {
+		return err
 	}
-	req.Resource = active
-	res, err := b.createOther(ctx, req, "sub-")
-	if err != nil {
-		return res, err
-	}
-	s.ID = res.ID
-	if err := sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.Channel.Header); err != nil {
-		return fhir.Result{}, err
-	}
-	return res, nil
+	s.ID = id
+	return sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.Channel.Header)
 }
 
 // Resubscribe registers the stored active Subscriptions with the delivery worker; call
@@ -152,7 +159,7 @@ func (e *Engine) subscriptions(ctx context.Context) ([]subscription, error) {
 }
 
 func activeSubscriptions(tx store.ReadTx) ([]subscription, error) {
-	list, _, err := tx.Resources(typeSubscription, store.MaxLimit)
+	list, _, err := tx.Resources("Subscription", store.MaxLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +188,9 @@ func (e *Engine) enqueueSubscriptions(tx store.Tx, o *order.Order, r order.Resul
 			continue
 		}
 		if report == nil {
-			rep, err := renderReport(tx, o, r, n)
-			if err != nil {
+			if report, _, _, err = mapping.DiagnosticReportJSON(o, r, n); err != nil {
 				return nil, err
 			}
-			report = rep.Resource
 		}
 		it := &store.OutboxItem{ID: e.store.ReserveID(store.KindOutbox), Destination: s.destination(), Kind: "fhir",
 			OrderID: o.ID, ResultID: r.ID, Payload: report, State: store.OutboxPending, Created: at, NextAttempt: at}

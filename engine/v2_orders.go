@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -12,12 +13,11 @@ import (
 
 // ordersProcessor maps and checks the orders of an ORM/OMI/OML message outside the write
 // transaction, and returns the processor that applies them to the stored orders.
-func (e *Engine) ordersProcessor(in *inbound) processor {
+func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 	vos, mapIssues := mapping.FromV2(in.msg)
 	preps := make([]prepared, len(vos))
 	for i, vo := range vos {
-		e.check.Check(vo.Order, in.at)
-		preps[i] = e.prepare(vo, in)
+		preps[i] = e.prepare(ctx, vo, in)
 	}
 	return func(tx store.Tx, in *inbound, msgID string) (outcome, error) {
 		out := outcome{code: hl7.AA, issues: append([]hl7.Issue(nil), mapIssues...)}
@@ -42,92 +42,83 @@ func (e *Engine) ordersProcessor(in *inbound) processor {
 	}
 }
 
-// prepared is a mapped order and, when its control code creates orders (NW, RO, SN),
-// the new order it makes if none exists yet: lifecycle applied, findings located, JSON
-// encoded, all before the transaction, so that the serialized commit only writes it.
+// prepared is a mapped order, checked, and when its control code begins an order (NW,
+// RO) the new order it makes, prepared for admission before the transaction, so that
+// the serialized commit only writes it.
 type prepared struct {
-	vo     mapping.V2Order
-	code   string       // ORC-1, upper case; NW when absent
-	fresh  *order.Order // the order as new; nil when the code does not create orders
-	data   []byte       // fresh, encoded
-	issues []hl7.Issue  // fresh's findings, or why the code cannot create it
+	vo    mapping.V2Order
+	code  string    // ORC-1, upper case; NW when absent
+	fresh *NewOrder // the new order; nil when the code does not begin one, or err is set
+	err   error     // why the code cannot begin the order
 }
 
-// orderJSONSize is the capacity of the buffer an order is encoded into: a typical
-// order (about 1.5 KB of JSON) fits without the buffer growing.
-const orderJSONSize = 2048
+// isNew reports whether the control code begins an order.
+func (p prepared) isNew() bool { return p.code == "NW" || p.code == "RO" }
 
-func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
+func (e *Engine) prepare(ctx context.Context, vo mapping.V2Order, in *inbound) prepared {
 	p := prepared{vo: vo, code: strings.ToUpper(vo.Control.Code)}
 	if p.code == "" {
 		p.code = "NW"
 	}
-	if p.code != "NW" && p.code != "RO" && p.code != "SN" {
+	if !p.isNew() {
+		e.check.Check(vo.Order, in.at) // an update: checked as it will replace the stored data
 		return p
 	}
-	o := vo.Order.Clone()
-	o.ID = e.store.ReserveID(store.KindOrder)
-	o.Source.MessageID = in.msgID
-	if err := o.ApplyControl(order.Control{Code: p.code, Filler: vo.Control.Filler}, in.at, in.msgID); err != nil {
-		p.issues = []hl7.Issue{controlIssue(hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}, err)}
-		return p
-	}
-	if o.Status == order.StatusReceived {
-		if err := o.Settle(in.at, "", in.msgID); err != nil {
-			return prepared{vo: vo, code: p.code} // the transaction takes the general path and reports it
-		}
-	}
-	data, err := o.AppendJSON(make([]byte, 0, orderJSONSize))
-	if err != nil {
-		return prepared{vo: vo, code: p.code}
-	}
-	p.fresh, p.data, p.issues = o, data, findingIssues(o, vo.Occurrence)
+	p.fresh, p.err = e.PrepareNew(ctx, vo.Order.Clone(), order.Control{Code: p.code, Filler: vo.Control.Filler}, order.Control{}, in.at, in.msgID)
 	return p
 }
 
-// applyOrder applies one mapped order to the stored one with the same key. It returns
-// the order as stored (nil when nothing was stored) and the issues to report.
+// applyOrder applies one mapped order: a new one is admitted, a change is applied to
+// the stored order with the same key. It returns the order as stored (nil when nothing
+// was stored) and the issues to report.
 func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) (*order.Order, []hl7.Issue, error) {
 	vo, code := p.vo, p.code
-	key := vo.Order.Key()
-	cur, err := tx.OrderByKey(key)
+	orc := hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}
+	var cur *order.Order
 	switch {
-	case errors.Is(err, store.ErrNotFound) || key == "":
-		cur = nil
-	case err != nil:
-		return nil, nil, err
-	}
-	if cur == nil && p.fresh != nil {
-		if err := tx.PutOrderJSON(p.fresh, p.data); err != nil {
+	case p.isNew() && p.err != nil:
+		return nil, []hl7.Issue{controlIssue(orc, p.err)}, nil
+	case p.isNew():
+		err := p.fresh.Admit(tx)
+		var dup *DuplicateError
+		switch {
+		case err == nil:
+			return p.fresh.Order, findingIssues(p.fresh.Order, vo.Occurrence), nil
+		case !errors.As(err, &dup):
+			return nil, nil, err
+		case in.reprocessOf == "" || dup.Existing.Source.MessageID != in.reprocessOf:
+			orc.Field = 2
+			return nil, []hl7.Issue{{Location: orc, Code: hl7.CodeDuplicateKey, Severity: hl7.SeverityError,
+				Text: "ORC-1 " + code + ": this sender already has an order with placer number " + quoteOr(vo.Order.Placer, "(none)") +
+					" (" + dup.Existing.ID + ", " + string(dup.Existing.Status) + "); it was not changed: send ORC-1 XO to change it"}}, nil
+		}
+		// Reprocessing the message that created the order revises it, as an XO does.
+		cur, code = dup.Existing, "XO"
+		vo.Order = vo.Order.Clone()
+		e.check.Check(vo.Order, in.at)
+	default:
+		key := vo.Order.Key()
+		if key == "" {
+			break
+		}
+		var err error
+		if cur, err = tx.OrderByKey(key); errors.Is(err, store.ErrNotFound) {
+			cur = nil
+		} else if err != nil {
 			return nil, nil, err
 		}
-		return p.fresh, p.issues, nil
-	}
-	if cur == nil && p.issues != nil {
-		return nil, p.issues, nil
 	}
 	inc := vo.Order.Clone() // the transaction may run again: never change vo
 	inc.Source.MessageID = msgID
-	orc := hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}
 	var o *order.Order
 	switch {
-	case cur == nil && (code == "NW" || code == "RO" || code == "SN"):
-		o = inc
-		if err := o.ApplyControl(order.Control{Code: code, Filler: vo.Control.Filler}, in.at, msgID); err != nil {
-			return nil, []hl7.Issue{controlIssue(orc, err)}, nil
-		}
 	case cur == nil:
 		orc.Field = 2
 		return nil, []hl7.Issue{{Location: orc, Code: hl7.CodeUnknownKey, Severity: hl7.SeverityError,
 			Text: "ORC-1 " + code + ": there is no order with placer number " + quoteOr(inc.Placer, "(none)") + " from this sender"}}, nil
-	case code == "NW" || code == "XO":
-		o = merge(cur, inc)
+	case code == "XO":
+		o = Merge(cur, inc)
 		if err := o.ApplyControl(order.Control{Code: "XO", Filler: vo.Control.Filler}, in.at, msgID); err != nil {
-			if code == "NW" {
-				orc.Field = 2
-				return nil, []hl7.Issue{{Location: orc, Code: hl7.CodeDuplicateKey, Severity: hl7.SeverityError,
-					Text: "order " + inc.Placer + " already exists (" + cur.ID + ", " + string(cur.Status) + ") and cannot be replaced"}}, nil
-			}
 			return nil, []hl7.Issue{controlIssue(orc, err)}, nil
 		}
 	default:
@@ -147,9 +138,9 @@ func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) 
 	return o, findingIssues(o, vo.Occurrence), nil
 }
 
-// merge returns the incoming order's data on the stored order's identity: its ID,
+// Merge returns the incoming order's data on the stored order's identity: its ID,
 // lifecycle, results and any authorization decision already recorded.
-func merge(cur, inc *order.Order) *order.Order {
+func Merge(cur, inc *order.Order) *order.Order {
 	o := inc
 	o.ID, o.Status, o.History, o.Results, o.Created, o.Updated = cur.ID, cur.Status, cur.History, cur.Results, cur.Created, cur.Updated
 	o.Source.MessageID = cur.Source.MessageID

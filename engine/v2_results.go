@@ -42,7 +42,7 @@ func (e *Engine) resultsProcessor(in *inbound) processor {
 			if err := tx.PutOrder(o); err != nil {
 				return outcome{}, err
 			}
-			dests, err := e.enqueueResult(tx, o, res, in.at)
+			dests, err := e.EnqueueResult(tx, o, res, in.at)
 			if err != nil {
 				return outcome{}, err
 			}

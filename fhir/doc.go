@@ -2,7 +2,7 @@
 // the REST API under /fhir, the validation gate every inbound resource passes, the
 // OperationOutcome and Bundle shapes, the CapabilityStatement, and a small client for
 // outbound pushes. Storage and the order pipeline sit behind the Backend interface,
-// which the engine implements.
+// which package fhirserver implements.
 //
 // It implements, for JSON only:
 //   - the RESTful API, https://hl7.org/fhir/R4/http.html: create (conditional with

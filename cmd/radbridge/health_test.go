@@ -14,8 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/radbridge/radbridge/api"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 	"github.com/radbridge/radbridge/store/bolt"
@@ -47,15 +49,19 @@ func testChecker(t *testing.T) *rules.Checker {
 
 // routesServer serves httpRoutes over eng and st on a test server, closed at the end
 // of the test.
-func routesServer(t *testing.T, eng *engine.Engine, st storeAdmin, ready bool) *httptest.Server {
+func routesServer(t *testing.T, eng *engine.Engine, st adminStore, ready bool) *httptest.Server {
 	t.Helper()
-	fh, err := fhir.NewHandler(fhir.Config{}, eng.FHIR(), nil)
+	fh, err := fhir.NewHandler(fhir.Config{}, fhirserver.New(eng, st), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Config{Engine: eng, Store: st, Preauth: testChecker(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var r atomic.Bool
 	r.Store(ready)
-	srv := httptest.NewServer(httpRoutes(eng, testChecker(t), fh, prometheus.NewRegistry(), &r, st))
+	srv := httptest.NewServer(httpRoutes(a, fh, prometheus.NewRegistry(), &r, st))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -143,4 +149,10 @@ func TestAPI_Backup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// adminStore is a store with the administration methods the HTTP surface uses.
+type adminStore interface {
+	store.Store
+	storeAdmin
 }

@@ -22,9 +22,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/radbridge/radbridge/api"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store/bolt"
@@ -140,15 +142,21 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 
 	ms := &mllp.Server{Handler: engine.MLLPHandler{Engine: eng}, TLSConfig: tlsConfig, MaxMessageSize: cfg.MLLP.MaxMessageSize,
 		MaxConns: cfg.MLLP.MaxConns, IdleTimeout: cfg.MLLP.IdleTimeout, Logger: log}
-	fhirHandler, err := fhir.NewHandler(fhir.Config{BaseURL: cfg.HTTP.BaseURL, SoftwareVersion: version}, eng.FHIR(), log)
+	fhirHandler, err := fhir.NewHandler(fhir.Config{BaseURL: cfg.HTTP.BaseURL, SoftwareVersion: version}, fhirserver.New(eng, db), log)
 	if err != nil {
 		ml.Close()
 		hl.Close()
 		return fmt.Errorf("fhir: %w", err)
 	}
+	apiHandler, err := api.New(api.Config{Engine: eng, Store: db, Deliverer: worker, Preauth: checker})
+	if err != nil {
+		ml.Close()
+		hl.Close()
+		return err
+	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready, db),
+		Handler:           httpRoutes(apiHandler, fhirHandler, reg, &ready, db),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -210,10 +218,10 @@ type storeAdmin interface {
 // httpRoutes is the HTTP surface: the engine API, a backup of the store, health,
 // readiness and metrics. Both health and readiness fail once the store has failed, as
 // only a restart brings it back.
-func httpRoutes(eng *engine.Engine, pa engine.Preauther, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin) http.Handler {
+func httpRoutes(a *api.API, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin) http.Handler {
 	storeErr := st.Err
 	r := mux.NewRouter()
-	engine.NewAPI(eng, pa).Routes(r)
+	a.Routes(r)
 	r.HandleFunc("/api/backup", func(w http.ResponseWriter, req *http.Request) {
 		backup(w, req, st)
 	}).Methods(http.MethodGet)

@@ -1,4 +1,12 @@
-package engine
+// Package fhirserver is radbridge's FHIR R4 REST backend (fhir.Backend): create, read,
+// update and search of ServiceRequests, transaction Bundles, DiagnosticReports, Tasks
+// and Subscriptions. A ServiceRequest is an order (the resource id is the order id),
+// created and changed through the engine's lifecycle and checks like an HL7 v2 order; a
+// Task is the order's fulfillment status; a DiagnosticReport is one of its results. A
+// resource a client posted is kept as posted (with a server-assigned id and meta) and
+// read back so; one rendered from a v2 order is built from the order on read. Package
+// fhir does the HTTP and FHIR protocol work in front of it.
+package fhirserver
 
 import (
 	"context"
@@ -9,27 +17,26 @@ import (
 	"strings"
 	"time"
 
+	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
-	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
-// FHIRBackend serves the FHIR API from the engine: a ServiceRequest is an order (the
-// resource id is the order id), created and changed through the same lifecycle and
-// checks as an HL7 v2 order; a Task is the order's fulfillment status; a
-// DiagnosticReport is one of its results. A resource a client posted is kept as posted
-// (with a server-assigned id and meta) and read back so; one rendered from a v2 order
-// is built from the order on read.
-type FHIRBackend struct {
-	e *Engine
+// Server is the REST backend behind package fhir's handlers. It is safe for concurrent
+// use.
+type Server struct {
+	eng   *engine.Engine
+	store store.Store
 }
 
-var _ fhir.Backend = (*FHIRBackend)(nil)
+var _ fhir.Backend = (*Server)(nil)
 
-// FHIR returns the engine's FHIR backend.
-func (e *Engine) FHIR() *FHIRBackend { return &FHIRBackend{e: e} }
+// New returns the FHIR backend of eng, which stores into st (the engine's store).
+func New(eng *engine.Engine, st store.Store) *Server { return &Server{eng: eng, store: st} }
 
 // Resource types the backend holds.
 const (
@@ -40,7 +47,7 @@ const (
 )
 
 // Create implements fhir.Backend.
-func (b *FHIRBackend) Create(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+func (b *Server) Create(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	switch req.Type {
 	case typeServiceRequest:
 		return b.createServiceRequest(ctx, req)
@@ -53,9 +60,9 @@ func (b *FHIRBackend) Create(ctx context.Context, req fhir.CreateRequest) (fhir.
 }
 
 // Read implements fhir.Backend.
-func (b *FHIRBackend) Read(ctx context.Context, typ, id string) (fhir.Result, error) {
+func (b *Server) Read(ctx context.Context, typ, id string) (fhir.Result, error) {
 	var res fhir.Result
-	err := b.e.store.View(ctx, func(tx store.ReadTx) error {
+	err := b.store.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		res, err = b.read(tx, typ, id)
 		return err
@@ -63,7 +70,7 @@ func (b *FHIRBackend) Read(ctx context.Context, typ, id string) (fhir.Result, er
 	return res, err
 }
 
-func (b *FHIRBackend) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
+func (b *Server) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
 	switch typ {
 	case typeServiceRequest:
 		o, err := tx.Order(id)
@@ -103,48 +110,27 @@ func notSupported(typ, interaction string) error {
 // conditional-create search, the uniqueness of the order key and the writes run inside
 // it, serialized with every other write, so that identical concurrent creates store one
 // order.
-func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
-	e := b.e
-	at := e.now()
+func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	at := b.eng.Now()
 	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
 	o := fo.Order
 	o.Source.Kind, o.Source.ClientID = order.SourceFHIR, req.Client
-	e.check.Check(o, at)
-	o.ID = e.store.ReserveID(store.KindOrder)
-	msgID := e.store.ReserveID(store.KindMessage)
-	o.Source.MessageID = msgID
-	code := strings.ToUpper(fo.Control.Code)
-	if code == "" || code == "HD" || code == "CA" || code == "SC" {
-		// A ServiceRequest created on hold, revoked or completed is still a new order;
-		// its status is then applied like a later update would.
-		code = "NW"
-	}
-	if err := o.ApplyControl(order.Control{Code: code}, at, msgID); err != nil {
-		return fhir.Result{}, err
-	}
-	if err := o.Settle(at, "", msgID); err != nil {
-		return fhir.Result{}, err
-	}
-	if fo.Control.Code == "HD" || fo.Control.Code == "CA" {
-		if err := o.ApplyControl(fo.Control, at, msgID); err != nil {
-			return fhir.Result{}, err
-		}
-	}
-	orderJSON, err := o.AppendJSON(make([]byte, 0, orderJSONSize))
+	msgID := b.store.ReserveID(store.KindMessage)
+	nw, err := b.eng.PrepareNew(ctx, o, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	stored, served, err := stampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
+	stored, served, err := mapping.StampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
 	if err != nil {
 		return fhir.Result{}, err
 	}
 	index := identifiers(sr)
 	issues := append(findingsIssues(o), fhirIssues(mapIssues)...)
 	var res fhir.Result
-	err = e.store.Update(ctx, func(tx store.Tx) error {
+	err = b.store.Update(ctx, func(tx store.Tx) error {
 		res = fhir.Result{}
 		if req.IfNoneExist != nil {
 			found, total, partial, err := b.search(tx, typeServiceRequest, fhir.Query{Params: req.IfNoneExist, Count: 2})
@@ -164,15 +150,12 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 					Diagnostics: "If-None-Exist matches " + strconv.Itoa(total) + " ServiceRequests: the condition must identify one"}}}
 			}
 		}
-		if key := o.Key(); key != "" {
-			if cur, err := tx.OrderByKey(key); err == nil {
+		if err := nw.Admit(tx); err != nil {
+			var dup *engine.DuplicateError
+			if errors.As(err, &dup) {
 				return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate", Expression: "ServiceRequest.identifier",
-					Diagnostics: "this client already has an order with placer number " + o.Placer + " (ServiceRequest/" + cur.ID + "): update it with PUT, or make the create conditional with If-None-Exist"}}}
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
+					Diagnostics: "this client already has an order with placer number " + o.Placer + " (ServiceRequest/" + dup.Existing.ID + "): update it with PUT, or make the create conditional with If-None-Exist"}}}
 			}
-		}
-		if err := tx.PutOrderJSON(o, orderJSON); err != nil {
 			return err
 		}
 		r := &store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: stored, OrderID: o.ID, Index: index}
@@ -193,8 +176,19 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 	if res.Created {
 		status = "201"
 	}
-	e.metrics.observe(typeServiceRequest, status, e.now().Sub(at))
+	b.eng.Observe(typeServiceRequest, status, at)
 	return res, nil
+}
+
+// createdAs is the control a new order takes after it is admitted, for a ServiceRequest
+// created in a status other than active: on hold (HD) or revoked (CA). A completed one
+// (SC) is still a new order, as are the others.
+func createdAs(c order.Control) order.Control {
+	switch strings.ToUpper(c.Code) {
+	case "HD", "CA":
+		return c
+	}
+	return order.Control{}
 }
 
 // identifiers lists a ServiceRequest's identifier values for store.Resource.Index, as
@@ -221,15 +215,15 @@ func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Tim
 
 // createOther stores a resource the engine only keeps (a Subscription): a new id with
 // the given prefix, meta set.
-func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
-	at := b.e.now()
-	id := b.e.resourceID(prefix)
-	data, err := withMeta(req.Resource, id, 1, at)
+func (b *Server) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
+	at := b.eng.Now()
+	id := b.resourceID(prefix)
+	data, err := mapping.WithMeta(req.Resource, id, 1, at)
 	if err != nil {
 		return fhir.Result{}, err
 	}
 	r := &store.Resource{Type: req.Type, ID: id, LastUpdated: at, JSON: data}
-	if err := b.e.store.Update(ctx, func(tx store.Tx) error { return tx.PutResource(r) }); err != nil {
+	if err := b.store.Update(ctx, func(tx store.Tx) error { return tx.PutResource(r) }); err != nil {
 		return fhir.Result{}, err
 	}
 	res := storedResult(r)
@@ -239,8 +233,8 @@ func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, p
 
 // resourceID is a new id for a resource the engine only keeps (a Subscription, or one a
 // transaction creates): prefix and a number that is never handed out twice.
-func (e *Engine) resourceID(prefix string) string {
-	return prefix + strings.TrimPrefix(e.store.ReserveID(store.KindMessage), "msg-")
+func (b *Server) resourceID(prefix string) string {
+	return prefix + strings.TrimPrefix(b.store.ReserveID(store.KindMessage), "msg-")
 }
 
 // identifierIndex lists a resource's identifier values for store.Resource.Index.
@@ -272,7 +266,7 @@ func storedResult(r *store.Resource) fhir.Result {
 func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) {
 	status := o.Status.ServiceRequestStatus()
 	if r, err := tx.Resource(typeServiceRequest, o.ID); err == nil {
-		data, err := withStatus(r.JSON, status)
+		data, err := mapping.WithStatus(r.JSON, status)
 		if err != nil {
 			return fhir.Result{}, err
 		}
@@ -287,7 +281,7 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 		return fhir.Result{}, err
 	}
 	version := max(len(o.History), 1)
-	data, err = withMeta(data, o.ID, version, o.Updated)
+	data, err = mapping.WithMeta(data, o.ID, version, o.Updated)
 	if err != nil {
 		return fhir.Result{}, err
 	}
@@ -306,7 +300,7 @@ func renderTask(o *order.Order) (fhir.Result, error) {
 		return fhir.Result{}, err
 	}
 	version := max(len(o.History), 1)
-	if data, err = withMeta(data, id, version, o.Updated); err != nil {
+	if data, err = mapping.WithMeta(data, id, version, o.Updated); err != nil {
 		return fhir.Result{}, err
 	}
 	return fhir.Result{Type: typeTask, ID: id, VersionID: strconv.Itoa(version), LastUpdated: o.Updated, Resource: data}, nil

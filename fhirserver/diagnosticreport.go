@@ -1,14 +1,11 @@
-package engine
+package fhirserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-
-	samply "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/mapping"
@@ -16,16 +13,12 @@ import (
 	"github.com/radbridge/radbridge/store"
 )
 
-// reportSuffix separates an order id from a result's position: ord-7-r1 is the first
-// result of order ord-7.
-const reportSuffix = "-r"
-
 // diagnosticReports renders the current version of each of an order's results as a
 // DiagnosticReport, its observations contained, whatever dialect the result came in.
-func diagnosticReports(tx store.ReadTx, o *order.Order) ([]fhir.Result, error) {
+func diagnosticReports(o *order.Order) ([]fhir.Result, error) {
 	var out []fhir.Result
 	for i, r := range o.CurrentResults() {
-		res, err := renderReport(tx, o, r, i+1)
+		res, err := renderReport(o, r, i+1)
 		if err != nil {
 			return nil, err
 		}
@@ -35,15 +28,11 @@ func diagnosticReports(tx store.ReadTx, o *order.Order) ([]fhir.Result, error) {
 }
 
 func readDiagnosticReport(tx store.ReadTx, id string) (fhir.Result, error) {
-	i := strings.LastIndex(id, reportSuffix)
-	if i < 0 {
+	orderID, n, ok := mapping.ParseReportID(id)
+	if !ok {
 		return fhir.Result{}, fhir.ErrNotFound
 	}
-	n, err := strconv.Atoi(id[i+len(reportSuffix):])
-	if err != nil || n < 1 {
-		return fhir.Result{}, fhir.ErrNotFound
-	}
-	o, err := tx.Order(id[:i])
+	o, err := tx.Order(orderID)
 	if err != nil {
 		return fhir.Result{}, notFound(err)
 	}
@@ -51,63 +40,16 @@ func readDiagnosticReport(tx store.ReadTx, id string) (fhir.Result, error) {
 	if n > len(results) {
 		return fhir.Result{}, fhir.ErrNotFound
 	}
-	return renderReport(tx, o, results[n-1], n)
+	return renderReport(o, results[n-1], n)
 }
 
-// renderReport is one result as a DiagnosticReport with id {order}-r{n}; its version is
-// the number of versions of the result received (a correction is version 2).
-func renderReport(tx store.ReadTx, o *order.Order, r order.Result, n int) (fhir.Result, error) {
-	id := o.ID + reportSuffix + strconv.Itoa(n)
-	version := 0
-	for _, v := range o.Results {
-		if v.ID == r.ID {
-			version++
-		}
-	}
-	dr, obs := mapping.ToDiagnosticReport(o, r)
-	dr.Id = &id
-	data, err := containObservations(dr, obs)
+// renderReport is one result as a DiagnosticReport (mapping.DiagnosticReportJSON).
+func renderReport(o *order.Order, r order.Result, n int) (fhir.Result, error) {
+	data, version, at, err := mapping.DiagnosticReportJSON(o, r, n)
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	at := r.Issued
-	if at.IsZero() {
-		at = o.Updated
-	}
-	if data, err = withMeta(data, id, max(version, 1), at); err != nil {
-		return fhir.Result{}, err
-	}
-	return fhir.Result{Type: typeDiagnosticReport, ID: id, VersionID: strconv.Itoa(max(version, 1)), LastUpdated: at, Resource: data}, nil
-}
-
-// containObservations encodes a report with its observations in
-// DiagnosticReport.contained and DiagnosticReport.result pointing at them, as the
-// engine serves no Observation endpoint. (The samply structs have no contained
-// element, so this is done on the JSON.)
-func containObservations(dr *samply.DiagnosticReport, obs []samply.Observation) ([]byte, error) {
-	dr.Result = nil
-	var contained []json.RawMessage
-	for i := range obs {
-		local := "obs" + strconv.Itoa(i+1)
-		obs[i].Id = &local
-		data, err := json.Marshal(obs[i])
-		if err != nil {
-			return nil, err
-		}
-		contained = append(contained, data)
-		ref := "#" + local
-		dr.Result = append(dr.Result, samply.Reference{Reference: &ref})
-	}
-	data, err := json.Marshal(dr)
-	if err != nil || len(contained) == 0 {
-		return data, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	m["contained"], _ = json.Marshal(contained)
-	return json.Marshal(m)
+	return fhir.Result{Type: typeDiagnosticReport, ID: mapping.ReportID(o.ID, n), VersionID: strconv.Itoa(version), LastUpdated: at, Resource: data}, nil
 }
 
 // createDiagnosticReport takes a result sent as a DiagnosticReport: it is matched to its
@@ -115,15 +57,14 @@ func containObservations(dr *samply.DiagnosticReport, obs []samply.Observation) 
 // to the order, and queued for delivery to the order's sender, in one transaction. A
 // report that matches no order, or that the order's results refuse, is kept (the message
 // and its body are stored) and answered 422.
-func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
-	e := b.e
-	at := e.now()
+func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	at := b.eng.Now()
 	fr, mapIssues := mapping.FromFHIRDiagnosticReport(req.Resource)
-	msgID := e.store.ReserveID(store.KindMessage)
+	msgID := b.store.ReserveID(store.KindMessage)
 	var res fhir.Result
 	var refused *fhir.Error
 	var notify []string
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := b.store.Update(ctx, func(tx store.Tx) error {
 		res, refused, notify = fhir.Result{}, nil, nil
 		o, err := matchReport(tx, fr)
 		if err != nil {
@@ -148,19 +89,13 @@ func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.Creat
 		if err := tx.PutOrder(o); err != nil {
 			return err
 		}
-		if notify, err = e.enqueueResult(tx, o, r, at); err != nil {
+		if notify, err = b.eng.EnqueueResult(tx, o, r, at); err != nil {
 			return err
 		}
 		if err := putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "201", o.ID); err != nil {
 			return err
 		}
-		n := 0
-		for i, cur := range o.CurrentResults() {
-			if cur.ID == r.ID {
-				n = i + 1
-			}
-		}
-		res, err = renderReport(tx, o, r, max(n, 1))
+		res, err = renderReport(o, r, mapping.ReportNumber(o, r.ID))
 		res.Created = true
 		res.Issues = fhirIssues(mapIssues)
 		return err
@@ -172,7 +107,7 @@ func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.Creat
 		refused.Issues = append(refused.Issues, fhirIssues(mapIssues)...)
 		return fhir.Result{}, refused
 	}
-	e.notify(notify)
+	b.eng.Notify(notify)
 	return res, nil
 }
 

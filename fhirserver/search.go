@@ -1,4 +1,4 @@
-package engine
+package fhirserver
 
 import (
 	"context"
@@ -32,9 +32,9 @@ func partialSearch(typ string) fhir.Issue {
 }
 
 // Search implements fhir.Backend.
-func (b *FHIRBackend) Search(ctx context.Context, typ string, q fhir.Query) (fhir.SearchResult, error) {
+func (b *Server) Search(ctx context.Context, typ string, q fhir.Query) (fhir.SearchResult, error) {
 	var out fhir.SearchResult
-	err := b.e.store.View(ctx, func(tx store.ReadTx) error {
+	err := b.store.View(ctx, func(tx store.ReadTx) error {
 		switch typ {
 		case typeServiceRequest:
 			ids, total, partial, err := b.search(tx, typ, q)
@@ -96,7 +96,7 @@ func page[T any](all []T, q fhir.Query) []T {
 // Candidates come from the order indexes (placer number for identifier, status); each is
 // then matched on its ServiceRequest, stored or rendered, so that every parameter means
 // the same for orders from HL7 v2 and from FHIR.
-func (b *FHIRBackend) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string, total int, partial bool, err error) {
+func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string, total int, partial bool, err error) {
 	cands, partial, err := candidates(tx, q.Params)
 	if err != nil {
 		return nil, 0, false, err
@@ -367,7 +367,7 @@ func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMes
 			out = append(out, r.Resource)
 			continue
 		}
-		reports, err := diagnosticReports(tx, o)
+		reports, err := diagnosticReports(o)
 		if err != nil {
 			return nil, false, err
 		}

@@ -1,6 +1,12 @@
-package engine
+// Package api serves radbridge's engine JSON API under /api (DESIGN.md, "Engine API"):
+// the message browser (list, read with the raw bytes, reprocess), orders with their
+// history, prior-authorization decisions, the outbox (list, retry) and the code check.
+// It reads through the store and changes state only through the engine and the
+// delivery worker, so the same rules hold whichever door a change comes through.
+package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,15 +15,35 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 )
 
-// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API").
+// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API"). It is safe
+// for concurrent use.
 type API struct {
-	engine  *Engine
-	preauth Preauther
+	engine    *engine.Engine
+	store     store.Store
+	deliverer Deliverer
+	preauth   Preauther
+}
+
+// Deliverer is the part of the results delivery worker the API drives.
+type Deliverer interface {
+	// Retry makes an outbox item pending again (POST /api/outbox/{id}/retry).
+	Retry(ctx context.Context, id string) error
+}
+
+// Config holds what the API serves from. Engine and Store are required.
+type Config struct {
+	Engine *engine.Engine
+	Store  store.Store
+	// Deliverer retries outbox items; nil answers POST /api/outbox/{id}/retry with 503.
+	Deliverer Deliverer
+	// Preauth answers GET /api/preauth; nil answers it with 404.
+	Preauth Preauther
 }
 
 // Preauther answers the prior-authorization question for one code (rules.Checker).
@@ -25,8 +51,13 @@ type Preauther interface {
 	Preauth(cpt string, class order.EncounterClass, payer string) rules.Verdict
 }
 
-// NewAPI returns the API handlers for e; pa answers GET /api/preauth (nil: 404).
-func NewAPI(e *Engine, pa Preauther) *API { return &API{engine: e, preauth: pa} }
+// New returns the API handlers.
+func New(cfg Config) (*API, error) {
+	if cfg.Engine == nil || cfg.Store == nil {
+		return nil, errors.New("api: Config.Engine and Config.Store are required")
+	}
+	return &API{engine: cfg.Engine, store: cfg.Store, deliverer: cfg.Deliverer, preauth: cfg.Preauth}, nil
+}
 
 // Routes registers the API's routes on r.
 func (a *API) Routes(r *mux.Router) {
@@ -73,7 +104,7 @@ func (a *API) listOutbox(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []outboxItem{}
 	var total int
-	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		list, n, err := tx.Outbox(store.OutboxQuery{State: state, Destination: q.Get("destination"), Limit: limit})
 		total = n
 		for _, it := range list {
@@ -92,11 +123,11 @@ func (a *API) listOutbox(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) retryOutbox(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	if a.engine.deliverer == nil {
+	if a.deliverer == nil {
 		apiError(w, http.StatusServiceUnavailable, "no delivery worker is running")
 		return
 	}
-	if err := a.engine.deliverer.Retry(r.Context(), id); !readOK(w, err, "outbox item "+id) {
+	if err := a.deliverer.Retry(r.Context(), id); !readOK(w, err, "outbox item "+id) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "state": store.OutboxPending})
@@ -134,7 +165,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 	query := store.MessageQuery{ControlID: q.Get("control_id"), Sender: q.Get("sender"), Type: q.Get("type"), Limit: limit}
 	var items []messageItem
 	var total int
-	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		msgs, n, err := tx.Messages(query)
 		total = n
 		for _, m := range msgs {
@@ -159,7 +190,7 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 		Raw string `json:"raw"`
 		Ack string `json:"ack,omitempty"`
 	}
-	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		m, err := tx.Message(id)
 		if err != nil {
 			return err
@@ -259,12 +290,12 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 	onlyOverdue := q.Get("overdue") == "true"
 	var items []orderItem
 	var total int
-	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		var list []*order.Order
 		var n int
 		var err error
 		if onlyOverdue {
-			list, n, err = overdue(tx, a.engine.now(), store.ClampLimit(limit))
+			list, n, err = engine.Overdue(tx, a.engine.Now(), store.ClampLimit(limit))
 		} else {
 			list, n, err = tx.Orders(store.OrderQuery{Placer: q.Get("placer"), Status: status, Limit: limit})
 		}
@@ -287,7 +318,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	var o *order.Order
-	err := a.engine.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		var err error
 		o, err = tx.Order(id)
 		return err

@@ -1,4 +1,4 @@
-package engine
+package mapping
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/radbridge/radbridge/order"
-	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // jsonCases are inputs for the JSON editing functions, valid and not.
@@ -94,8 +94,8 @@ func TestAppendCompact_Deep(t *testing.T) {
 	}
 }
 
-// withMetaByMap and withStatusByMap are the decode and re-encode forms withMeta and
-// withStatus must agree with, member for member.
+// withMetaByMap and withStatusByMap are the decode and re-encode forms WithMeta and
+// WithStatus must agree with, member for member.
 func withMetaByMap(resource []byte, id string, version int, at time.Time) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(resource, &m); err != nil {
@@ -121,7 +121,7 @@ func withStatusByMap(resource []byte, status string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// editCases are resources for withMeta and withStatus.
+// editCases are resources for WithMeta and WithStatus.
 var editCases = map[string]string{
 	"bare":          `{"resourceType":"ServiceRequest"}`,
 	"empty":         `{}`,
@@ -164,17 +164,17 @@ func TestWithMeta_AsDecodeEncode(t *testing.T) {
 	for name, in := range editCases {
 		t.Run(name, func(t *testing.T) {
 			for _, id := range []string{"ord-42", "a<b>&c\"é"} {
-				got, err := withMeta([]byte(in), id, 3, at)
+				got, err := WithMeta([]byte(in), id, 3, at)
 				if err != nil {
-					t.Fatalf("withMeta(%q) = %v", in, err)
+					t.Fatalf("WithMeta(%q) = %v", in, err)
 				}
 				want, err := withMetaByMap([]byte(in), id, 3, at)
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameJSON(t, "withMeta("+in+")", got, want)
+				sameJSON(t, "WithMeta("+in+")", got, want)
 				if strings.Contains(in, `"resourceType"`) && !bytes.HasPrefix(got, []byte(`{"resourceType":`)) {
-					t.Errorf("withMeta(%q) = %s: resourceType is not first", in, got)
+					t.Errorf("WithMeta(%q) = %s: resourceType is not first", in, got)
 				}
 			}
 		})
@@ -183,13 +183,13 @@ func TestWithMeta_AsDecodeEncode(t *testing.T) {
 
 func TestWithMeta_Stamp(t *testing.T) {
 	at := time.Date(2026, 11, 22, 18, 4, 5, 0, time.UTC)
-	got, err := withMeta([]byte(`{"resourceType":"ServiceRequest","id":"old","status":"active"}`), "ord-1", 1, at)
+	got, err := WithMeta([]byte(`{"resourceType":"ServiceRequest","id":"old","status":"active"}`), "ord-1", 1, at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"resourceType":"ServiceRequest","id":"ord-1","meta":{"versionId":"1","lastUpdated":"2026-11-22T18:04:05Z"},"status":"active"}`
 	if string(got) != want {
-		t.Errorf("withMeta = %s, want %s", got, want)
+		t.Errorf("WithMeta = %s, want %s", got, want)
 	}
 }
 
@@ -197,15 +197,15 @@ func TestWithStatus_AsDecodeEncode(t *testing.T) {
 	for name, in := range editCases {
 		t.Run(name, func(t *testing.T) {
 			for _, status := range []string{"active", "on-hold", "<&>"} {
-				got, err := withStatus([]byte(in), status)
+				got, err := WithStatus([]byte(in), status)
 				if err != nil {
-					t.Fatalf("withStatus(%q) = %v", in, err)
+					t.Fatalf("WithStatus(%q) = %v", in, err)
 				}
 				want, err := withStatusByMap([]byte(in), status)
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameJSON(t, "withStatus("+in+")", got, want)
+				sameJSON(t, "WithStatus("+in+")", got, want)
 			}
 		})
 	}
@@ -213,11 +213,11 @@ func TestWithStatus_AsDecodeEncode(t *testing.T) {
 
 func TestWithMeta_Invalid(t *testing.T) {
 	for _, in := range []string{``, `[]`, `"x"`, `{"a":}`, `{"a":1} {}`, `null`} {
-		if got, err := withMeta([]byte(in), "x", 1, time.Now()); err == nil {
-			t.Errorf("withMeta(%q) = %s, want an error", in, got)
+		if got, err := WithMeta([]byte(in), "x", 1, time.Now()); err == nil {
+			t.Errorf("WithMeta(%q) = %s, want an error", in, got)
 		}
-		if got, err := withStatus([]byte(in), "active"); err == nil {
-			t.Errorf("withStatus(%q) = %s, want an error", in, got)
+		if got, err := WithStatus([]byte(in), "active"); err == nil {
+			t.Errorf("WithStatus(%q) = %s, want an error", in, got)
 		}
 	}
 }
@@ -247,22 +247,6 @@ func TestHasStatus(t *testing.T) {
 	}
 }
 
-func TestIdentifiers_AsIdentifierIndex(t *testing.T) {
-	for _, in := range []string{
-		`{"resourceType":"ServiceRequest"}`,
-		`{"resourceType":"ServiceRequest","identifier":[{"system":"urn:x"}]}`,
-		`{"resourceType":"ServiceRequest","identifier":[{"value":"P1"},{"value":""},{"system":"urn:y","value":"é 1"}]}`,
-	} {
-		sr, err := fhirmodels.UnmarshalServiceRequest([]byte(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(identifierIndex([]byte(in)), identifiers(&sr)); diff != "" {
-			t.Errorf("identifiers(%s) (-identifierIndex +got):\n%s", in, diff)
-		}
-	}
-}
-
 // BenchmarkStampRequest stamps the 2 KB ServiceRequest radbridge bench fhir posts (four
 // contained resources) as a create stores it, then sets the status it is served with.
 func BenchmarkStampRequest(b *testing.B) {
@@ -275,7 +259,7 @@ func BenchmarkStampRequest(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchResource)))
 	for b.Loop() {
-		if _, _, err := stampRequest(benchResource, "ord-123456", 1, at, o.Status.ServiceRequestStatus()); err != nil {
+		if _, _, err := StampRequest(benchResource, "ord-123456", 1, at, o.Status.ServiceRequestStatus()); err != nil {
 			b.Fatal(err)
 		}
 	}

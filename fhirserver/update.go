@@ -1,4 +1,4 @@
-package engine
+package fhirserver
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
@@ -20,12 +21,11 @@ import (
 // order's data (like an XO), and its status drives the lifecycle: active re-checks it,
 // on-hold holds it, revoked cancels it. Only the client that created a ServiceRequest
 // may update it; one from an HL7 v2 sender is changed by that sender's messages.
-func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Result, error) {
+func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Result, error) {
 	if req.Type != typeServiceRequest {
 		return fhir.Result{}, notSupported(req.Type, "update")
 	}
-	e := b.e
-	at := e.now()
+	at := b.eng.Now()
 	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
@@ -33,10 +33,10 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 	index := identifiers(sr)
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
-	e.check.Check(inc, at)
-	msgID := e.store.ReserveID(store.KindMessage)
+	b.eng.Check(inc, at)
+	msgID := b.store.ReserveID(store.KindMessage)
 	var res fhir.Result
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := b.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Order(req.ID)
 		if err != nil {
 			return notFound(err)
@@ -52,7 +52,7 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 			return &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "conflict",
 				Diagnostics: "If-Match names version " + want + " but the current version is " + strconv.Itoa(prev.Version)}}}
 		}
-		o := merge(cur, inc.Clone())
+		o := engine.Merge(cur, inc.Clone())
 		if err := applyFHIRStatus(o, fo.Control, at, msgID); err != nil {
 			return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
 				Expression: "ServiceRequest.status", Diagnostics: err.Error()}}}
@@ -60,7 +60,7 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 		if err := tx.PutOrder(o); err != nil {
 			return err
 		}
-		data, served, err := stampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
+		data, served, err := mapping.StampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
 		if err != nil {
 			return err
 		}
@@ -111,9 +111,8 @@ var notInTransaction = map[string]bool{"Bundle": true, "DiagnosticReport": true,
 // urn:uuid references between entries are rewritten to the ids, the ServiceRequests
 // become orders (mapped with the other entries as their context), and the rest are
 // stored as they are.
-func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.Result, error) {
-	e := b.e
-	at := e.now()
+func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.Result, error) {
+	at := b.eng.Now()
 	ids := make([]string, len(entries))
 	types := make([]string, len(entries))
 	refs := map[string]string{}
@@ -130,7 +129,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		case en.Method == http.MethodPut && (urlID == "" || !validID(urlID)):
 			return nil, entryError(i, "entry.request.url "+strconv.Quote(en.URL)+" must be Type/id for a PUT")
 		case typ == typeServiceRequest:
-			ids[i] = e.store.ReserveID(store.KindOrder)
+			ids[i] = b.store.ReserveID(store.KindOrder)
 			if urlID != "" {
 				refs[typ+"/"+urlID] = typ + "/" + ids[i]
 			}
@@ -139,7 +138,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		case urlID != "":
 			ids[i] = urlID
 		default:
-			ids[i] = e.resourceID(strings.ToLower(typ[:3]) + "-")
+			ids[i] = b.resourceID(strings.ToLower(typ[:3]) + "-")
 		}
 		if en.FullURL != "" {
 			refs[en.FullURL] = typ + "/" + ids[i]
@@ -151,7 +150,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 	var bundle bytes.Buffer
 	bundle.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
 	for i, en := range entries {
-		data, err := withMeta(rewriteRefs(en.Resource, refs), ids[i], 1, at)
+		data, err := mapping.WithMeta(rewriteRefs(en.Resource, refs), ids[i], 1, at)
 		if err != nil {
 			return nil, entryError(i, "resource is not a JSON object")
 		}
@@ -165,46 +164,43 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 	}
 	bundle.WriteString(`]}`)
 	fos, mapIssues := mapping.FromFHIR(bundle.Bytes())
-	byEntry := map[int]mapping.FHIROrder{}
+	msgID := b.store.ReserveID(store.KindMessage)
+	byEntry := map[int]*engine.NewOrder{}
 	for _, fo := range fos {
 		fo.Order.Source.Kind, fo.Order.Source.ClientID = order.SourceFHIR, entries[fo.Entry].Client
 		fo.Order.ID = ids[fo.Entry]
-		e.check.Check(fo.Order, at)
-		byEntry[fo.Entry] = fo
+		nw, err := b.eng.PrepareNew(ctx, fo.Order, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)
+		if err != nil {
+			return nil, err
+		}
+		byEntry[fo.Entry] = nw
 	}
-	msgID := e.store.ReserveID(store.KindMessage)
 	results := make([]fhir.Result, len(entries))
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := b.store.Update(ctx, func(tx store.Tx) error {
 		var orderIDs []string
 		for i := range entries {
 			typ := types[i]
 			r := &store.Resource{Type: typ, ID: ids[i], LastUpdated: at, JSON: resolved[i]}
-			if fo, ok := byEntry[i]; ok {
-				o := fo.Order.Clone()
-				o.Source.MessageID = msgID
-				if cur, err := tx.OrderByKey(o.Key()); err == nil && o.Key() != "" {
-					return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate",
-						Expression:  "Bundle.entry[" + strconv.Itoa(i) + "].resource.identifier",
-						Diagnostics: "an order with placer number " + o.Placer + " already exists (ServiceRequest/" + cur.ID + ")"}}}
-				}
-				if err := o.ApplyControl(order.Control{Code: "NW"}, at, msgID); err != nil {
+			var issues []fhir.Issue
+			if nw, ok := byEntry[i]; ok {
+				if err := nw.Admit(tx); err != nil {
+					var dup *engine.DuplicateError
+					if errors.As(err, &dup) {
+						return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate",
+							Expression:  "Bundle.entry[" + strconv.Itoa(i) + "].resource.identifier",
+							Diagnostics: "an order with placer number " + nw.Order.Placer + " already exists (ServiceRequest/" + dup.Existing.ID + ")"}}}
+					}
 					return err
 				}
-				if err := o.Settle(at, "", msgID); err != nil {
-					return err
-				}
-				if err := tx.PutOrder(o); err != nil {
-					return err
-				}
-				r.OrderID, r.Index = o.ID, identifierIndex(r.JSON)
-				orderIDs = append(orderIDs, o.ID)
-				results[i].Issues = findingsIssues(o)
+				r.OrderID, r.Index = nw.Order.ID, identifierIndex(r.JSON)
+				orderIDs = append(orderIDs, nw.Order.ID)
+				issues = findingsIssues(nw.Order)
 			}
 			if err := tx.PutResource(r); err != nil {
 				return err
 			}
 			results[i] = fhir.Result{Type: typ, ID: r.ID, VersionID: strconv.Itoa(r.Version), LastUpdated: at, Resource: r.JSON,
-				Created: r.Version == 1, Issues: results[i].Issues}
+				Created: r.Version == 1, Issues: issues}
 		}
 		if len(results) > 0 {
 			results[0].Issues = append(results[0].Issues, fhirIssues(mapIssues)...)
@@ -214,7 +210,7 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 	if err != nil {
 		return nil, err
 	}
-	e.metrics.observe("Bundle", "200", e.now().Sub(at))
+	b.eng.Observe("Bundle", "200", at)
 	return results, nil
 }
 

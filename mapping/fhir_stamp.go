@@ -1,4 +1,4 @@
-package engine
+package mapping
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 )
 
 // The FHIR resources a client posts are stored as posted, with the id and meta the
-// server assigns; reads and writes answer them with the order's current status. These
-// functions make those edits on the JSON text: one pass checks the syntax, drops
+// server assigns; reads and writes answer them with the order's current status.
+// WithMeta, WithStatus and StampRequest make those edits on the JSON text: one pass checks the syntax, drops
 // insignificant whitespace and notes where each top-level member is, then the members
 // are copied with the server's in place of the client's. Nothing is decoded into
 // values, so every other element (numbers, strings with their escapes, extensions) is
@@ -78,11 +78,11 @@ func members(buf []byte, start int) []jsonMember {
 	return ms
 }
 
-// withMeta returns the resource JSON with its id and meta.versionId and
+// WithMeta returns the resource JSON with its id and meta.versionId and
 // meta.lastUpdated set by the server, and every other element, the rest of meta
 // included, kept as sent (without insignificant whitespace). resourceType, id and meta
 // come first; id and meta replace any the resource had.
-func withMeta(resource []byte, id string, version int, at time.Time) ([]byte, error) {
+func WithMeta(resource []byte, id string, version int, at time.Time) ([]byte, error) {
 	obj, err := compactObject(resource)
 	if err != nil {
 		return nil, err
@@ -122,9 +122,9 @@ func (obj jsonObject) appendMeta(out []byte, id string, version int, at time.Tim
 	return append(out, '}')
 }
 
-// withStatus returns the resource JSON with its status element set (where it was, or
+// WithStatus returns the resource JSON with its status element set (where it was, or
 // last), every other element kept as sent (without insignificant whitespace).
-func withStatus(resource []byte, status string) ([]byte, error) {
+func WithStatus(resource []byte, status string) ([]byte, error) {
 	obj, err := compactObject(resource)
 	if err != nil {
 		return nil, err
@@ -157,10 +157,10 @@ func withStatus(resource []byte, status string) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// stampRequest is withMeta for a ServiceRequest a client sent, which is stored so, and
+// StampRequest is WithMeta for a ServiceRequest a client sent, which is stored so, and
 // also returns it as it is served (renderServiceRequest): with status, the status of
 // its order. served is stored itself when the request already has that status.
-func stampRequest(resource []byte, id string, version int, at time.Time, status string) (stored, served []byte, err error) {
+func StampRequest(resource []byte, id string, version int, at time.Time, status string) (stored, served []byte, err error) {
 	obj, err := compactObject(resource)
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +169,7 @@ func stampRequest(resource []byte, id string, version int, at time.Time, status 
 	if obj.hasStatus(status) {
 		return stored, stored, nil
 	}
-	served, err = withStatus(stored, status)
+	served, err = WithStatus(stored, status)
 	return stored, served, err
 }
 

@@ -1,0 +1,82 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/radbridge/radbridge/internal/enginetest"
+)
+
+func TestAPI_OverdueAndPreauth(t *testing.T) {
+	checker := enginetest.Checker(t)
+	f := enginetest.New(t, enginetest.Options{Checker: checker})
+	f.Send(t, enginetest.RadiologyORM("O1", "P700", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) }))
+	srv := f.Server(t, checker)
+	get := func(path string) map[string]any {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	if n := get("/api/orders?overdue=true")["total"]; n != 0.0 {
+		t.Errorf("overdue now = %v, want 0", n)
+	}
+	f.Engine.SetClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
+	if n := get("/api/orders?overdue=true")["total"]; n != 1.0 {
+		t.Errorf("overdue 9 days later = %v, want 1", n)
+	}
+	if n := f.Engine.OverdueCount(t.Context()); n != 1 {
+		t.Errorf("OverdueCount = %d, want 1", n)
+	}
+	for _, tc := range []struct {
+		query    string
+		required bool
+		exempt   bool
+	}{
+		{query: "cpt=70553&class=outpatient", required: true},
+		{query: "cpt=70553&class=emergency", exempt: true},
+		{query: "cpt=71046", required: false},
+	} {
+		v := get("/api/preauth?" + tc.query)
+		if v["required"] != tc.required || v["exempt"] != tc.exempt || v["reason"] == "" {
+			t.Errorf("/api/preauth?%s = %v", tc.query, v)
+		}
+	}
+}
+
+func TestAPI_ExemptOrderNotRequired(t *testing.T) {
+	checker := enginetest.Checker(t)
+	f := enginetest.New(t, enginetest.Options{Checker: checker})
+	emergency := enginetest.RadiologyORM("E1", "P800", func(s string) string {
+		return strings.Replace(strings.Replace(s, "PV1|1|O", "PV1|1|E", 1), "|AUTH-1", "", 1)
+	})
+	f.Send(t, emergency)
+	srv := f.Server(t, checker)
+	resp, err := http.Get(srv.URL + "/api/orders?placer=P800")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Items []struct {
+			Status        string         `json:"status"`
+			Authorization map[string]any `json:"authorization"`
+		} `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	if len(body.Items) != 1 {
+		t.Fatalf("items %+v", body.Items)
+	}
+	it := body.Items[0]
+	if it.Status != "ready" || it.Authorization["required"] != false || it.Authorization["status"] != "exempt" {
+		t.Errorf("emergency MRI order: status %s, authorization %v; want ready, not required, exempt", it.Status, it.Authorization)
+	}
+}

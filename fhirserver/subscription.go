@@ -1,0 +1,39 @@
+package fhirserver
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/mapping"
+)
+
+// createSubscription accepts an R4 rest-hook Subscription for DiagnosticReports: it is
+// stored active and its endpoint becomes a delivery destination at once.
+func (b *Server) createSubscription(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
+	expr, problem, err := engine.CheckSubscription(req.Resource)
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	if problem != "" {
+		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported", Expression: expr, Diagnostics: problem}}}
+	}
+	if !b.eng.CanSubscribe() {
+		return fhir.Result{}, &fhir.Error{Status: http.StatusServiceUnavailable, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
+			Diagnostics: "no delivery worker is running: subscriptions cannot be notified"}}}
+	}
+	active, err := mapping.WithStatus(req.Resource, "active")
+	if err != nil {
+		return fhir.Result{}, err
+	}
+	req.Resource = active
+	res, err := b.createOther(ctx, req, "sub-")
+	if err != nil {
+		return res, err
+	}
+	if err := b.eng.Subscribe(res.ID, active); err != nil {
+		return fhir.Result{}, err
+	}
+	return res, nil
+}
