@@ -1,10 +1,13 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -200,6 +203,37 @@ func TestHandleV2_EnhancedModeNE(t *testing.T) {
 	}
 }
 
+// In enhanced mode the accept acknowledgment says whether the message was stored: an
+// order stored with findings is CA, the findings riding along as ERR segments; CR is a
+// message refused and not processed.
+func TestHandleV2_EnhancedModeFindings(t *testing.T) {
+	f := newFixture(t, enginetest.Checker(t))
+	incomplete := enginetest.RadiologyORM("EF1", "P4200", func(s string) string {
+		s = strings.Replace(s, "|P|2.5.1\n", "|P|2.5.1|||AL|AL\n", 1)
+		return strings.Replace(s, "DG1|1||R51.9^Headache, unspecified^I10", "DG1|1||ZZZ^nonsense^I10", 1)
+	})
+	ack := f.Send(t, incomplete)
+	if got := ack.Get("MSA-1"); got != "CA" {
+		t.Errorf("stored with findings: MSA-1 %q, want CA: %q", got, ack.Bytes())
+	}
+	errs := 0
+	for _, is := range hl7.ReadIssues(ack) {
+		if is.Severity == hl7.SeverityError {
+			errs++
+		}
+	}
+	if errs == 0 {
+		t.Errorf("the findings are not on the CA: %q", ack.Bytes())
+	}
+	if o := f.Orders(t, store.OrderQuery{Placer: "P4200"}); len(o) != 1 || o[0].Status != order.StatusIncomplete {
+		t.Errorf("orders %+v, want one incomplete", o)
+	}
+	unsupported := []byte(strings.Replace(string(orm("NW", "EF2", "P4201", "")), "ORM^O01^ORM_O01|EF2|P|2.5.1", "ADT^A01^ADT_A01|EF2|P|2.5.1|||AL|AL", 1))
+	if got := f.Send(t, unsupported).Get("MSA-1"); got != "CR" {
+		t.Errorf("unsupported type: MSA-1 %q, want CR", got)
+	}
+}
+
 func TestHandleV2_Lifecycle(t *testing.T) {
 	f := newFixture(t, nil)
 	f.Send(t, orm("NW", "L1", "P9", ""))
@@ -280,5 +314,84 @@ func TestMLLPHandler_Oversize(t *testing.T) {
 	f.DB.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
 	if len(msgs) != 1 || msgs[0].AckCode != "AR" || msgs[0].Size != len(big) || msgs[0].ControlID != "BIG1" {
 		t.Errorf("stored %+v", msgs)
+	}
+}
+
+// Four public samples share placer number 1101 from GHHSFacility, each an ORC-1 NW. A
+// new order never replaces another: the first is stored, the others are refused with
+// ERR 205 at ORC-2 and leave it as it was.
+func TestHandleV2_NewOrderReusingPlacer(t *testing.T) {
+	f := newFixture(t, enginetest.Checker(t))
+	files := []string{"ms-fhir-converter__ORM-O01-01.hl7", "ms-fhir-converter__OML-O21-01.hl7",
+		"ms-fhir-converter__ORM-O01-02.hl7", "ms-fhir-converter__ORM-O01-04.hl7"}
+	var first *order.Order
+	for i, name := range files {
+		raw, err := os.ReadFile(filepath.Join("../testdata/hl7v2", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\r"))
+		raw = bytes.ReplaceAll(raw, []byte("\n"), []byte("\r"))
+		ack := f.Send(t, raw)
+		orders := f.Orders(t, store.OrderQuery{Placer: "1101"})
+		if len(orders) != 1 {
+			t.Fatalf("after %s: %d orders with placer 1101, want 1", name, len(orders))
+		}
+		if i == 0 {
+			if code := ack.Get("MSA-1"); code == "AR" {
+				t.Fatalf("%s: MSA-1 AR: %q", name, ack.Bytes())
+			}
+			first = orders[0]
+			continue
+		}
+		if code := ack.Get("MSA-1"); code != "AE" {
+			t.Errorf("%s: MSA-1 %s, want AE", name, code)
+		}
+		dup := false
+		for _, is := range hl7.ReadIssues(ack) {
+			if is.Code == hl7.CodeDuplicateKey && is.Location.Segment == "ORC" && is.Location.Field == 2 && is.Severity == hl7.SeverityError {
+				dup = true
+			}
+		}
+		if !dup {
+			t.Errorf("%s: no ERR 205 at ORC-2: %q", name, ack.Bytes())
+		}
+		if got := orders[0]; got.ID != first.ID || got.Procedure != first.Procedure || len(got.History) != len(first.History) || !got.Updated.Equal(first.Updated) {
+			t.Errorf("%s changed the order: procedure %+v -> %+v, history %d -> %d", name, first.Procedure, got.Procedure, len(first.History), len(got.History))
+		}
+	}
+}
+
+// Reprocessing the NW that created an order re-runs it on that order (checked again, as
+// an XO would); it never makes a second order.
+func TestEngine_Reprocess_NewOrder(t *testing.T) {
+	f := newFixture(t, enginetest.Checker(t))
+	if code := f.Send(t, enginetest.RadiologyORM("RP1", "P4100", nil)).Get("MSA-1"); code != "AA" {
+		t.Fatalf("NW: MSA-1 %s", code)
+	}
+	var msgID string
+	f.View(t, func(tx store.ReadTx) error {
+		msgs, _, err := tx.Messages(store.MessageQuery{ControlID: "RP1"})
+		if err == nil && len(msgs) == 1 {
+			msgID = msgs[0].ID
+		}
+		return err
+	})
+	if msgID == "" {
+		t.Fatal("the message was not stored")
+	}
+	res, err := f.Engine.Reprocess(t.Context(), msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AckCode != "AA" || res.MessageID == msgID {
+		t.Errorf("reprocess: %+v, want AA as a new message", res)
+	}
+	orders := f.Orders(t, store.OrderQuery{Placer: "P4100"})
+	if len(orders) != 1 || len(res.OrderIDs) != 1 || res.OrderIDs[0] != orders[0].ID {
+		t.Fatalf("after reprocess: %d orders, result %v", len(orders), res.OrderIDs)
+	}
+	if h := orders[0].History; h[len(h)-1].MessageID != res.MessageID {
+		t.Errorf("the last history entry %+v is not the reprocessing's", h[len(h)-1])
 	}
 }

@@ -25,14 +25,16 @@ const (
 // Accepted reports whether the code means the message was accepted (AA or CA).
 func (c AckCode) Accepted() bool { return c == AA || c == CA }
 
-// Commit returns the enhanced-mode accept code that corresponds to c (AA->CA, AE->CE,
-// AR->CR).
+// Commit returns the enhanced-mode accept code that corresponds to the original-mode
+// code c: AA and AE are CA, AR is CR. An accept acknowledgment says whether the
+// receiver safely stored the message (HL7 v2.5.1 section 2.9.3): a message accepted
+// with errors the sender must fix was stored, so it is CA, its errors riding along as
+// ERR segments. CE (commit error: the message could not be stored) corresponds to no
+// original-mode answer and is never returned.
 func (c AckCode) Commit() AckCode {
 	switch c {
-	case AA:
+	case AA, AE:
 		return CA
-	case AE:
-		return CE
 	case AR:
 		return CR
 	}

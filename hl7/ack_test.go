@@ -170,7 +170,7 @@ func TestHeader_EnhancedMode(t *testing.T) {
 			t.Errorf("MSH-15=%q MSH-16=%q: Enhanced=%v WantsAccept(ok)=%v WantsAccept(err)=%v", tc.msh15, tc.msh16, h.Enhanced(), h.WantsAccept(true), h.WantsAccept(false))
 		}
 	}
-	if hl7.AE.Commit() != hl7.CE || hl7.AA.Commit() != hl7.CA || hl7.AR.Commit() != hl7.CR {
+	if hl7.AE.Commit() != hl7.CA || hl7.AA.Commit() != hl7.CA || hl7.AR.Commit() != hl7.CR {
 		t.Error("Commit() mapping wrong")
 	}
 }
