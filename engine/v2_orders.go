@@ -176,16 +176,16 @@ func FindingLocation(f order.Finding, occ mapping.Occurrence) hl7.Location {
 	return occ.Locate(loc)
 }
 
-// findingCode chooses the HL7 table 0357 code for a finding: a missing element is 101,
-// a malformed one 102, an unknown code 103.
+// findingCode is the HL7 table 0357 code of a finding's class: 101 for a missing
+// element, 102 for a malformed one, 103 for an unknown code, none for a note.
 func findingCode(f order.Finding) int {
-	switch {
-	case f.Severity == order.SeverityInformation:
-		return 0
-	case strings.Contains(f.Code, "invalid"):
+	switch f.Kind() {
+	case order.FindingInvalid:
 		return hl7.CodeDataType
-	case strings.Contains(f.Code, "unknown") || strings.Contains(f.Code, "not-cpt"):
+	case order.FindingUnknown:
 		return hl7.CodeTableValue
+	case order.FindingInformational:
+		return 0
 	}
 	return hl7.CodeRequiredField
 }

@@ -306,18 +306,19 @@ func renderTask(o *order.Order) (fhir.Result, error) {
 	return fhir.Result{Type: typeTask, ID: id, VersionID: strconv.Itoa(version), LastUpdated: o.Updated, Resource: data}, nil
 }
 
-// findingsIssues reports an order's check findings as OperationOutcome issues.
+// findingsIssues reports an order's check findings as OperationOutcome issues, typed by
+// their class: required, value, code-invalid or informational.
 func findingsIssues(o *order.Order) []fhir.Issue {
 	var out []fhir.Issue
 	for _, f := range o.Findings {
 		code := "required"
-		switch {
-		case f.Severity == order.SeverityInformation:
-			code = "informational"
-		case strings.Contains(f.Code, "invalid"):
+		switch f.Kind() {
+		case order.FindingInvalid:
 			code = "value"
-		case strings.Contains(f.Code, "unknown") || strings.Contains(f.Code, "not-cpt"):
+		case order.FindingUnknown:
 			code = "code-invalid"
+		case order.FindingInformational:
+			code = "informational"
 		}
 		out = append(out, fhir.Issue{Severity: string(f.Severity), Code: code, Expression: f.FHIRPath, Diagnostics: f.Text, Details: f.Code})
 	}

@@ -373,6 +373,7 @@ func (e *encoder) finding(f *Finding) {
 	e.b = append(e.b, '{')
 	e.str(`"code":`, f.Code)
 	e.str(`"severity":`, string(f.Severity))
+	e.str(`"class":`, string(f.Class))
 	e.str(`"location":`, f.Location)
 	e.str(`"fhir_path":`, f.FHIRPath)
 	e.str(`"text":`, f.Text)

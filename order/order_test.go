@@ -57,7 +57,7 @@ func fullOrder() *Order {
 			Reason: "CPT 70553 requires prior authorization",
 		},
 		Findings: []Finding{{
-			Code: "reason-missing", Severity: SeverityWarning, Location: "OBR-31",
+			Code: "reason-missing", Severity: SeverityWarning, Class: FindingMissing, Location: "OBR-31",
 			FHIRPath: "ServiceRequest.reasonCode", Text: "no reason for exam",
 		}},
 		Results: []Result{{

@@ -128,14 +128,50 @@ const (
 	SeverityInformation Severity = "information"
 )
 
+// FindingClass says what kind of problem a finding reports. Each door reports a finding
+// in its own vocabulary by its class: HL7 v2 as an ERR with a table 0357 code, FHIR as
+// an OperationOutcome issue type.
+type FindingClass string
+
+// Finding classes.
+const (
+	// FindingMissing: a required element is absent (HL7 0357 101; FHIR required).
+	FindingMissing FindingClass = "missing"
+	// FindingInvalid: an element is present but malformed (102 data type error; FHIR
+	// value).
+	FindingInvalid FindingClass = "invalid"
+	// FindingUnknown: a well-formed code that is not in the table it must come from, or
+	// from a code system that cannot be used here (103 table value not found; FHIR
+	// code-invalid).
+	FindingUnknown FindingClass = "unknown"
+	// FindingInformational: nothing to fix; a note such as an outstanding prior
+	// authorization (an informational ERR; FHIR informational).
+	FindingInformational FindingClass = "informational"
+)
+
 // Finding is one result of the completeness and prior-authorization checks. The rules
 // package produces findings; the order stores the latest set.
 type Finding struct {
 	Code     string   `json:"code,omitempty"`
 	Severity Severity `json:"severity,omitempty"`
+	// Class is what kind of problem it is. Findings stored before classes existed
+	// have none: read them with [Finding.Kind].
+	Class FindingClass `json:"class,omitempty"`
 	// Location is the v2 position of the element, e.g. "DG1-3".
 	Location string `json:"location,omitempty"`
 	// FHIRPath is the FHIR path of the element, e.g. "ServiceRequest.reasonCode".
 	FHIRPath string `json:"fhir_path,omitempty"`
 	Text     string `json:"text,omitempty"`
+}
+
+// Kind is the finding's class; for a finding stored without one, informational when its
+// severity is information and missing otherwise.
+func (f Finding) Kind() FindingClass {
+	switch {
+	case f.Class != "":
+		return f.Class
+	case f.Severity == SeverityInformation:
+		return FindingInformational
+	}
+	return FindingMissing
 }

@@ -146,7 +146,8 @@ func isCPTSystem(s string) bool {
 	return false
 }
 
-// finding builds a Finding; every rule goes through it so that the fields line up.
+// finding builds a Finding; every rule goes through it so that the fields line up and
+// every finding has its code's class.
 func finding(code string, sev order.Severity, location, fhirPath, text string) order.Finding {
-	return order.Finding{Code: code, Severity: sev, Location: location, FHIRPath: fhirPath, Text: text}
+	return order.Finding{Code: code, Severity: sev, Class: classOf(code), Location: location, FHIRPath: fhirPath, Text: text}
 }

@@ -267,7 +267,7 @@ func TestCheck_NeverFails(t *testing.T) {
 	for i, o := range orders {
 		c.Check(o, checkTime)
 		for _, f := range o.Findings {
-			if f.Code == "" || f.Severity == "" || f.Location == "" || f.FHIRPath == "" || f.Text == "" {
+			if f.Code == "" || f.Severity == "" || f.Class == "" || f.Location == "" || f.FHIRPath == "" || f.Text == "" {
 				t.Errorf("order %d: incomplete finding %+v", i, f)
 			}
 			if len(f.Text) > 400 {
@@ -332,4 +332,43 @@ func errorFindings(o *order.Order) int {
 		}
 	}
 	return n
+}
+
+// TestCheck_FindingClasses: every finding carries the class that decides how it is
+// reported (HL7 0357 code, FHIR issue type), written out here apart from the code.
+func TestCheck_FindingClasses(t *testing.T) {
+	want := map[string]order.FindingClass{
+		rules.CodeCPTMissing: order.FindingMissing, rules.CodeReasonMissing: order.FindingMissing,
+		rules.CodeDiagnosisMissing: order.FindingMissing, rules.CodeProviderMissing: order.FindingMissing,
+		rules.CodeNPIMissing: order.FindingMissing, rules.CodePatientIDMissing: order.FindingMissing,
+		rules.CodePatientNameMissing: order.FindingMissing, rules.CodeBirthDateMissing: order.FindingMissing,
+		rules.CodeSignatureMissing: order.FindingMissing, rules.CodeICD10Missing: order.FindingMissing,
+		rules.CodeModalityMissing: order.FindingMissing, rules.CodeBodySiteMissing: order.FindingMissing,
+		rules.CodeCPTInvalid: order.FindingInvalid, rules.CodeICD10Invalid: order.FindingInvalid, rules.CodeNPIInvalid: order.FindingInvalid,
+		rules.CodeNotCPT: order.FindingUnknown, rules.CodeCPTUnknown: order.FindingUnknown,
+		rules.CodePreauthRequired: order.FindingInformational, rules.CodePreauthRecordsRequired: order.FindingInformational,
+	}
+	c := newChecker(t, rules.Config{})
+	seen := map[string]bool{}
+	for _, mutate := range []func(o *order.Order){
+		func(o *order.Order) { *o = order.Order{} },
+		func(o *order.Order) { o.Procedure.CPT, o.Provider.NPI = "7055", "1234567890" },
+		func(o *order.Order) { o.Diagnoses = []order.Diagnosis{{Code: "ZZZ", System: "I10"}}; o.Authorization.Number = "" },
+		func(o *order.Order) { o.Procedure = order.Procedure{Code: "24725-4", System: "LN"} },
+		func(o *order.Order) { o.Procedure = order.Procedure{CPT: "99999"}; o.Diagnoses = []order.Diagnosis{{Code: "123.4", System: "I9"}} },
+		func(o *order.Order) { o.Coverage = nil; o.Authorization = order.Authorization{} },
+	} {
+		o := completeOrder()
+		mutate(o)
+		c.Check(o, checkTime)
+		for _, f := range o.Findings {
+			seen[f.Code] = true
+			if w, ok := want[f.Code]; !ok || f.Class != w {
+				t.Errorf("finding %s: class %q, want %q", f.Code, f.Class, w)
+			}
+		}
+	}
+	if len(seen) < 10 {
+		t.Errorf("only %d finding codes were produced (%v): the cases no longer exercise the rules", len(seen), seen)
+	}
 }

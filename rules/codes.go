@@ -1,9 +1,11 @@
 package rules
 
+import "github.com/radbridge/radbridge/order"
+
 // The finding codes. They are stable: senders, the engine and tests may rely on them.
-// Each names the element (before the dot) and the problem: -missing (HL7 table 0357
-// code 101, required field missing), -invalid (102, data type error), -unknown and
-// not-/unsupported values (103, table value not found); preauth.* are information.
+// Each names the element (before the dot) and the problem. What kind of problem it is
+// (its order.FindingClass, which decides how each door reports it) is classOf's to
+// say, not the spelling's.
 const (
 	// CodeCPTMissing (error, OBR-4, ServiceRequest.code): no procedure code at all.
 	CodeCPTMissing = "procedure.cpt-missing"
@@ -70,3 +72,20 @@ const (
 	// authorization with medical records is outstanding.
 	CodePreauthRecordsRequired = "preauth.records-required"
 )
+
+// classOf is the class of the findings with the given code.
+func classOf(code string) order.FindingClass {
+	switch code {
+	case CodeCPTMissing, CodeModalityMissing, CodeBodySiteMissing, CodeReasonMissing, CodeDiagnosisMissing,
+		CodeProviderMissing, CodeNPIMissing, CodePatientIDMissing, CodePatientNameMissing, CodeBirthDateMissing,
+		CodeSignatureMissing, CodeICD10Missing:
+		return order.FindingMissing
+	case CodeCPTInvalid, CodeICD10Invalid, CodeNPIInvalid:
+		return order.FindingInvalid
+	case CodeNotCPT, CodeCPTUnknown:
+		return order.FindingUnknown
+	case CodePreauthRequired, CodePreauthRecordsRequired:
+		return order.FindingInformational
+	}
+	panic("rules: finding code " + code + " has no class") // a code added without one
+}
