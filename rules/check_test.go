@@ -353,9 +353,15 @@ func TestCheck_FindingClasses(t *testing.T) {
 	for _, mutate := range []func(o *order.Order){
 		func(o *order.Order) { *o = order.Order{} },
 		func(o *order.Order) { o.Procedure.CPT, o.Provider.NPI = "7055", "1234567890" },
-		func(o *order.Order) { o.Diagnoses = []order.Diagnosis{{Code: "ZZZ", System: "I10"}}; o.Authorization.Number = "" },
+		func(o *order.Order) {
+			o.Diagnoses = []order.Diagnosis{{Code: "ZZZ", System: "I10"}}
+			o.Authorization.Number = ""
+		},
 		func(o *order.Order) { o.Procedure = order.Procedure{Code: "24725-4", System: "LN"} },
-		func(o *order.Order) { o.Procedure = order.Procedure{CPT: "99999"}; o.Diagnoses = []order.Diagnosis{{Code: "123.4", System: "I9"}} },
+		func(o *order.Order) {
+			o.Procedure = order.Procedure{CPT: "99999"}
+			o.Diagnoses = []order.Diagnosis{{Code: "123.4", System: "I9"}}
+		},
 		func(o *order.Order) { o.Coverage = nil; o.Authorization = order.Authorization{} },
 	} {
 		o := completeOrder()
