@@ -19,6 +19,10 @@ type resourceType struct {
 	Create, Read, Update, Search bool
 	// ConditionalCreate: POST honours If-None-Exist.
 	ConditionalCreate bool
+	// ConditionKeys are the search parameters an index serves: an If-None-Exist must
+	// name one of them, or it is answered 412 before the body is read, as the backend
+	// would have to examine resources one by one to honour it.
+	ConditionKeys []string
 	Params            []searchParam
 	Doc               string
 }
@@ -38,6 +42,7 @@ func resourceTypes() []*resourceType {
 	return []*resourceType{
 		{
 			Name: "ServiceRequest", Create: true, Read: true, Update: true, Search: true, ConditionalCreate: true,
+			ConditionKeys: []string{"identifier"},
 			Doc: "Imaging orders. A create runs the order through the engine's checks; findings are returned with Prefer: return=OperationOutcome and recorded on the order's Task.",
 			Params: []searchParam{
 				{"identifier", "token", "ServiceRequest.identifier: [system]|[value] or value"},
@@ -48,7 +53,7 @@ func resourceTypes() []*resourceType {
 			},
 		},
 		{
-			Name: "DiagnosticReport", Create: true, Read: true, Search: true, ConditionalCreate: true,
+			Name: "DiagnosticReport", Create: true, Read: true, Search: true,
 			Doc: "Results. A report whose basedOn names a ServiceRequest completes that order.",
 			Params: []searchParam{
 				{"based-on", "reference", "DiagnosticReport.basedOn (a ServiceRequest)"},

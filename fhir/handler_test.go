@@ -457,3 +457,16 @@ func TestValidator(t *testing.T) {
 		t.Errorf("bad JSON: %+v", verr)
 	}
 }
+
+// A condition no index serves is refused 412 before the body is read or the backend is
+// asked; a type whose creates are not conditional says so.
+func TestHandler_Create_IfNoneExistNotIndexed(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	r := s.do(t, http.MethodPost, "/fhir/ServiceRequest", ctHead(t), "If-None-Exist", "patient=Patient/p1&status=active")
+	wantOutcome(t, r, http.StatusPreconditionFailed, "", "must name identifier")
+	if n := s.be.calls.Load(); n != 0 {
+		t.Errorf("backend called %d times, want 0", n)
+	}
+	r = s.do(t, http.MethodPost, "/fhir/DiagnosticReport", []byte(`{"resourceType":"DiagnosticReport","status":"final","code":{"text":"x"}}`), "If-None-Exist", "based-on=ServiceRequest/1")
+	wantOutcome(t, r, http.StatusBadRequest, "", "conditional create is not supported for DiagnosticReport")
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -200,6 +201,11 @@ func (h *Handler) condition(rt *resourceType, v string) (url.Values, *Error) {
 			}
 			q[name][i] = fixed
 		}
+	}
+	if !slices.ContainsFunc(rt.ConditionKeys, q.Has) {
+		return nil, errorf(http.StatusPreconditionFailed, "too-costly", "",
+			"If-None-Exist for %s must name %s: a conditional create is checked against an index, never by examining resources one by one",
+			rt.Name, strings.Join(rt.ConditionKeys, " or "))
 	}
 	return q, nil
 }

@@ -163,13 +163,15 @@ func runLoad(ctx context.Context, workers, count int, stderr io.Writer, newWorke
 					return
 				}
 				t0 := time.Now()
-				err := op(i)
-				lat[w] = append(lat[w], time.Since(t0))
-				if err != nil && failed.Add(1) <= 5 {
-					mu.Lock()
-					fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
-					mu.Unlock()
+				if err := op(i); err != nil {
+					if failed.Add(1) <= 5 {
+						mu.Lock()
+						fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
+						mu.Unlock()
+					}
+					continue
 				}
+				lat[w] = append(lat[w], time.Since(t0))
 			}
 		})
 	}
@@ -180,11 +182,12 @@ func runLoad(ctx context.Context, workers, count int, stderr io.Writer, newWorke
 }
 
 // report prints the summary line and returns the exit code: 1 when any operation
-// failed or fewer than count were done.
+// failed or fewer than count were done. The rate and the latencies are those of the
+// operations that succeeded; failures are counted apart.
 func (r loadResult) report(w io.Writer, what, rate, workers string, count int) int {
 	n := len(r.lat)
 	fmt.Fprintf(w, "sent %d %s over %d %s in %v: %.0f %s; latency p50 %v p99 %v max %v; failed %d\n",
-		n, what, r.workers, workers, r.elapsed.Round(time.Millisecond), float64(n)/r.elapsed.Seconds(), rate,
+		n+int(r.failed), what, r.workers, workers, r.elapsed.Round(time.Millisecond), float64(n)/r.elapsed.Seconds(), rate,
 		pct(r.lat, 50), pct(r.lat, 99), pct(r.lat, 100), r.failed)
 	if r.failed > 0 || n < count {
 		return 1

@@ -58,14 +58,15 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	count := fs.Int("count", 1000, "ServiceRequests to create in all")
 	prefix := fs.String("prefix", "F"+strconv.FormatInt(time.Now().Unix(), 36), "placer number prefix (reuse it to resend the same resources)")
 	conditional := fs.Bool("conditional", false, "send If-None-Exist: identifier=SYSTEM|PLACER (conditional create); 200 for an existing match counts as success")
+	ifNoneExist := fs.String("if-none-exist", "", "send this If-None-Exist header (search parameters) with every create instead; 412 counts as a failure")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for each response")
-	usage := "usage: radbridge bench fhir --url http://HOST:PORT/fhir [--clients N] [--count M] [--prefix P] [--conditional]"
+	usage := "usage: radbridge bench fhir --url http://HOST:PORT/fhir [--clients N] [--count M] [--prefix P] [--conditional | --if-none-exist QUERY]"
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	u, err := url.Parse(strings.TrimRight(*base, "/"))
 	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" ||
-		*clients < 1 || *count < 1 || !benchPrefixOK.MatchString(*prefix) || fs.NArg() > 0 {
+		*clients < 1 || *count < 1 || !benchPrefixOK.MatchString(*prefix) || fs.NArg() > 0 || (*conditional && *ifNoneExist != "") {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
@@ -77,7 +78,13 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		create := func(i int) error {
 			placer := *prefix + strconv.Itoa(i)
-			if err := benchCreate(ctx, cl, endpoint, benchResource(*prefix, i), placer, *conditional); err != nil {
+			cond := ""
+			if *conditional {
+				cond = "identifier=" + url.QueryEscape(benchPlacerSystem+"|"+placer)
+			} else if *ifNoneExist != "" {
+				cond = *ifNoneExist
+			}
+			if err := benchCreate(ctx, cl, endpoint, benchResource(*prefix, i), placer, cond); err != nil {
 				return fmt.Errorf("ServiceRequest %s: %w", placer, err)
 			}
 			return nil
@@ -90,16 +97,16 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // benchCreate posts one ServiceRequest and checks the answer: 201 Created (or, for a
 // conditional create that matched, 200 OK) in application/fhir+json, with an ETag, and
 // a ServiceRequest body whose id the Location names and whose identifiers include
-// placer.
-func benchCreate(ctx context.Context, cl *http.Client, endpoint string, body []byte, placer string, conditional bool) error {
+// placer. A non-empty ifNoneExist makes the create conditional.
+func benchCreate(ctx context.Context, cl *http.Client, endpoint string, body []byte, placer, ifNoneExist string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/fhir+json")
 	req.Header.Set("Accept", "application/fhir+json")
-	if conditional {
-		req.Header.Set("If-None-Exist", "identifier="+url.QueryEscape(benchPlacerSystem+"|"+placer))
+	if ifNoneExist != "" {
+		req.Header.Set("If-None-Exist", ifNoneExist)
 	}
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -110,7 +117,7 @@ func benchCreate(ctx context.Context, cl *http.Client, endpoint string, body []b
 	if err != nil {
 		return fmt.Errorf("reading response: %w", err)
 	}
-	return checkCreated(resp, raw, placer, conditional)
+	return checkCreated(resp, raw, placer, ifNoneExist != "")
 }
 
 // benchCreated is the part of a created ServiceRequest that bench checks.

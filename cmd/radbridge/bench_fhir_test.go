@@ -267,7 +267,7 @@ func BenchmarkServe_FHIRCreate(b *testing.B) {
 		cl := &http.Client{Transport: tr}
 		for pb.Next() {
 			i := int(n.Add(1))
-			if err := benchCreate(ctx, cl, endpoint, benchResource("P", i), "P"+strconv.Itoa(i), false); err != nil {
+			if err := benchCreate(ctx, cl, endpoint, benchResource("P", i), "P"+strconv.Itoa(i), ""); err != nil {
 				b.Error(err)
 				return
 			}
