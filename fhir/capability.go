@@ -23,8 +23,8 @@ type resourceType struct {
 	// name one of them, or it is answered 412 before the body is read, as the backend
 	// would have to examine resources one by one to honour it.
 	ConditionKeys []string
-	Params            []searchParam
-	Doc               string
+	Params        []searchParam
+	Doc           string
 }
 
 // param returns the declared search parameter name, or nil.
@@ -43,7 +43,7 @@ func resourceTypes() []*resourceType {
 		{
 			Name: "ServiceRequest", Create: true, Read: true, Update: true, Search: true, ConditionalCreate: true,
 			ConditionKeys: []string{"identifier"},
-			Doc: "Imaging orders. A create runs the order through the engine's checks; findings are returned with Prefer: return=OperationOutcome and recorded on the order's Task.",
+			Doc:           "Imaging orders. A create runs the order through the engine's checks; findings are returned with Prefer: return=OperationOutcome and recorded on the order's Task.",
 			Params: []searchParam{
 				{"identifier", "token", "ServiceRequest.identifier: [system]|[value] or value"},
 				{"patient", "reference", "ServiceRequest.subject (a Patient)"},
