@@ -6,8 +6,9 @@ import (
 )
 
 // ErrRefused is wrapped by a Sender's error when the destination answered and refused
-// the item: an HTTP 3xx or 4xx status other than 408 and 429, or an HL7
-// acknowledgment with MSA-1 AE, AR, CE or CR. The Worker retries refused items with
+// the item: an HTTP status that is not a success and not worth repeating the same
+// request for (3xx, 4xx other than 408 and 429, 501; see fhir.StatusError.Retryable),
+// or an HL7 acknowledgment with MSA-1 AE, AR, CE or CR. The Worker retries refused items with
 // backoff like any other failure (see the package documentation).
 var ErrRefused = errors.New("destination refuses the item")
 
@@ -45,36 +46,3 @@ func (e *RetryAfterError) Error() string {
 
 // Unwrap returns Err.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
-
-// StatusError is an HTTP answer that is not a success. It wraps ErrRefused for the
-// statuses that refuse the item (3xx, and 4xx other than 408 and 429).
-type StatusError struct {
-	// Code is the HTTP status code, e.g. 503.
-	Code int
-	// Status is the status line's text, e.g. "503 Service Unavailable".
-	Status string
-}
-
-// Error returns "fhir: destination answered 503 Service Unavailable", with ": destination
-// refuses the item" appended for a refusal.
-func (e *StatusError) Error() string {
-	s := "fhir: destination answered " + e.Status
-	if e.Refused() {
-		s += ": " + ErrRefused.Error()
-	}
-	return s
-}
-
-// Refused reports whether the status refuses the item rather than being transient
-// (5xx, 408 Request Timeout, 429 Too Many Requests).
-func (e *StatusError) Refused() bool {
-	return e.Code < 500 && e.Code != 408 && e.Code != 429
-}
-
-// Unwrap returns ErrRefused for a refusal and nil otherwise.
-func (e *StatusError) Unwrap() error {
-	if e.Refused() {
-		return ErrRefused
-	}
-	return nil
-}

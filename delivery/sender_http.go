@@ -20,10 +20,10 @@ import (
 // resource the payload holds; a transaction or batch Bundle goes to {Base} itself),
 // with the item's Key in the Idempotency-Key header (its ID when Key is empty).
 //
-// A 2xx answer is a delivery and its receipt is the status code ("201"). 5xx, 408,
-// 429 and network errors are transient; a Retry-After header on them becomes a
-// [*RetryAfterError]. Redirects are not followed, and 3xx and other 4xx answers are
-// refusals ([*StatusError] wrapping [ErrRefused]). The exchange itself is the fhir
+// A 2xx answer is a delivery and its receipt is the status code ("201"). 5xx other
+// than 501, 408, 429 and network errors are transient; a Retry-After header on them
+// becomes a [*RetryAfterError]. Redirects are not followed, and 3xx, 501 and other 4xx
+// answers are refusals ([ErrRefused] wrapping a [*fhir.StatusError]). The exchange itself is the fhir
 // package's Client.Do: response bodies are drained (up to 1 MiB) and closed, so
 // connections are reused.
 //
@@ -96,15 +96,17 @@ func (s *HTTPSender) Send(ctx context.Context, it *store.OutboxItem) (string, er
 	if resp.Status >= 200 && resp.Status < 300 {
 		return strconv.Itoa(resp.Status), nil
 	}
-	serr := &StatusError{Code: resp.Status, Status: resp.StatusLine}
-	if !serr.Refused() {
-		now := time.Now
-		if s.Now != nil {
-			now = s.Now
-		}
-		if wait, ok := fhir.ParseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
-			return "", &RetryAfterError{Wait: wait, Err: serr}
-		}
+	serr := &fhir.StatusError{Status: resp.Status, Issues: resp.Issues}
+	if !serr.Retryable() {
+		return "", fmt.Errorf("%w: %w", ErrRefused, serr)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if wait, ok := fhir.ParseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
+		serr.RetryAfter = wait
+		return "", &RetryAfterError{Wait: wait, Err: serr}
 	}
 	return "", serr
 }
