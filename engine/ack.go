@@ -31,7 +31,8 @@ type inbound struct {
 // outcome is what processing a message decided.
 type outcome struct {
 	code     hl7.AckCode // AA or AE; finish converts to the enhanced-mode codes
-	issues   []hl7.Issue
+	issues   []hl7.Issue // every ERR of the acknowledgment, findings included
+	findings []Finding   // the check findings among them
 	orderIDs []string
 	notify   []string // delivery destinations with new outbox items
 }
@@ -46,9 +47,10 @@ type processor func(tx store.Tx, in *inbound, msgID string) (outcome, error)
 func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Result, error) {
 	var rec *store.Message
 	var notify []string
+	var findings []Finding
 	var resend bool
 	err := e.store.Update(ctx, func(tx store.Tx) error {
-		rec, notify, resend = nil, nil, false
+		rec, notify, findings, resend = nil, nil, nil, false
 		if in.reprocessOf == "" {
 			// A resend is found here rather than in a read transaction first: reads see
 			// every acknowledged write, which costs the store a flush, while this check
@@ -76,7 +78,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		}
 		code := ackCode(in.header, out.code)
 		m.AckCode, m.Ack, m.OrderIDs = string(code), e.buildAck(in.header, code, out.issues), out.orderIDs
-		rec, notify = m, out.notify
+		rec, notify, findings = m, out.notify, out.findings
 		return tx.PutMessage(m, in.raw)
 	})
 	if err != nil {
@@ -92,7 +94,9 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 	}
 	e.Notify(notify)
 	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
-	return e.answer(in.header, rec), nil
+	res := e.answer(in.header, rec)
+	res.Findings = findings
+	return res, nil
 }
 
 // answer is the result for a stored message record.

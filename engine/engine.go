@@ -142,7 +142,26 @@ type Result struct {
 	AckCode   string   `json:"ack_code"`
 	Ack       string   `json:"ack"`
 	OrderIDs  []string `json:"order_ids"`
-	deliver   []byte   // the acknowledgment to send, nil when the sender wants none
+	// Findings are the check findings of the orders the message made or changed, each
+	// also an ERR of Ack. A resend answered from the store has none.
+	Findings []Finding `json:"findings,omitempty"`
+	deliver  []byte    // the acknowledgment to send, nil when the sender wants none
+}
+
+// Finding is a check finding of an order as an acknowledgment reports it.
+type Finding struct {
+	OrderID string        `json:"order_id"`
+	Finding order.Finding `json:"finding"`
+	// At is where the finding points in the message, e.g. OBR(2)-4 for the second
+	// order of a message.
+	At hl7.Location `json:"-"`
+}
+
+// Handle processes one HL7 v2 message as HandleV2 does and returns all it decided: the
+// acknowledgment, its code, the stored message and orders, the findings. The error is
+// for logging, as with HandleV2; an MLLP connection is then closed without an answer.
+func (e *Engine) Handle(ctx context.Context, raw []byte) (Result, error) {
+	return e.handleV2(ctx, raw, "")
 }
 
 // handleV2 runs the pipeline. reprocessOf names the stored message being processed again

@@ -33,6 +33,9 @@ func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 			out.issues = append(out.issues, issues...)
 			if o != nil {
 				out.orderIDs = append(out.orderIDs, o.ID)
+				for _, f := range o.Findings {
+					out.findings = append(out.findings, Finding{OrderID: o.ID, Finding: f, At: FindingLocation(f, p.vo.Occurrence)})
+				}
 			}
 		}
 		if hasError(out.issues) {

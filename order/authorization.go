@@ -12,10 +12,14 @@ const (
 	AuthNotRequired  AuthStatus = "not-required"
 	// AuthExempt means authorization would be required but the encounter class (or a
 	// payer rule) exempts the order.
-	AuthExempt   AuthStatus = "exempt"
-	AuthPending  AuthStatus = "pending"
-	AuthApproved AuthStatus = "approved"
-	AuthDenied   AuthStatus = "denied"
+	AuthExempt AuthStatus = "exempt"
+	// AuthUndetermined means the checks could not tell whether authorization is
+	// needed (no CPT code, or one the code table does not know): the order must not
+	// be read as needing none.
+	AuthUndetermined AuthStatus = "undetermined"
+	AuthPending      AuthStatus = "pending"
+	AuthApproved     AuthStatus = "approved"
+	AuthDenied       AuthStatus = "denied"
 )
 
 // Authorization is the prior-authorization state of an order. The rules package sets
@@ -30,8 +34,11 @@ type Authorization struct {
 	RecordsRequired bool `json:"records_required,omitempty"`
 	// Exempt means no authorization is needed in this setting (emergency, inpatient,
 	// urgent care, ambulatory surgery, or a payer rule) even though Required is set.
-	Exempt bool       `json:"exempt,omitempty"`
-	Status AuthStatus `json:"status,omitempty"`
+	Exempt bool `json:"exempt,omitempty"`
+	// Undetermined means the checks could not tell whether authorization is needed
+	// (Status undetermined); Required is then false.
+	Undetermined bool       `json:"undetermined,omitempty"`
+	Status       AuthStatus `json:"status,omitempty"`
 	// Number is the authorization number, sent by the placer or recorded with a decision.
 	Number string `json:"number,omitempty"`
 	// DueBy is when a decision is needed by (set by the engine from the priority).
@@ -53,6 +60,8 @@ func (a Authorization) Outstanding() bool {
 // (approved or denied) stands while authorization is still needed.
 func (a *Authorization) settle() {
 	switch {
+	case !a.Required && a.Undetermined:
+		a.Status = AuthUndetermined
 	case !a.Required:
 		a.Status = AuthNotRequired
 	case a.Exempt:

@@ -361,6 +361,7 @@ func (e *encoder) authorization(a *Authorization) {
 	e.flag(`"required":`, a.Required)
 	e.flag(`"records_required":`, a.RecordsRequired)
 	e.flag(`"exempt":`, a.Exempt)
+	e.flag(`"undetermined":`, a.Undetermined)
 	e.str(`"status":`, string(a.Status))
 	e.str(`"number":`, a.Number)
 	e.time(`"due_by":`, a.DueBy)

@@ -52,7 +52,7 @@ func fullOrder() *Order {
 			MemberID: "M123", Group: "G9",
 		}},
 		Authorization: Authorization{
-			Required: true, RecordsRequired: true, Exempt: true, Status: AuthApproved,
+			Required: true, RecordsRequired: true, Exempt: true, Undetermined: true, Status: AuthApproved,
 			Number: "AUTH1", DueBy: t0.Add(72 * time.Hour), Decided: t0.Add(time.Hour),
 			Reason: "CPT 70553 requires prior authorization",
 		},

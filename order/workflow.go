@@ -9,6 +9,7 @@ import (
 // Settle ends the evaluation of a received order, after the checks have stored their
 // Findings and Authorization flags. It first derives Authorization.Status:
 //
+//	not Required, Undetermined     -> undetermined
 //	not Required                   -> not-required
 //	Exempt                         -> exempt
 //	approved or denied             -> unchanged (a recorded decision stands)

@@ -100,11 +100,11 @@ func TestCheck_Authorization(t *testing.T) {
 			settled:   order.StatusReady,
 		},
 		{
-			name: "unknown code: not required, says so",
+			name: "unknown code: undetermined, never read as not required",
 			mutate: func(o *order.Order) {
 				o.Procedure = order.Procedure{CPT: "76536", Modality: "US", BodySite: "neck"}
 			},
-			want:      auth{Status: order.AuthNotRequired},
+			want:      auth{Status: order.AuthUndetermined},
 			reasonHas: `unknown CPT code "76536"`,
 			findings:  []want{{Code: rules.CodeCPTUnknown, Severity: order.SeverityWarning, Location: "OBR-4", FHIRPath: "ServiceRequest.code"}},
 			settled:   order.StatusReady,

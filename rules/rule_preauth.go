@@ -22,6 +22,7 @@ func (c *Checker) checkPreauth(fs []order.Finding, o *order.Order, cpt string, p
 	a.Required = v.Required || v.Exempt
 	a.RecordsRequired = v.RecordsRequired
 	a.Exempt = v.Exempt
+	a.Undetermined = p == nil // neither the code table nor a payer rule knows the code
 	a.Reason = v.Reason
 	if !v.Required {
 		a.DueBy = time.Time{}
