@@ -89,7 +89,7 @@ func benchMLLP(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var tf tlsFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageExit(err)
 	}
 	if *addr == "" || *conns < 1 || *count < 1 || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: radbridge bench mllp --addr HOST:PORT [--conns N] [--count M] [--prefix P] [--acked FILE]")

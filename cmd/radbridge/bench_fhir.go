@@ -62,7 +62,7 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for each response")
 	usage := "usage: radbridge bench fhir --url http://HOST:PORT/fhir [--clients N] [--count M] [--prefix P] [--conditional | --if-none-exist QUERY]"
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageExit(err)
 	}
 	u, err := url.Parse(strings.TrimRight(*base, "/"))
 	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" ||

@@ -42,7 +42,7 @@ func TestCheck_JSON(t *testing.T) {
 	}
 	code, stdout, stderr := runCmd(t, "check", "--json", batch, "../../testdata/hl7v2/radbridge__oru_r01_radiology.hl7")
 	if code != 1 {
-		t.Errorf("exit code %d, want 1 (one message cannot be parsed); stderr %s", code, stderr)
+		t.Errorf("exit code %d, want 1 (one message would be rejected); stderr %s", code, stderr)
 	}
 	lines := decodeLines(t, stdout)
 	if len(lines) != 3 {
@@ -52,36 +52,57 @@ func TestCheck_JSON(t *testing.T) {
 	if first["file"] != batch || first["index"] != 1.0 || first["kind"] != "hl7v2" || first["type"] != "ORM^O01" || first["version"] != "2.3" || first["control_id"] != "C1" {
 		t.Errorf("first message = %v", first)
 	}
-	// The order has a bad birth date and, being an ORM without ORC, no order at all.
+	// An ORM without ORC holds no order at all: serve stores it and answers AE with ERR
+	// 101 at ORC (the birth date is not checked by serve, so not by check either).
 	errs := first["errors"].([]any)
-	if len(errs) != 2 {
-		t.Fatalf("first message errors = %v, want two (PID-7, ORC)", errs)
+	if first["ack_code"] != "AE" || len(errs) != 1 {
+		t.Fatalf("first message: ack %v, errors %v; want AE with one error (ORC)", first["ack_code"], errs)
 	}
-	e := errs[0].(map[string]any)
-	if e["location"] != "PID-7" || e["code"] != 102.0 || e["severity"] != "E" || e["text"] == "" {
-		t.Errorf("PID-7 error = %v", e)
-	}
-	if e := errs[1].(map[string]any); e["location"] != "ORC" || e["code"] != 101.0 {
-		t.Errorf("second error = %v, want ORC 101", e)
+	if e := errs[0].(map[string]any); e["location"] != "ORC" || e["code"] != 101.0 || e["severity"] != "E" || e["text"] == "" {
+		t.Errorf("error = %v, want ORC 101", e)
 	}
 	second := lines[1]
-	if second["index"] != 2.0 || second["control_id"] != "C2" {
-		t.Errorf("second message = %v", second)
+	if second["index"] != 2.0 || second["control_id"] != "C2" || second["ack_code"] != "AR" {
+		t.Errorf("second message = %v, want C2 rejected with AR", second)
 	}
 	e2 := second["errors"].([]any)[0].(map[string]any)
 	if e2["location"] != "MSH-2" || e2["code"] != 102.0 {
 		t.Errorf("second message error = %v, want MSH-2 102", e2)
 	}
+	// A result for an order the store does not hold is kept and answered with ERR 204.
 	third := lines[2]
-	if third["type"] != "ORU^R01" || len(third["errors"].([]any)) != 0 {
-		t.Errorf("radiology ORU = %v, want no errors", third)
+	if errs := third["errors"].([]any); third["type"] != "ORU^R01" || len(errs) != 1 || errs[0].(map[string]any)["code"] != 204.0 {
+		t.Errorf("radiology ORU = %v, want one error 204 (no such order)", third)
 	}
 }
 
+// TestCheck_ExitCodes: 0 when everything would be accepted with nothing to fix, 3 when
+// something would be accepted with errors to fix, 1 when something would be rejected
+// or could not be read, 2 on bad usage; the worst input decides.
 func TestCheck_ExitCodes(t *testing.T) {
-	good := "../../testdata/hl7v2/radbridge__oru_r01_radiology.hl7"
-	if code, _, _ := runCmd(t, "check", good); code != 0 {
-		t.Errorf("check good file: exit %d, want 0", code)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.hl7")
+	os.WriteFile(good, benchMessage("X", 1, "20261122100000"), 0o644)
+	fixable := "../../testdata/hl7v2/radbridge__oru_r01_radiology.hl7" // no such order: AE 204
+	rejected := "../../testdata/hl7v2/dcm4che__ADT^A40-PatientMerge.hl7"
+	if code, out, _ := runCmd(t, "check", good); code != 0 || !strings.Contains(out, ": accepted (AA)") {
+		t.Errorf("check good file: exit %d, want 0:\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, "check", good, fixable); code != 3 || !strings.Contains(out, "accepted, needs fixing") {
+		t.Errorf("check a result for no order: exit %d, want 3:\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, "check", rejected, fixable); code != 1 || !strings.Contains(out, "rejected (AR)") {
+		t.Errorf("check an ADT: exit %d, want 1:\n%s", code, out)
+	}
+	for _, help := range []string{"-h", "--help"} {
+		if code, _, _ := runCmd(t, "check", help); code != 0 {
+			t.Errorf("check %s: exit %d, want 0", help, code)
+		}
+	}
+	empty := filepath.Join(dir, "empty.hl7")
+	os.WriteFile(empty, nil, 0o644)
+	if code, _, stderr := runCmd(t, "check", empty); code != 1 || !strings.Contains(stderr, "no HL7 v2 message") {
+		t.Errorf("check an empty file: exit %d, stderr %q", code, stderr)
 	}
 	if code, _, _ := runCmd(t, "check"); code != 2 {
 		t.Errorf("check with no file: exit %d, want 2", code)
@@ -122,14 +143,17 @@ func TestCheck_OrderFindingsAndPreauth(t *testing.T) {
 	os.WriteFile(brokenPath, []byte(broken), 0o644)
 
 	code, stdout, stderr := runCmd(t, "check", "--json", complete, brokenPath)
-	if code != 0 {
-		t.Fatalf("exit %d (both parse); stderr %s", code, stderr)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3 (the broken order is stored with errors); stderr %s", code, stderr)
 	}
 	lines := decodeLines(t, stdout)
 	if len(lines) != 2 {
 		t.Fatalf("%d lines", len(lines))
 	}
 	pa := lines[0]["preauth"].(map[string]any)
+	if lines[0]["ack_code"] != "AA" || lines[1]["ack_code"] != "AE" {
+		t.Errorf("ack codes %v, %v; want AA, AE", lines[0]["ack_code"], lines[1]["ack_code"])
+	}
 	if pa["cpt"] != "70553" || pa["required"] != true || pa["exempt"] != false || pa["reason"] == "" {
 		t.Errorf("preauth = %v, want 70553 required", pa)
 	}
@@ -156,7 +180,7 @@ func TestCheck_OrderFindingsAndPreauth(t *testing.T) {
 			t.Errorf("%s = %v, want location %s, fhir_path %s", code, f, want[0], want[1])
 		}
 	}
-	if code, out, _ := runCmd(t, "check", brokenPath); code != 0 || !strings.Contains(out, "finding error provider.npi-invalid") || !strings.Contains(out, "prior authorization required") {
+	if code, out, _ := runCmd(t, "check", brokenPath); code != 3 || !strings.Contains(out, "finding error provider.npi-invalid") || !strings.Contains(out, "prior authorization required") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
 	}
 }
@@ -166,15 +190,15 @@ func TestCheck_FHIR(t *testing.T) {
 	invalid := filepath.Join(dir, "invalid.json")
 	os.WriteFile(invalid, []byte(`{"resourceType":"ServiceRequest","status":"bogus","intent":"order","subject":{"reference":"Patient/1"}}`), 0o644)
 	code, stdout, _ := runCmd(t, "check", "--json", "../../testdata/fhir/fhir-r4-spec__servicerequest-example-pgx.json", invalid)
-	if code != 0 {
-		t.Errorf("exit %d: both are FHIR resources (one invalid), so both parsed", code)
+	if code != 1 {
+		t.Errorf("exit %d, want 1: the invalid one would be refused", code)
 	}
 	lines := decodeLines(t, stdout)
 	if len(lines) != 2 {
 		t.Fatalf("%d lines:\n%s", len(lines), stdout)
 	}
 	pgx := lines[0]
-	if pgx["kind"] != "fhir" || pgx["type"] != "ServiceRequest" || pgx["preauth"] == nil {
+	if pgx["kind"] != "fhir" || pgx["type"] != "ServiceRequest" || pgx["preauth"] == nil || pgx["ack_code"] != "201" {
 		t.Errorf("valid ServiceRequest = %v", pgx)
 	}
 	found := false
@@ -187,10 +211,26 @@ func TestCheck_FHIR(t *testing.T) {
 		t.Errorf("a LOINC-coded request has no procedure.not-cpt finding: %v", pgx["findings"])
 	}
 	bad := lines[1]["errors"].([]any)
+	if lines[1]["ack_code"] != "400" && lines[1]["ack_code"] != "422" {
+		t.Errorf("invalid status: ack_code %v, want the 4xx serve answers", lines[1]["ack_code"])
+	}
 	if len(bad) == 0 || bad[0].(map[string]any)["location"] != "ServiceRequest.status" {
 		t.Errorf("invalid status: errors %v, want one at ServiceRequest.status", bad)
 	}
 	if code, _, _ := runCmd(t, "check", "--json", filepath.Join(dir, "missing.json")); code != 1 {
 		t.Errorf("missing file: exit %d", code)
+	}
+}
+
+// send refuses a file that holds no HL7 v2 message instead of printing nothing.
+func TestSend_NoMessage(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.hl7": "", "text.hl7": "hello, this is not HL7\n"} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(content), 0o644)
+		code, stdout, stderr := runCmd(t, "send", "--addr", "127.0.0.1:1", path)
+		if code != 1 || !strings.Contains(stderr, "no HL7 v2 message") || stdout != "" {
+			t.Errorf("send %s: exit %d, stdout %q, stderr %q; want 1 and a message", name, code, stdout, stderr)
+		}
 	}
 }

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -43,6 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdPreauth(args[1:], stdout, stderr)
 	case "convert":
 		return cmdConvert(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "radbridge %s (%s)\n", version, runtime.Version())
+		return 0
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -61,6 +67,18 @@ commands:
   preauth   does a CPT code need prior authorization? (preauth --cpt CODE [--class CLASS] [--payer ID] [--json])
   bench     load generators: bench mllp --addr HOST:PORT --conns N --count M
             and bench fhir --url http://HOST:PORT/fhir --clients N --count M
+  version   print the version
   help      this text
+
+Each command takes -h for its flags.
 `)
+}
+
+// usageExit is the exit code for a flag parsing failure: 0 when the user asked for help
+// (-h, --help), 2 for bad usage. The flag package has printed the usage either way.
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

@@ -23,7 +23,7 @@ func cmdPreauth(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageExit(err)
 	}
 	if *cpt == "" || fs.NArg() > 0 {
 		fs.Usage()

@@ -71,7 +71,7 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageExit(err)
 	}
 	if *addr == "" || fs.NArg() == 0 {
 		fs.Usage()
@@ -93,8 +93,14 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		sc := hl7.NewScanner(bytes.NewReader(data))
-		for i := 1; sc.Scan(); i++ {
+		i := 1
+		for sc.Scan() {
 			msg := normalizeTerminators(sc.Bytes())
+			if !bytes.HasPrefix(msg, []byte("MSH")) {
+				fmt.Fprintf(stderr, "radbridge send: %s: skipped %d bytes that are not an HL7 v2 message (a message starts with MSH)\n", name, len(msg))
+				code = 1
+				continue
+			}
 			ack, err := c.Send(ctx, msg)
 			ctl := "?"
 			if h, ok := hl7.SalvageHeader(msg); ok {
@@ -113,9 +119,13 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					return 1
 				}
 			}
+			i++
 		}
 		if err := sc.Err(); err != nil {
 			fmt.Fprintf(stderr, "radbridge send: %s: %v\n", name, err)
+			code = 1
+		} else if i == 1 {
+			fmt.Fprintf(stderr, "radbridge send: %s: no HL7 v2 message found (a message starts with MSH)\n", name)
 			code = 1
 		}
 	}
