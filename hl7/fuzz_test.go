@@ -75,25 +75,61 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzEscape: escaping then unescaping is the identity, and escaped text never contains
-// a delimiter or line terminator.
+// FuzzEscape explores the delimiter sets Parse accepts: the fuzzer chooses MSH-1 and
+// MSH-2, and a set Parse rejects is skipped, so every case that runs uses delimiters a
+// real message can have (MSH-2 of one to five characters, any field separator). For
+// those sets:
+//   - escaped text holds no field, component, repetition, subcomponent or truncation
+//     character and no CR or LF, so it is one value;
+//   - with an escape character, Unescape(AppendEscaped(s)) == s, and a message carrying
+//     the escaped text as a field reads it back as s, unsplit;
+//   - without one (MSH-2 shorter than three characters) nothing can be escaped: each
+//     delimiter, CR and LF becomes a space and every other byte is kept.
 func FuzzEscape(f *testing.F) {
-	f.Add("plain", byte('|'), byte('^'), byte('~'), byte('\\'), byte('&'))
-	f.Add("a|b^c~d\\e&f\r\n", byte('|'), byte('^'), byte('~'), byte('\\'), byte('&'))
-	f.Add("\\.br\\ \\X41\\", byte('#'), byte('*'), byte('!'), byte('$'), byte('@'))
-	f.Fuzz(func(t *testing.T, s string, fs, cs, rs, es, ss byte) {
-		d := hl7.Delimiters{Field: fs, Component: cs, Repetition: rs, Escape: es, Subcomponent: ss}
-		if _, err := hl7.Parse([]byte("MSH" + string(fs) + d.EncodingCharacters() + "\r")); err != nil {
-			return // not a usable delimiter set
+	f.Add("plain", byte('|'), `^~\&`)
+	f.Add("a|b^c~d\\e&f\r\n", byte('|'), `^~\&`)
+	f.Add("a#b\\P\\", byte('|'), `^~\&#`)
+	f.Add("\\.br\\ \\X41\\", byte('#'), `*!$@`)
+	f.Add("x^y~z", byte('^'), `|~`)
+	f.Add("a^b", byte('|'), `^`)
+	f.Fuzz(func(t *testing.T, s string, fs byte, enc string) {
+		header := "MSH" + string(fs) + enc
+		m, err := hl7.Parse([]byte(header + "\r"))
+		if err != nil || len(m.Notes()) > 0 || string(m.Segments()[0].Field(2).Bytes()) != enc {
+			t.Skip("not a delimiter set Parse reads as given")
 		}
-		enc := hl7.AppendEscaped(nil, s, d)
-		for _, c := range []byte{fs, cs, rs, ss, '\r', '\n'} {
-			if bytes.IndexByte(enc, c) >= 0 {
-				t.Fatalf("AppendEscaped(%q) = %q contains %q", s, enc, c)
+		d := m.Delimiters()
+		escaped := hl7.AppendEscaped(nil, s, d)
+		for _, c := range []byte{d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n'} {
+			if c != 0 && bytes.IndexByte(escaped, c) >= 0 {
+				t.Fatalf("AppendEscaped(%q, %q) = %q holds %q", s, header, escaped, c)
 			}
 		}
-		if got := hl7.Unescape(string(enc), d); got != s {
-			t.Fatalf("Unescape(AppendEscaped(%q)) = %q", s, got)
+		if d.Escape == 0 {
+			want := []byte(s)
+			for i, c := range want {
+				switch c {
+				case 0:
+				case d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n':
+					want[i] = ' '
+				}
+			}
+			if !bytes.Equal(escaped, want) {
+				t.Fatalf("AppendEscaped(%q, %q) without an escape character = %q, want %q", s, header, escaped, want)
+			}
+			return
+		}
+		if got := hl7.Unescape(string(escaped), d); got != s {
+			t.Fatalf("Unescape(AppendEscaped(%q), %q) = %q", s, header, got)
+		}
+		msg := header + string(fs) + "A\rZZZ" + string(fs) + string(escaped) + "\r"
+		m, err = hl7.Parse([]byte(msg))
+		if err != nil {
+			t.Fatalf("Parse(%q) = %v", msg, err)
+		}
+		v := m.Segments()[1].Field(1)
+		if !bytes.Equal(v.Bytes(), escaped) || v.NumReps() > 1 || v.NumComponents() > 1 || string(v.Unescaped()) != s {
+			t.Fatalf("ZZZ-1 of %q reads %q (%d reps, %d components), unescaped %q; want %q whole", msg, v.Bytes(), v.NumReps(), v.NumComponents(), v.Unescaped(), s)
 		}
 	})
 }
