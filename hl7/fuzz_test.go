@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/radbridge/radbridge/hl7"
@@ -58,18 +57,22 @@ func FuzzParse(f *testing.F) {
 		if _, err := hl7.Parse(ack); err != nil {
 			t.Fatalf("ACK for an accepted message does not parse: %v\n%q", err, ack)
 		}
-		if h.ControlID != "" && bytes.IndexByte([]byte(h.ControlID), h.Delims.Escape) < 0 {
+		if h.RawControlID != "" {
 			if err := hl7.CheckAck(b, ack); err == nil {
 				t.Fatal("CheckAck accepted an AE")
 			}
-			// CheckAck finds the control ID Header does, reading only the MSH segment
-			// (for plain ASCII IDs: one holding a delimiter, or bytes the declared
-			// character set maps, does not come back from MSA-2 as the same string).
-			d := h.Delims
-			if plainASCII(h.ControlID) && !strings.ContainsAny(h.ControlID, string([]byte{d.Field, d.Component, d.Repetition, d.Subcomponent})) {
-				if err := hl7.CheckAck(b, hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AA, ControlID: "X"})); err != nil {
-					t.Fatalf("CheckAck refused the AA for %q: %v", h.ControlID, err)
-				}
+			// MSA-2 gives MSH-10 back byte for byte, whatever the delimiters and character
+			// set, and CheckAck, reading only the MSH segment, knows it for this message's.
+			aa := hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AA, ControlID: "X"})
+			am, err := hl7.Parse(aa)
+			if err != nil {
+				t.Fatalf("AA does not parse: %v\n%q", err, aa)
+			}
+			if msa, _ := am.Segment("MSA"); string(msa.Field(2).Bytes()) != h.RawControlID {
+				t.Fatalf("MSA-2 = %q, MSH-10 = %q", msa.Field(2).Bytes(), h.RawControlID)
+			}
+			if err := hl7.CheckAck(b, aa); err != nil {
+				t.Fatalf("CheckAck refused the AA for %q: %v", h.ControlID, err)
 			}
 		}
 	})
@@ -80,11 +83,12 @@ func FuzzParse(f *testing.F) {
 // real message can have (MSH-2 of one to five characters, any field separator). For
 // those sets:
 //   - escaped text holds no field, component, repetition, subcomponent or truncation
-//     character and no CR or LF, so it is one value;
+//     character, no CR or LF and no MLLP block character, so it is one value that can
+//     travel in an MLLP frame;
 //   - with an escape character, Unescape(AppendEscaped(s)) == s, and a message carrying
 //     the escaped text as a field reads it back as s, unsplit;
 //   - without one (MSH-2 shorter than three characters) nothing can be escaped: each
-//     delimiter, CR and LF becomes a space and every other byte is kept.
+//     delimiter, CR, LF, VT and FS becomes a space and every other byte is kept.
 func FuzzEscape(f *testing.F) {
 	f.Add("plain", byte('|'), `^~\&`)
 	f.Add("a|b^c~d\\e&f\r\n", byte('|'), `^~\&`)
@@ -100,7 +104,7 @@ func FuzzEscape(f *testing.F) {
 		}
 		d := m.Delimiters()
 		escaped := hl7.AppendEscaped(nil, s, d)
-		for _, c := range []byte{d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n'} {
+		for _, c := range []byte{d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n', 0x0b, 0x1c} {
 			if c != 0 && bytes.IndexByte(escaped, c) >= 0 {
 				t.Fatalf("AppendEscaped(%q, %q) = %q holds %q", s, header, escaped, c)
 			}
@@ -110,7 +114,7 @@ func FuzzEscape(f *testing.F) {
 			for i, c := range want {
 				switch c {
 				case 0:
-				case d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n':
+				case d.Field, d.Component, d.Repetition, d.Subcomponent, d.Truncation, '\r', '\n', 0x0b, 0x1c:
 					want[i] = ' '
 				}
 			}
@@ -154,13 +158,4 @@ func checkFieldsSplit(t *testing.T, m *hl7.Message) {
 			}
 		}
 	}
-}
-
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
