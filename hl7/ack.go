@@ -293,15 +293,18 @@ type Ack struct {
 // MSH-10 comes back exactly as sent, also when MSH-2 defines no escape character and
 // re-encoding the text could not represent it. Only when h.Delims is not a usable set
 // (the ACK then falls back to DefaultDelimiters) or RawControlID is empty or would break
-// the ACK's structure is MSA-2 h.ControlID encoded afresh.
+// the ACK's structure is MSA-2 h.ControlID encoded afresh. Either way MSA-2 holds at
+// most MaxControlIDLength characters: a longer control ID is cut between characters or
+// escape sequences, never inside one, and marked with the truncation character when
+// MSH-2 defines one.
 //
 // The encoded header fields copied into the MSH segment (MSH-3 to MSH-6, MSH-11, MSH-18)
 // are left out when they hold the ACK's field separator, a line terminator or an MLLP
 // block character (VT, FS), which a salvaged or hand-built Header can carry.
 func AppendAck(dst []byte, h Header, a Ack) []byte {
-	d, mirrored := h.Delims, true
+	d := h.Delims
 	if !d.valid() {
-		d, mirrored = DefaultDelimiters, false
+		d = DefaultDelimiters
 	}
 	if h.Version == "" {
 		h.Version = DefaultAckVersion // nothing to mirror: the input had no usable MSH-12
@@ -321,12 +324,7 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 	if cs := safeRaw(h.Charset, d); cs != "" {
 		w.Field(18).Raw(cs)
 	}
-	w.Segment("MSA").Set(1, string(a.Code))
-	if raw := safeRaw(h.RawControlID, d); mirrored && raw != "" {
-		w.Field(2).Raw(raw)
-	} else {
-		w.Set(2, h.ControlID)
-	}
+	w.Segment("MSA").Set(1, string(a.Code)).Field(2).Raw(controlIDEcho(h, d))
 	if a.Text != "" {
 		w.Set(3, a.Text)
 	}
@@ -348,6 +346,19 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 		w.Set(4, sev.String()).Set(8, is.Text)
 	}
 	return w.Bytes()
+}
+
+// controlIDEcho returns MSA-2 of an acknowledgment of h written with delimiters d:
+// RawControlID when d are the message's own delimiters and it is safe to copy, else
+// ControlID encoded with d; either cut to MaxControlIDLength.
+func controlIDEcho(h Header, d Delimiters) string {
+	if raw := safeRaw(h.RawControlID, d); raw != "" && d == h.Delims {
+		return truncateEncoded(raw, d, MaxControlIDLength)
+	}
+	if h.ControlID == "" {
+		return ""
+	}
+	return truncateEncoded(string(AppendEscaped(nil, h.ControlID, d)), d, MaxControlIDLength)
 }
 
 // appendERL writes ERR-2: segment ID ^ sequence ^ field ^ repetition ^ component ^ sub.
@@ -442,7 +453,8 @@ func (e *AckError) Error() string {
 }
 
 // CheckAck verifies that ack acknowledges msg positively: MSA-1 is AA or CA and MSA-2
-// equals msg's MSH-10, as text or byte for byte. A negative acknowledgment is an
+// equals msg's MSH-10, as text or byte for byte, or cut to MaxControlIDLength as
+// AppendAck cuts it. A negative acknowledgment is an
 // *AckError; one for another message wraps ErrAckMismatch; an unreadable one is a
 // *ParseError.
 func CheckAck(msg, ack []byte) error {
@@ -456,7 +468,9 @@ func CheckAck(msg, ack []byte) error {
 	}
 	h, _ := SalvageHeader(msg) // the header alone: the rest of msg need not be read
 	echo := msa.Field(2)
-	if got := strings.TrimSpace(echo.String()); got != h.ControlID && string(bytes.TrimSpace(echo.Bytes())) != h.RawControlID {
+	raw := bytes.TrimSpace(echo.Bytes())
+	if got := strings.TrimSpace(echo.String()); got != h.ControlID && string(raw) != h.RawControlID &&
+		string(raw) != controlIDEcho(h, am.Delimiters()) {
 		return fmt.Errorf("%w: MSA-2 is %q, sent MSH-10 %q", ErrAckMismatch, got, h.ControlID)
 	}
 	code := AckCode(strings.ToUpper(strings.TrimSpace(msa.Field(1).String())))

@@ -2,6 +2,7 @@ package hl7_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,54 @@ func TestAppendAck_Delimiters(t *testing.T) {
 			err := hl7.CheckAck([]byte(tc.msg), []byte(got))
 			if a.Code == hl7.AA && err != nil || a.Code != hl7.AA && errors.Is(err, hl7.ErrAckMismatch) {
 				t.Errorf("CheckAck(%q) = %v", tc.msg, err)
+			}
+		})
+	}
+}
+
+// MSA-2 echoes at most hl7.MaxControlIDLength characters of MSH-10, counted as HL7 counts
+// them (an escape sequence by the characters between its escape characters), and never
+// cuts inside an escape sequence or a character.
+func TestAppendAck_LongControlID(t *testing.T) {
+	a := strings.Repeat("A", 198)
+	uuid := "123e4567-e89b-12d3-a456-426614174000"
+	tests := []struct {
+		name string
+		msg  string // %s is MSH-10
+		id   string
+		want string // MSA-2
+	}{
+		{name: "over the limit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + "BBBB", want: a + "B"},
+		{name: "at the limit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + "B", want: a + "B"},
+		{name: "UUID in a v2.3 message", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.3\r", id: uuid, want: uuid},
+		{name: "escape sequence fits", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + `\F\BBB`, want: a + `\F\`},
+		{name: "escape sequence does not fit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + `\X0D0A\`, want: a},
+		{name: "UTF-8 character kept whole", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1||||||UNICODE UTF-8\r", id: a + "ééé", want: a + "é"},
+		{name: "Latin-1 bytes", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1||||||8859/1\r", id: a + "\xe9\xe9", want: a + "\xe9"},
+		{name: "truncation character marks the cut", msg: "MSH|^~\\&#|A|B|C|D|2026||ORM^O01|%s|P|2.7\r", id: a + "BB", want: a + "#"},
+		{name: "truncation character, at the limit", msg: "MSH|^~\\&#|A|B|C|D|2026||ORM^O01|%s|P|2.7\r", id: a + "B", want: a + "B"},
+		{name: "encoded afresh", msg: "MSH^||~~^A^B^C^D^2026^^ORM^%s^P^2.5.1\r", id: a + "|B", want: a + `\F\`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := []byte(fmt.Sprintf(tc.msg, tc.id))
+			var h hl7.Header
+			if m, err := hl7.Parse(msg); err == nil {
+				h = m.Header()
+			} else {
+				h, _ = hl7.SalvageHeader(msg)
+			}
+			ack := hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AA, ControlID: "A1", Time: ackTime})
+			am, err := hl7.Parse(ack)
+			if err != nil {
+				t.Fatalf("ACK does not parse: %v", err)
+			}
+			msa, _ := am.Segment("MSA")
+			if got := string(msa.Field(2).Bytes()); got != tc.want {
+				t.Errorf("MSA-2 = %q (%d bytes), want %q (%d bytes)", got, len(got), tc.want, len(tc.want))
+			}
+			if err := hl7.CheckAck(msg, ack); err != nil {
+				t.Errorf("CheckAck = %v, want nil", err)
 			}
 		})
 	}
