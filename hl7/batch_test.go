@@ -253,3 +253,129 @@ func TestIsBatch(t *testing.T) {
 		t.Errorf("Parse(batch) = %v, want ErrBatch", err)
 	}
 }
+
+// ackAll answers every message of f as AppendAck does, with the code codes[i] (AA when
+// codes is short), nil where codes[i] is "-".
+func ackAll(t *testing.T, f *hl7.BatchFile, codes ...hl7.AckCode) [][]byte {
+	t.Helper()
+	var acks [][]byte
+	for m := range f.Messages() {
+		code := hl7.AA
+		if i := len(acks); i < len(codes) {
+			code = codes[i]
+		}
+		if code == "-" {
+			acks = append(acks, nil)
+			continue
+		}
+		pm, err := hl7.Parse(m.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, hl7.AppendAck(nil, pm.Header(), hl7.Ack{Code: code, ControlID: "A" + pm.Header().ControlID, Time: ackTime}))
+	}
+	return acks
+}
+
+// ack is the acknowledgment ackAll builds for msg(id).
+func ack(code hl7.AckCode, id string) string {
+	return "MSH|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A" + id + "|P|2.5.1\rMSA|" + string(code) + "|" + id + "\r"
+}
+
+func TestAppendBatchAck(t *testing.T) {
+	file := fhs + bhs + msg("M1") + msg("M2") + "BTS|2\r" + strings.Replace(bhs, "B1", "B2", 1) + msg("M3") + "BTS|1\rFTS|2\r"
+	tests := []struct {
+		name  string
+		in    string
+		codes []hl7.AckCode
+		opt   hl7.BatchAck
+		want  string
+	}{
+		{
+			name:  "file of two batches, every acknowledgment",
+			in:    file,
+			codes: []hl7.AckCode{hl7.AA, hl7.AE, hl7.AA},
+			want: "FHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|F1\r" +
+				"BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1-1|B1\r" + ack(hl7.AA, "M1") + ack(hl7.AE, "M2") + "BTS|2\r" +
+				"BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1-2|B2\r" + ack(hl7.AA, "M3") + "BTS|1\r" +
+				"FTS|2\r",
+		},
+		{
+			name:  "errors only",
+			in:    file,
+			codes: []hl7.AckCode{hl7.AA, hl7.AE, hl7.AA},
+			opt:   hl7.BatchAck{ErrorsOnly: true},
+			want: "FHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|F1\r" +
+				"BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1-1|B1\r" + ack(hl7.AE, "M2") + "BTS|1\r" +
+				"BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1-2|B2\rBTS|0\r" +
+				"FTS|2\r",
+		},
+		{
+			name:  "acknowledgments the sender does not want are left out",
+			in:    bhs + msg("M1") + msg("M2") + "BTS|2\r",
+			codes: []hl7.AckCode{"-", hl7.AR},
+			want:  "BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|B1\r" + ack(hl7.AR, "M2") + "BTS|1\r",
+		},
+		{
+			name: "empty batch",
+			in:   "BHS|^~\\&|EHR|HOSP|RB|IMG|2026||||B0\rBTS|0\r",
+			want: "BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|B0\rBTS|0\r",
+		},
+		{
+			name: "no batch header: the file header's sender",
+			in:   fhs + msg("M1") + "FTS|1\r",
+			want: "FHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|F1\r" +
+				"BHS|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||||R1|F1\r" + ack(hl7.AA, "M1") + "BTS|1\rFTS|1\r",
+		},
+		{
+			name: "concatenated messages",
+			in:   msg("M1") + msg("M2"),
+			want: "BHS|^~\\&|||||20261122143015+0000||||R1\r" + ack(hl7.AA, "M1") + ack(hl7.AA, "M2") + "BTS|2\r",
+		},
+		{
+			name: "batch delimiters mirrored, control ID echoed as sent, comment",
+			in:   "BHS#*!$@#EHR*1#H#RB#I#2026####B$F$1\r" + msg("M1") + "BTS#1\r",
+			opt:  hl7.BatchAck{Comment: "BTS-1 declares 2 messages; the batch holds 1"},
+			want: "BHS#*!$@#RB#I#EHR*1#H#20261122143015+0000###BTS-1 declares 2 messages; the batch holds 1#R1#B$F$1\r" +
+				ack(hl7.AA, "M1") + "BTS#1\r",
+		},
+		{
+			name: "long batch control ID and comment",
+			in:   "BHS|^~\\&|||||||||" + strings.Repeat("B", 250) + "\rBTS|0\r",
+			opt:  hl7.BatchAck{Comment: strings.Repeat("c", 79) + "|x"},
+			want: "BHS|^~\\&|||||20261122143015+0000|||" + strings.Repeat("c", 79) + "\\F\\|R1|" + strings.Repeat("B", hl7.MaxControlIDLength) + "\rBTS|0\r",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := hl7.ParseBatch([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := tc.opt
+			a.ControlID, a.Time = "R1", ackTime
+			got := string(hl7.AppendBatchAck(nil, f, ackAll(t, f, tc.codes...), a))
+			if diff := cmp.Diff(strings.Split(tc.want, "\r"), strings.Split(got, "\r")); diff != "" {
+				t.Errorf("AppendBatchAck mismatch (-want +got):\n%s", diff)
+			}
+			// The answer is itself a well-formed batch, its counts right.
+			back, err := hl7.ParseBatch([]byte(got))
+			if err != nil || len(back.Issues) > 0 || len(back.Batches) != len(f.Batches) {
+				t.Errorf("answer reads back as %+v, %v", back, err)
+			}
+		})
+	}
+}
+
+func TestAppendBatchAck_WrongNumberOfAcks(t *testing.T) {
+	f, err := hl7.ParseBatch([]byte(bhs + msg("M1") + "BTS|1\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("AppendBatchAck with no acknowledgment for one message did not panic")
+		}
+	}()
+	hl7.AppendBatchAck(nil, f, nil, hl7.BatchAck{})
+}

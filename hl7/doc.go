@@ -36,8 +36,9 @@
 //
 // Parse accepts one message. A batch (FHS/BHS ... BTS/FTS, HL7 v2.5.1 section 2.10.3) or
 // any run of concatenated messages held in memory is read with [ParseBatch], which gives
-// each message's exact bytes and checks the trailers' counts; a file or stream too large
-// to hold is read message by message with a [Scanner]. Segment grouping (which OBX belongs to which OBR) is not modelled here:
+// each message's exact bytes and checks the trailers' counts, and answered with
+// [AppendBatchAck]; a file or stream too large to hold is read message by message with a
+// [Scanner]. Segment grouping (which OBX belongs to which OBR) is not modelled here:
 // callers walk [Message.Segments] in order.
 //
 // Message, Segment and Value are safe for concurrent reads; nothing in this package

@@ -163,3 +163,71 @@ func checkFieldsSplit(t *testing.T, m *hl7.Message) {
 		}
 	}
 }
+
+// FuzzParseBatch: ParseBatch never panics; the messages it finds are spans of the input,
+// in order and apart, and every line that starts with MSH starts one of them, while no
+// envelope segment is inside one; the answer AppendBatchAck builds reads back as a batch
+// with the same number of batches, its trailers' counts right.
+func FuzzParseBatch(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte("FHS|^~\\&|A|B|C|D|2026||f|c|F1\rBHS|^~\\&|A|B|C|D|2026||b|c|B1\rMSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5\rPID|1\rBTS|1\rBHS|^~\\&\rBTS|0\rFTS|2\r"))
+	f.Add([]byte("BHS#*!$@#A\nMSH#*!$@#A#B#C#D#2026##ORM*O01#1#P#2.5\r\n\r\nMSH|^~\\&|x\n\x1cBTS#one\nFTS|9\rMSH|"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		bf, err := hl7.ParseBatch(b)
+		if err != nil {
+			if !errors.Is(err, hl7.ErrNoHeader) || len(bytes.Trim(b, "\r\n \t\x0b\x1c")) > 0 && !bytes.Equal(bytes.Trim(b, "\r\n \t\x0b\x1c"), []byte("\ufeff")) {
+				t.Fatalf("ParseBatch(%q) = %v", b, err)
+			}
+			return
+		}
+		starts := map[int]bool{}
+		end, index := 0, 0
+		for m := range bf.Messages() {
+			index++
+			if m.Index != index || m.Offset < end || m.Offset+len(m.Bytes) > len(b) || !bytes.Equal(b[m.Offset:m.Offset+len(m.Bytes)], m.Bytes) || len(m.Bytes) == 0 {
+				t.Fatalf("message %d (Index %d) at %d, %q: not a span of the input after %d", index, m.Index, m.Offset, m.Bytes, end)
+			}
+			starts[m.Offset] = true
+			end = m.Offset + len(m.Bytes)
+			for _, line := range bytes.FieldsFunc(m.Bytes, func(r rune) bool { return r == '\r' || r == '\n' }) {
+				line = bytes.TrimLeft(line, " \t\x0b\x1c")
+				if len(line) >= 3 && (len(line) == 3 || !isAlnum(line[3])) {
+					switch string(line[:3]) {
+					case "FHS", "BHS", "BTS", "FTS":
+						t.Fatalf("message %q holds an envelope segment", m.Bytes)
+					}
+				}
+			}
+		}
+		for i := 0; i < len(b); i++ {
+			if i > 0 && b[i-1] != '\r' && b[i-1] != '\n' {
+				continue
+			}
+			j := i
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == 0x0b || b[j] == 0x1c) {
+				j++
+			}
+			if len(b)-j >= 4 && string(b[j:j+3]) == "MSH" && !isAlnum(b[j+3]) && !starts[j] {
+				t.Fatalf("the MSH at byte %d of %q starts no message", j, b)
+			}
+		}
+		acks := make([][]byte, 0, bf.NumMessages())
+		for m := range bf.Messages() {
+			if pm, err := hl7.Parse(m.Bytes); err == nil {
+				acks = append(acks, hl7.AppendAck(nil, pm.Header(), hl7.Ack{Code: hl7.AE, ControlID: "X"}))
+			} else {
+				h, _ := hl7.SalvageHeader(m.Bytes)
+				acks = append(acks, hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AR, ControlID: "X"}))
+			}
+		}
+		reply := hl7.AppendBatchAck(nil, bf, acks, hl7.BatchAck{ControlID: "R", Comment: string(b[:min(len(b), 90)])})
+		back, err := hl7.ParseBatch(reply)
+		if err != nil || len(back.Issues) > 0 || len(back.Batches) != len(bf.Batches) || back.NumMessages() != len(acks) {
+			t.Fatalf("answer %q to %q reads back as %+v, %v", reply, b, back, err)
+		}
+	})
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}
