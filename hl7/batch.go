@@ -132,7 +132,9 @@ func (f *BatchFile) Messages() iter.Seq[BatchMessage] {
 // concatenated messages. It splits the input into messages, without parsing them (see
 // BatchMessage), reads the envelope segments and checks BTS-1 and FTS-1 against what it
 // found. Segments may end in CR, LF or CRLF; blank lines, blanks before a segment ID and
-// MLLP framing bytes between segments are skipped, as Parse skips them.
+// MLLP framing bytes between segments are skipped, as Parse skips them, and so is an
+// MLLP end-of-block character (FS) right after a segment, with what follows it on the
+// line: a message framed <VT>...<FS><CR> without a final CR ends before the FS.
 //
 // Problems with the envelope are Issues of the result, not errors: every message is
 // kept, so that each can be processed or rejected on its own. The only error is a
@@ -179,6 +181,12 @@ type batchParser struct {
 
 // line handles the segment b[start:end], whose terminator ends at next.
 func (p *batchParser) line(start, end, next int) {
+	if e := end; e > start && p.b[e-1] == endOfBlock {
+		for e > start && p.b[e-1] == endOfBlock {
+			e--
+		}
+		end, next = e, e // an MLLP frame ends here: the FS and what follows are framing
+	}
 	seg := p.b[start:end]
 	id := segmentID(seg)
 	if p.ended && !p.late {
@@ -317,6 +325,9 @@ func (p *batchParser) issue(id string, code int, text string) {
 func (p *batchParser) issueAt(l Location, code int, text string) {
 	p.f.Issues = append(p.f.Issues, Issue{Location: l, Code: code, Severity: SeverityError, Text: text})
 }
+
+// endOfBlock is the MLLP end-of-block character (FS) that ends a framed message.
+const endOfBlock = 0x1c
 
 // skipBOM returns the offset after a UTF-8 byte order mark at the start of b, or 0.
 func skipBOM(b []byte) int {

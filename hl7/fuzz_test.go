@@ -166,8 +166,9 @@ func checkFieldsSplit(t *testing.T, m *hl7.Message) {
 
 // FuzzParseBatch: ParseBatch never panics; the messages it finds are spans of the input,
 // in order and apart, and every line that starts with MSH starts one of them, while no
-// envelope segment is inside one; the answer AppendBatchAck builds reads back as a batch
-// with the same number of batches, its trailers' counts right.
+// envelope segment is inside one; a Scanner finds the same messages; the answer
+// AppendBatchAck builds reads back as a batch with the same number of batches, its
+// trailers' counts right.
 func FuzzParseBatch(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("FHS|^~\\&|A|B|C|D|2026||f|c|F1\rBHS|^~\\&|A|B|C|D|2026||b|c|B1\rMSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5\rPID|1\rBTS|1\rBHS|^~\\&\rBTS|0\rFTS|2\r"))
@@ -210,6 +211,20 @@ func FuzzParseBatch(f *testing.F) {
 			if len(b)-j >= 4 && string(b[j:j+3]) == "MSH" && !isAlnum(b[j+3]) && !starts[j] {
 				t.Fatalf("the MSH at byte %d of %q starts no message", j, b)
 			}
+		}
+		// A Scanner, reading the same input as a stream, finds the same messages (its
+		// tokens end before the last segment terminator).
+		sc := hl7.NewScanner(bytes.NewReader(b))
+		for m := range bf.Messages() {
+			if !sc.Scan() {
+				t.Fatalf("Scanner stops before message %d of %q: %v", m.Index, b, sc.Err())
+			}
+			if want := bytes.TrimRight(m.Bytes, "\r\n"); !bytes.Equal(sc.Bytes(), want) {
+				t.Fatalf("Scanner reads message %d of %q as %q, ParseBatch as %q", m.Index, b, sc.Bytes(), m.Bytes)
+			}
+		}
+		if sc.Scan() {
+			t.Fatalf("Scanner finds message %q of %q that ParseBatch does not", sc.Bytes(), b)
 		}
 		acks := make([][]byte, 0, bf.NumMessages())
 		for m := range bf.Messages() {
