@@ -23,6 +23,11 @@
 // character are copied. The caller must not modify the bytes passed to Parse while the
 // message or any view of it is in use; [Message.Clone] gives an independent copy.
 //
+// Nothing is normalised either: [Message.Bytes] is the input itself, byte for byte, with
+// its own line endings and whatever framing Parse skipped, and a [BatchMessage]'s Bytes
+// are the exact span of one message in a batch. [AppendMessage] is the re-encoded form
+// (CR after every segment, nothing around the message).
+//
 // # Tolerance
 //
 // Delimiters are always read from MSH-1 and MSH-2. Segments may end in CR, LF or CRLF;

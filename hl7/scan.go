@@ -87,7 +87,9 @@ func (sc *Scanner) declare(bts []byte) {
 	sc.env.Declared += n
 }
 
-// Bytes returns the current message. The slice is valid until the next call to Scan.
+// Bytes returns the current message, from its first segment to the end of its last one,
+// without the terminator, blank lines or framing bytes after it; ParseBatch gives the
+// exact bytes of each message. The slice is valid until the next call to Scan.
 func (sc *Scanner) Bytes() []byte { return sc.s.Bytes() }
 
 // Err returns the first error other than io.EOF; a message larger than the limit is
