@@ -52,8 +52,9 @@ type Batch struct {
 type BatchMessage struct {
 	// Bytes is the message exactly as it appears in the input, from the first byte of
 	// its first segment through the terminator of its last one (CR, LF or CRLF, when
-	// present), blank lines and all: what a caller stores or forwards as the raw
-	// message. Parse reads it. It starts with MSH, except for text that does not belong
+	// present; an MLLP FS right after the segment ends it instead), with any blank lines
+	// between its segments: what a caller stores or forwards as the raw message. Parse
+	// reads it. It starts with MSH, except for text that does not belong
 	// to any message (a line before the first MSH of a batch that is no envelope
 	// segment), which is kept as a message of its own so that Parse reports it.
 	Bytes  []byte
