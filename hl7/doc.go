@@ -1,6 +1,7 @@
 // Package hl7 reads and writes HL7 version 2 messages in ER7 (pipe-delimited) encoding, as
 // specified in HL7 v2.5.1 chapter 2 ("Control"), sections 2.5 to 2.7 (message construction,
-// delimiters, escape sequences) and 2.9 (acknowledgments), for versions 2.1 through 2.8.
+// delimiters, escape sequences), 2.9 (acknowledgments) and 2.10.3 (the batch protocol),
+// for versions 2.1 through 2.8.
 //
 // # Positions
 //
