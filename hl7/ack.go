@@ -127,7 +127,8 @@ type Header struct {
 	Type              string // MSH-9.1, e.g. "ORM"
 	Event             string // MSH-9.2, e.g. "O01"
 	Structure         string // MSH-9.3, e.g. "ORM_O01"
-	ControlID         string // MSH-10
+	ControlID         string // MSH-10 as text: escape sequences decoded, UTF-8
+	RawControlID      string // MSH-10 as sent (escapes, character set); echoed in MSA-2
 	ProcessingID      string // MSH-11, encoded
 	Version           string // MSH-12.1, e.g. "2.5.1"
 	AcceptAckType     string // MSH-15: AL, NE, ER, SU or empty
@@ -151,6 +152,7 @@ func (m *Message) Header() Header {
 		Event:             text(typ.Component(2)),
 		Structure:         text(typ.Component(3)),
 		ControlID:         text(msh.Field(10)),
+		RawControlID:      raw(10),
 		ProcessingID:      raw(11),
 		Version:           text(msh.Field(12).Component(1)),
 		AcceptAckType:     strings.ToUpper(text(msh.Field(15))),
@@ -189,6 +191,16 @@ func (h Header) WantsAccept(accepted bool) bool {
 // SalvageHeader reads what it can of an MSH segment from input that Parse rejected, so
 // that the rejection can still be acknowledged to the right sender with the right
 // control ID. It reports false when the input has no recognisable MSH segment.
+//
+// When the MSH segment itself is well formed (Parse failed further on, or the input is
+// a batch whose first message has a good header) the result is that segment's Header,
+// exactly as Message.Header gives it. Otherwise the fields are read by splitting the
+// line at MSH-1: ControlID and RawControlID are then MSH-10 as sent (nothing can be
+// decoded without usable encoding characters), and Delims are HL7's recommended
+// characters with the message's field separator, or all of HL7's recommended
+// characters when that separator is one of them. An encoded field that holds the
+// chosen field separator or an MLLP block character is left empty, so that it cannot
+// break the structure or the framing of an acknowledgment.
 func SalvageHeader(b []byte) (Header, bool) {
 	i := bytes.Index(b, []byte("MSH"))
 	if i < 0 {
@@ -205,6 +217,9 @@ func SalvageHeader(b []byte) (Header, bool) {
 	if !usableDelimiter(fs) {
 		return Header{Delims: DefaultDelimiters}, false
 	}
+	if m, err := Parse(line); err == nil {
+		return m.Header(), true
+	}
 	parts := bytes.Split(line, []byte{fs})
 	get := func(n int) string { // n is the MSH field number
 		if n-1 < len(parts) {
@@ -214,6 +229,9 @@ func SalvageHeader(b []byte) (Header, bool) {
 	}
 	d := DefaultDelimiters
 	d.Field = fs
+	if !d.valid() {
+		d = DefaultDelimiters // fs is one of ^~\&: an acknowledgment cannot use it
+	}
 	first := func(s string) string { // first component, whatever the encoding characters
 		if k := strings.IndexAny(s, "^~\\&"); k >= 0 {
 			return s[:k]
@@ -229,6 +247,7 @@ func SalvageHeader(b []byte) (Header, bool) {
 		ReceivingFacility: safeRaw(get(6), d),
 		Type:              first(typ[0]),
 		ControlID:         get(10),
+		RawControlID:      safeRaw(get(10), d),
 		ProcessingID:      safeRaw(get(11), d),
 		Version:           first(get(12)),
 	}
@@ -239,10 +258,12 @@ func SalvageHeader(b []byte) (Header, bool) {
 }
 
 // safeRaw keeps an encoded value only if it is safe to copy into a message with
-// delimiters d (no characters that could break its structure).
+// delimiters d: it holds no field separator, no line terminator and no MLLP block
+// character (VT, FS), any of which would break the structure or the framing.
 func safeRaw(s string, d Delimiters) string {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == d.Field {
+		switch s[i] {
+		case d.Field, '\r', '\n', 0x0b, 0x1c:
 			return ""
 		}
 	}
@@ -263,9 +284,25 @@ type Ack struct {
 }
 
 // AppendAck appends to dst an acknowledgment of the message whose header is h: MSH with
-// sender and receiver swapped and the message's version, processing ID and delimiters
-// mirrored; MSA with MSA-2 = h.ControlID; and the issues as ERR segments in the form the
-// version defines (ERR-2..ERR-8 from v2.5, ERR-1 before).
+// sender and receiver swapped and the message's version, processing ID, character set
+// and delimiters mirrored; MSA with MSA-2 echoing MSH-10; and the issues as ERR segments
+// in the form the version defines (ERR-2..ERR-8 from v2.5, ERR-1 before).
+//
+// MSA-2 is "the message control ID of the message sent by the sending system", which
+// the sender uses to match the acknowledgment with the message. Since the ACK uses the
+// message's own delimiters and character set, MSA-2 is h.RawControlID copied byte for
+// byte: an escape sequence, a component or truncation character, or a Latin-1 byte in
+// MSH-10 comes back exactly as sent, also when MSH-2 defines no escape character and
+// re-encoding the text could not represent it. Only when h.Delims is not a usable set
+// (the ACK then falls back to DefaultDelimiters) or RawControlID is empty or would break
+// the ACK's structure is MSA-2 h.ControlID encoded afresh. Either way MSA-2 holds at
+// most MaxControlIDLength characters: a longer control ID is cut between characters or
+// escape sequences, never inside one, and marked with the truncation character when
+// MSH-2 defines one.
+//
+// The encoded header fields copied into the MSH segment (MSH-3 to MSH-6, MSH-11, MSH-18)
+// are left out when they hold the ACK's field separator, a line terminator or an MLLP
+// block character (VT, FS), which a salvaged or hand-built Header can carry.
 func AppendAck(dst []byte, h Header, a Ack) []byte {
 	d := h.Delims
 	if !d.valid() {
@@ -274,22 +311,22 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 	if h.Version == "" {
 		h.Version = DefaultAckVersion // nothing to mirror: the input had no usable MSH-12
 	}
-	if h.ProcessingID == "" {
+	if h.ProcessingID = safeRaw(h.ProcessingID, d); h.ProcessingID == "" {
 		h.ProcessingID = "P"
 	}
 	w := Writer{d: d, buf: dst}
-	w.Segment("MSH").Field(3).Raw(h.ReceivingApp).Field(4).Raw(h.ReceivingFacility).
-		Field(5).Raw(h.SendingApp).Field(6).Raw(h.SendingFacility).
+	w.Segment("MSH").Field(3).Raw(safeRaw(h.ReceivingApp, d)).Field(4).Raw(safeRaw(h.ReceivingFacility, d)).
+		Field(5).Raw(safeRaw(h.SendingApp, d)).Field(6).Raw(safeRaw(h.SendingFacility, d)).
 		Set(7, FormatTime(a.Time, PrecisionSecond))
 	structure := ""
 	if versionAtLeast(h.Version, 2, 3, 1) {
 		structure = "ACK"
 	}
 	w.Set(9, "ACK", h.Event, structure).Set(10, a.ControlID).Field(11).Raw(h.ProcessingID).Set(12, h.Version)
-	if h.Charset != "" {
-		w.Field(18).Raw(h.Charset)
+	if cs := safeRaw(h.Charset, d); cs != "" {
+		w.Field(18).Raw(cs)
 	}
-	w.Segment("MSA").Set(1, string(a.Code)).Set(2, h.ControlID)
+	w.Segment("MSA").Set(1, string(a.Code)).Field(2).Raw(controlIDEcho(h, d))
 	if a.Text != "" {
 		w.Set(3, a.Text)
 	}
@@ -313,6 +350,19 @@ func AppendAck(dst []byte, h Header, a Ack) []byte {
 	return w.Bytes()
 }
 
+// controlIDEcho returns MSA-2 of an acknowledgment of h written with delimiters d:
+// RawControlID when d are the message's own delimiters and it is safe to copy, else
+// ControlID encoded with d; either cut to MaxControlIDLength.
+func controlIDEcho(h Header, d Delimiters) string {
+	if raw := safeRaw(h.RawControlID, d); raw != "" && d == h.Delims {
+		return truncateEncoded(raw, d, MaxControlIDLength)
+	}
+	if h.ControlID == "" {
+		return ""
+	}
+	return truncateEncoded(string(AppendEscaped(nil, h.ControlID, d)), d, MaxControlIDLength)
+}
+
 // appendERL writes ERR-2: segment ID ^ sequence ^ field ^ repetition ^ component ^ sub.
 func appendERL(w *Writer, l Location) {
 	if l.Segment == "" {
@@ -326,11 +376,16 @@ func appendERL(w *Writer, l Location) {
 }
 
 // appendERR1 writes one ERR segment whose ERR-1 (ELD) repeats once per issue:
-// segment ^ sequence ^ field ^ code&text&HL70357.
+// segment ^ sequence ^ field ^ code&text&HL70357. Without a repetition character
+// (MSH-2 of one character) each issue gets an ERR segment of its own, and without a
+// subcomponent character (MSH-2 shorter than four) ELD-4 holds the code alone.
 func appendERR1(w *Writer, issues []Issue) {
-	w.Segment("ERR").Field(1)
+	d := w.Delimiters()
 	for i, is := range issues {
-		if i > 0 {
+		switch {
+		case i == 0 || d.Repetition == 0:
+			w.Segment("ERR").Field(1)
+		default:
 			w.Rep()
 		}
 		seq := ""
@@ -338,7 +393,10 @@ func appendERR1(w *Writer, issues []Issue) {
 			seq = itoa(max(is.Location.Occurrence, 1))
 		}
 		w.Text(is.Location.Segment).Component().Text(seq).Component().Text(itoa(is.Location.Field)).
-			Component().Text(strconv.Itoa(is.Code)).Sub().Text(elText(is)).Sub().Text("HL70357")
+			Component().Text(strconv.Itoa(is.Code))
+		if d.Subcomponent != 0 {
+			w.Sub().Text(elText(is)).Sub().Text("HL70357")
+		}
 	}
 }
 
@@ -397,8 +455,10 @@ func (e *AckError) Error() string {
 }
 
 // CheckAck verifies that ack acknowledges msg positively: MSA-1 is AA or CA and MSA-2
-// equals msg's MSH-10. A negative acknowledgment is an *AckError; one for another message
-// wraps ErrAckMismatch; an unreadable one is a *ParseError.
+// equals msg's MSH-10, as text or byte for byte, or cut to MaxControlIDLength as
+// AppendAck cuts it. A negative acknowledgment is an
+// *AckError; one for another message wraps ErrAckMismatch; an unreadable one is a
+// *ParseError.
 func CheckAck(msg, ack []byte) error {
 	am, err := Parse(ack)
 	if err != nil {
@@ -408,14 +468,12 @@ func CheckAck(msg, ack []byte) error {
 	if !ok {
 		return fmt.Errorf("reading ACK: %w", &ParseError{Segment: "MSA", SegIndex: 2, Err: ErrMissingMSA})
 	}
-	want := ""
-	if m, err := Parse(headerSegment(msg)); err == nil {
-		want = strings.TrimSpace(m.segs[0].Field(10).String())
-	} else if h, ok := SalvageHeader(msg); ok {
-		want = h.ControlID
-	}
-	if got := strings.TrimSpace(msa.Field(2).String()); got != want {
-		return fmt.Errorf("%w: MSA-2 is %q, sent MSH-10 %q", ErrAckMismatch, got, want)
+	h, _ := SalvageHeader(msg) // the header alone: the rest of msg need not be read
+	echo := msa.Field(2)
+	raw := bytes.TrimSpace(echo.Bytes())
+	if got := strings.TrimSpace(echo.String()); got != h.ControlID && string(raw) != h.RawControlID &&
+		string(raw) != controlIDEcho(h, am.Delimiters()) {
+		return fmt.Errorf("%w: MSA-2 is %q, sent MSH-10 %q", ErrAckMismatch, got, h.ControlID)
 	}
 	code := AckCode(strings.ToUpper(strings.TrimSpace(msa.Field(1).String())))
 	if code.Accepted() {
@@ -426,19 +484,6 @@ func CheckAck(msg, ack []byte) error {
 		e.Text = e.Issues[0].Text
 	}
 	return e
-}
-
-// headerSegment returns msg up to the end of its MSH segment: all Parse needs for the
-// header, without reading (and indexing) the rest of the message.
-func headerSegment(msg []byte) []byte {
-	i := bytes.Index(msg, []byte("MSH"))
-	if i < 0 {
-		return msg
-	}
-	if end := bytes.IndexAny(msg[i:], "\r\n"); end >= 0 {
-		return msg[:i+end]
-	}
-	return msg
 }
 
 // ReadIssues returns the problems an acknowledgment reports in its ERR segments, in

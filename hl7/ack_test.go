@@ -2,6 +2,7 @@ package hl7_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,162 @@ func TestCheckAck_SentMessageLayouts(t *testing.T) {
 	}
 	if err := hl7.CheckAck([]byte("MSH|^~\\&|A|B|C|D|2026||ORM^O01|MSG2|P|2.5.1\rPID|1\r"), ack); !errors.Is(err, hl7.ErrAckMismatch) {
 		t.Errorf("another control ID: CheckAck = %v, want ErrAckMismatch", err)
+	}
+}
+
+// An acknowledgment mirrors the message's delimiters, and MSA-2 gives MSH-10 back
+// byte for byte, whatever the delimiters: the sender matches the two. Messages that
+// Parse rejects are answered from SalvageHeader, as the engine does.
+func TestAppendAck_Delimiters(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+		code hl7.AckCode
+		want string // the acknowledgment, MSH and MSA
+	}{
+		{
+			name: "delimiters in MSH-10",
+			msg:  "MSH|^~\\&|EHR|HOSP|RB|IMG|2026||ORM^O01|C^1~2&3|P|2.5.1\r",
+			want: "MSH|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.5.1\rMSA|AA|C^1~2&3\r",
+		},
+		{
+			name: "escape sequences in MSH-10",
+			msg:  "MSH|^~\\&|EHR|HOSP|RB|IMG|2026||ORM^O01|A\\X41\\\\.br\\|P|2.5.1\r",
+			want: "MSH|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.5.1\rMSA|AA|A\\X41\\\\.br\\\r",
+		},
+		{
+			name: "five characters, v2.7 truncation character",
+			msg:  "MSH|^~\\&#|EHR|HOSP|RB|IMG|2026||ORM^O01^ORM_O01|AB#1|P|2.7\r",
+			want: "MSH|^~\\&#|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.7\rMSA|AA|AB#1\r",
+		},
+		{
+			name: "five characters in a v2.5 message",
+			msg:  "MSH|^~\\&#|EHR|HOSP|RB|IMG|2026||ORM^O01|C#2|P|2.5\r",
+			want: "MSH|^~\\&#|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.5\rMSA|AA|C#2\r",
+		},
+		{
+			name: "field separator ^",
+			msg:  "MSH^|~\\&^EHR|1.2^HOSP^RB^IMG^2026^^ORM|O01^C3^P^2.5.1\r",
+			want: "MSH^|~\\&^RB^IMG^EHR|1.2^HOSP^20261122143015+0000^^ACK|O01|ACK^A1^P^2.5.1\rMSA^AA^C3\r",
+		},
+		{
+			name: "field separator #",
+			msg:  "MSH#*!$@#EHR*X#H#RB#I#2026##ORU*R01#C$F$4#P#2.6######8859/1\r",
+			want: "MSH#*!$@#RB#I#EHR*X#H#20261122143015+0000##ACK*R01*ACK#A1#P#2.6######8859/1\rMSA#AA#C$F$4\r",
+		},
+		{
+			name: "two characters: no escape character",
+			msg:  "MSH|^~|EHR|HOSP|RB|IMG|2026||ORM^O01|C^5|P|2.3\r",
+			want: "MSH|^~|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01|A1|P|2.3\rMSA|AA|C^5\r",
+		},
+		{
+			name: "one character, ERR-1 without repetition or subcomponent",
+			msg:  "MSH|^|EHR|HOSP|RB|IMG|2026||ORM^O01|C^6|P|2.3\r",
+			code: hl7.AE,
+			want: "MSH|^|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01|A1|P|2.3\rMSA|AE|C^6\r" +
+				"ERR|PID^1^3^101\rERR|OBR^1^4^103\r",
+		},
+		{
+			name: "Latin-1 control ID",
+			msg:  "MSH|^~\\&|EHR|HOSP|RB|IMG|2026||ORM^O01|C\xe97|P|2.5.1||||||8859/1\r",
+			want: "MSH|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.5.1||||||8859/1\rMSA|AA|C\xe97\r",
+		},
+		{
+			name: "duplicated encoding characters",
+			msg:  "MSH|^^~\\|EHR|HOSP|RB|IMG|2026||ORM^O01|C8|P|2.5.1\r",
+			code: hl7.AR,
+			want: "MSH|^~\\&|RB|IMG|EHR|HOSP|20261122143015+0000||ACK^O01^ACK|A1|P|2.5.1\rMSA|AR|C8\r",
+		},
+		{
+			name: "field separator ^, unusable MSH-2",
+			msg:  "MSH^||~~^EHR|1^HOSP^RB^IMG^2026^^ORM^C9^P^2.5.1\r",
+			code: hl7.AR,
+			want: "MSH|^~\\&|RB|IMG||HOSP|20261122143015+0000||ACK^^ACK|A1|P|2.5.1\rMSA|AR|C9\r",
+		},
+		{
+			name: "good header, bad segment later",
+			msg:  "MSH#*!$@#EHR#H#RB#I#2026##ORM*O01#C$T$10#P#2.5.1\rpid#1\r",
+			code: hl7.AR,
+			want: "MSH#*!$@#RB#I#EHR#H#20261122143015+0000##ACK*O01*ACK#A1#P#2.5.1\rMSA#AR#C$T$10\r",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h hl7.Header
+			if m, err := hl7.Parse([]byte(tc.msg)); err == nil {
+				h = m.Header()
+			} else if h, _ = hl7.SalvageHeader([]byte(tc.msg)); tc.code != hl7.AR {
+				t.Fatalf("Parse(%q) = %v", tc.msg, err)
+			}
+			a := hl7.Ack{Code: hl7.AA, ControlID: "A1", Time: ackTime}
+			if tc.code != "" {
+				a.Code = tc.code
+			}
+			if a.Code == hl7.AE {
+				a.Issues = []hl7.Issue{
+					{Location: hl7.Location{Segment: "PID", Field: 3}, Code: hl7.CodeRequiredField, Text: "missing"},
+					{Location: hl7.Location{Segment: "OBR", Field: 4}, Code: hl7.CodeTableValue, Text: "unknown"},
+				}
+			}
+			got := string(hl7.AppendAck(nil, h, a))
+			if diff := cmp.Diff(strings.Split(tc.want, "\r"), strings.Split(got, "\r")); diff != "" {
+				t.Errorf("AppendAck(%q) mismatch (-want +got):\n%s", tc.msg, diff)
+			}
+			if _, err := hl7.Parse([]byte(got)); err != nil {
+				t.Errorf("ACK does not parse: %v", err)
+			}
+			err := hl7.CheckAck([]byte(tc.msg), []byte(got))
+			if a.Code == hl7.AA && err != nil || a.Code != hl7.AA && errors.Is(err, hl7.ErrAckMismatch) {
+				t.Errorf("CheckAck(%q) = %v", tc.msg, err)
+			}
+		})
+	}
+}
+
+// MSA-2 echoes at most hl7.MaxControlIDLength characters of MSH-10, counted as HL7 counts
+// them (an escape sequence by the characters between its escape characters), and never
+// cuts inside an escape sequence or a character.
+func TestAppendAck_LongControlID(t *testing.T) {
+	a := strings.Repeat("A", 198)
+	uuid := "123e4567-e89b-12d3-a456-426614174000"
+	tests := []struct {
+		name string
+		msg  string // %s is MSH-10
+		id   string
+		want string // MSA-2
+	}{
+		{name: "over the limit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + "BBBB", want: a + "B"},
+		{name: "at the limit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + "B", want: a + "B"},
+		{name: "UUID in a v2.3 message", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.3\r", id: uuid, want: uuid},
+		{name: "escape sequence fits", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + `\F\BBB`, want: a + `\F\`},
+		{name: "escape sequence does not fit", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1\r", id: a + `\X0D0A\`, want: a},
+		{name: "UTF-8 character kept whole", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1||||||UNICODE UTF-8\r", id: a + "ééé", want: a + "é"},
+		{name: "Latin-1 bytes", msg: "MSH|^~\\&|A|B|C|D|2026||ORM^O01|%s|P|2.5.1||||||8859/1\r", id: a + "\xe9\xe9", want: a + "\xe9"},
+		{name: "truncation character marks the cut", msg: "MSH|^~\\&#|A|B|C|D|2026||ORM^O01|%s|P|2.7\r", id: a + "BB", want: a + "#"},
+		{name: "truncation character, at the limit", msg: "MSH|^~\\&#|A|B|C|D|2026||ORM^O01|%s|P|2.7\r", id: a + "B", want: a + "B"},
+		{name: "encoded afresh", msg: "MSH^||~~^A^B^C^D^2026^^ORM^%s^P^2.5.1\r", id: a + "|B", want: a + `\F\`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := []byte(fmt.Sprintf(tc.msg, tc.id))
+			var h hl7.Header
+			if m, err := hl7.Parse(msg); err == nil {
+				h = m.Header()
+			} else {
+				h, _ = hl7.SalvageHeader(msg)
+			}
+			ack := hl7.AppendAck(nil, h, hl7.Ack{Code: hl7.AA, ControlID: "A1", Time: ackTime})
+			am, err := hl7.Parse(ack)
+			if err != nil {
+				t.Fatalf("ACK does not parse: %v", err)
+			}
+			msa, _ := am.Segment("MSA")
+			if got := string(msa.Field(2).Bytes()); got != tc.want {
+				t.Errorf("MSA-2 = %q (%d bytes), want %q (%d bytes)", got, len(got), tc.want, len(tc.want))
+			}
+			if err := hl7.CheckAck(msg, ack); err != nil {
+				t.Errorf("CheckAck = %v, want nil", err)
+			}
+		})
 	}
 }

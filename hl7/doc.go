@@ -1,6 +1,7 @@
 // Package hl7 reads and writes HL7 version 2 messages in ER7 (pipe-delimited) encoding, as
 // specified in HL7 v2.5.1 chapter 2 ("Control"), sections 2.5 to 2.7 (message construction,
-// delimiters, escape sequences) and 2.9 (acknowledgments), for versions 2.1 through 2.8.
+// delimiters, escape sequences), 2.9 (acknowledgments) and 2.10.3 (the batch protocol),
+// for versions 2.1 through 2.8.
 //
 // # Positions
 //
@@ -23,6 +24,11 @@
 // character are copied. The caller must not modify the bytes passed to Parse while the
 // message or any view of it is in use; [Message.Clone] gives an independent copy.
 //
+// Nothing is normalised either: [Message.Bytes] is the input itself, byte for byte, with
+// its own line endings and whatever framing Parse skipped, and a [BatchMessage]'s Bytes
+// are the exact span of one message in a batch. [AppendMessage] is the re-encoded form
+// (CR after every segment, nothing around the message).
+//
 // # Tolerance
 //
 // Delimiters are always read from MSH-1 and MSH-2. Segments may end in CR, LF or CRLF;
@@ -34,9 +40,12 @@
 //
 // # Caveats
 //
-// Parse accepts one message; a file or stream of many messages, batches (FHS/BHS/BTS/FTS)
-// included, is read with a [Scanner]. Segment grouping (which OBX belongs to which OBR) is
-// not modelled here: callers walk [Message.Segments] in order.
+// Parse accepts one message. A batch (FHS/BHS ... BTS/FTS, HL7 v2.5.1 section 2.10.3) or
+// any run of concatenated messages held in memory is read with [ParseBatch], which gives
+// each message's exact bytes and checks the trailers' counts, and answered with
+// [AppendBatchAck]; a file or stream too large to hold is read message by message with a
+// [Scanner]. Segment grouping (which OBX belongs to which OBR) is not modelled here:
+// callers walk [Message.Segments] in order.
 //
 // Message, Segment and Value are safe for concurrent reads; nothing in this package
 // mutates a parsed message.

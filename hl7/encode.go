@@ -31,7 +31,8 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 //	msg := w.Bytes()
 //
 // Field numbers follow HL7 numbering, MSH included: on an MSH segment the writer emits
-// MSH-1 and MSH-2 itself, and the first field a caller sets is MSH-3 or later. Fields
+// MSH-1 and MSH-2 itself, and the first field a caller sets is MSH-3 or later. The batch
+// headers FHS and BHS, laid out like MSH, are written the same way. Fields
 // must be set in increasing order; fields skipped are left empty. A Writer is not safe
 // for concurrent use.
 type Writer struct {
@@ -60,7 +61,7 @@ func (w *Writer) Segment(name string) *Writer {
 	}
 	w.buf = append(w.buf, name...)
 	w.open, w.field = true, 0
-	if name == "MSH" {
+	if name == "MSH" || name == "FHS" || name == "BHS" {
 		w.buf = append(w.buf, w.d.Field)
 		w.buf = append(w.buf, w.d.EncodingCharacters()...)
 		w.field = 2

@@ -16,11 +16,13 @@ var ErrDelimiters = errors.New(`invalid delimiters: MSH-1 and MSH-2 need distinc
 // (an upper-case letter followed by two upper-case letters or digits).
 var ErrSegmentName = errors.New("invalid segment ID")
 
-// ErrSecondMessage means the input holds more than one message; read it with a Scanner.
+// ErrSecondMessage means the input holds more than one message; read it with ParseBatch
+// or a Scanner.
 var ErrSecondMessage = errors.New("second MSH segment: input holds more than one message")
 
-// ErrBatch means the input is a batch or file (FHS/BHS); read it with a Scanner.
-var ErrBatch = errors.New("batch header: read batches with a Scanner")
+// ErrBatch means the input is an HL7 batch or file (it starts with FHS or BHS); read it
+// with ParseBatch or a Scanner.
+var ErrBatch = errors.New("batch header (FHS/BHS): input is a batch of messages, not one message")
 
 // ErrTooLarge means the message exceeds the size this package can index (2 GiB) or the
 // limit set on a Scanner.

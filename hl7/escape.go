@@ -92,9 +92,12 @@ func Unescape(s string, d Delimiters) string {
 	return string(unescape(nil, []byte(s), &d))
 }
 
-// AppendEscaped appends text to dst, escaping every character that is a delimiter of d and
-// every CR and LF (as \X0D\ and \X0A\), so that the result is one value in a message with
-// delimiters d. Unescape reverses it exactly.
+// AppendEscaped appends text to dst, escaping every character that is a delimiter of d,
+// every CR and LF (as \X0D\ and \X0A\) and the MLLP block characters VT and FS (as
+// \X0B\ and \X1C\), so that the result is one value in a message with delimiters d that
+// can travel in an MLLP frame. Unescape reverses it exactly. When d has no escape
+// character (MSH-2 shorter than three characters) nothing can be escaped: each of those
+// characters becomes a space instead.
 func AppendEscaped(dst []byte, text string, d Delimiters) []byte {
 	start := 0 // text[start:i] is plain and not appended yet
 	for i := 0; i < len(text); i++ {
@@ -119,6 +122,10 @@ func AppendEscaped(dst []byte, text string, d Delimiters) []byte {
 			seq = "X0D"
 		case c == '\n':
 			seq = "X0A"
+		case c == 0x0b:
+			seq = "X0B"
+		case c == 0x1c:
+			seq = "X1C"
 		default:
 			continue
 		}

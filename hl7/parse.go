@@ -228,7 +228,12 @@ func validSegmentID(line []byte, fs byte) bool {
 	return true
 }
 
-// Bytes returns the message as it was given to Parse. It must not be modified.
+// Bytes returns the message exactly as it was given to Parse: the same slice, byte for
+// byte. Parse neither copies nor normalises its input, so whatever it tolerated is still
+// there: CR, LF or CRLF segment terminators, blank lines, leading blanks, a byte order
+// mark and MLLP framing bytes. This is what to store or show as the raw message; use
+// AppendMessage for the message re-encoded with CR terminators and nothing around it.
+// The slice belongs to the caller of Parse and must not be modified while m is in use.
 func (m *Message) Bytes() []byte { return m.raw }
 
 // Delimiters returns the message's delimiters.
@@ -304,7 +309,8 @@ func (s Segment) Name() string {
 // Index returns the 1-based position of the segment in its message.
 func (s Segment) Index() int { return int(s.index) }
 
-// Bytes returns the segment's text without its terminator. It must not be modified.
+// Bytes returns the segment's text as received, without its terminator. It must not be
+// modified.
 func (s Segment) Bytes() []byte {
 	if s.m == nil {
 		return nil

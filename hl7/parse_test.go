@@ -307,3 +307,26 @@ func TestParse_FieldsMatchSplit(t *testing.T) {
 		checkFieldsSplit(t, m)
 	}
 }
+
+// Bytes is the input itself, never a normalised copy: a caller returns it as the raw
+// message byte for byte.
+func TestMessage_Bytes(t *testing.T) {
+	for name, in := range map[string]string{
+		"CRLF":            "MSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5.1\r\nPID|1\r\n",
+		"LF, blank lines": "MSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5.1\n\nPID|1\n\n",
+		"BOM, framed":     "\ufeff\x0bMSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5.1\rPID|1\r\x1c\r",
+		"Latin-1":         "MSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5.1||||||8859/1\rPID|1||\xe9\r",
+	} {
+		raw := []byte(in)
+		m, err := hl7.Parse(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := m.Bytes(); &got[0] != &raw[0] || len(got) != len(raw) || string(got) != in {
+			t.Errorf("%s: Bytes() = %q, want the input %q itself", name, got, in)
+		}
+		if c := m.Clone().Bytes(); string(c) != in {
+			t.Errorf("%s: Clone().Bytes() = %q, want %q", name, c, in)
+		}
+	}
+}

@@ -87,7 +87,9 @@ func (sc *Scanner) declare(bts []byte) {
 	sc.env.Declared += n
 }
 
-// Bytes returns the current message. The slice is valid until the next call to Scan.
+// Bytes returns the current message, from its first segment to the end of its last one,
+// without the terminator, blank lines or framing bytes after it; ParseBatch gives the
+// exact bytes of each message. The slice is valid until the next call to Scan.
 func (sc *Scanner) Bytes() []byte { return sc.s.Bytes() }
 
 // Err returns the first error other than io.EOF; a message larger than the limit is
@@ -144,15 +146,34 @@ func splitMessages(data []byte, atEOF bool) (int, []byte, error) {
 		if next == len(data) {
 			break // need more data to see what the next line is
 		}
-		if startsMessage(data[next:]) {
+		// An envelope segment with no fields ("BTS") is known only at the end of the
+		// input: before that, more bytes may follow its ID.
+		if startsMessage(data[next:]) || atEOF && len(data)-next == 3 && segmentID(data[next:]) != "" {
 			return next, trimEnd(data[start:i]), nil
 		}
 		i = next - 1
 	}
 	if atEOF {
-		return len(data), trimEnd(data[start:]), nil
+		return len(data), trimEnd(data[start:lastLineEnd(data, start)]), nil
 	}
 	return start, nil, nil
+}
+
+// lastLineEnd returns the end of data without the blank lines that may follow its last
+// line terminator (blanks after it belong to no segment; the line itself may end in
+// blanks that are part of its last field).
+func lastLineEnd(data []byte, start int) int {
+	end := len(data)
+	for i := len(data) - 1; i >= start; i-- {
+		switch data[i] {
+		case '\r', '\n':
+			end = i + 1
+		case ' ', '\t', 0x0b, 0x1c:
+		default:
+			return end
+		}
+	}
+	return end
 }
 
 // startsMessage reports whether b starts with MSH or an envelope segment ID.

@@ -105,3 +105,31 @@ func TestScanner_Empty(t *testing.T) {
 		t.Errorf("blank input yielded %q", msgs)
 	}
 }
+
+// Blanks after the last segment terminator belong to no message; blanks that end the
+// last segment do.
+func TestScanner_TrailingBlanks(t *testing.T) {
+	for in, want := range map[string]string{
+		"MSH|^~\\&|A\r  \t":        "MSH|^~\\&|A",
+		"MSH|^~\\&|A\r\n \x1c":     "MSH|^~\\&|A",
+		"MSH|^~\\&|A\n \n\t\r\n":   "MSH|^~\\&|A",
+		"MSH|^~\\&|A\rNTE|1||x  ":  "MSH|^~\\&|A\rNTE|1||x  ",
+		"MSH|^~\\&|A\x1c\r\x0b  ":  "MSH|^~\\&|A",
+		"junk\r\nMSH|^~\\&|A\r\n ": "MSH|^~\\&|A",
+	} {
+		msgs := scanAll(t, hl7.NewScanner(strings.NewReader(in)))
+		if len(msgs) == 0 || msgs[len(msgs)-1] != want {
+			t.Errorf("Scanner(%q) = %q, want last %q", in, msgs, want)
+		}
+	}
+}
+
+// A trailer without fields ends the message before it, also at the end of the input.
+func TestScanner_BareTrailer(t *testing.T) {
+	for _, in := range []string{"BHS\rMSH|^~\\&|A\rBTS", "BHS\rMSH|^~\\&|A\rBTS\r"} {
+		sc := hl7.NewScanner(iotest.OneByteReader(strings.NewReader(in)))
+		if msgs := scanAll(t, sc); len(msgs) != 1 || msgs[0] != "MSH|^~\\&|A" || sc.Envelope().Batches != 1 {
+			t.Errorf("Scanner(%q) = %q, envelope %+v", in, msgs, sc.Envelope())
+		}
+	}
+}

@@ -52,9 +52,9 @@ func TestAppendEscaped_RoundTrip(t *testing.T) {
 	d27 := hl7.DefaultDelimiters
 	d27.Truncation = '#'
 	for _, d := range []hl7.Delimiters{hl7.DefaultDelimiters, d27, {Field: '#', Component: '*', Repetition: '!', Escape: '$', Subcomponent: '@'}} {
-		for _, s := range []string{"", "plain", `a|b^c~d\e&f#g`, "multi\r\nline", `\.br\`, "#*!$@", "café ünïcode"} {
+		for _, s := range []string{"", "plain", `a|b^c~d\e&f#g`, "multi\r\nline", `\.br\`, "#*!$@", "café ünïcode", "\x0bframed\x1c\r"} {
 			enc := string(hl7.AppendEscaped(nil, s, d))
-			for _, c := range []byte{d.Field, d.Component, d.Repetition, d.Subcomponent, '\r', '\n'} {
+			for _, c := range []byte{d.Field, d.Component, d.Repetition, d.Subcomponent, '\r', '\n', 0x0b, 0x1c} {
 				if bytes.IndexByte([]byte(enc), c) >= 0 {
 					t.Errorf("AppendEscaped(%q, %q) = %q contains delimiter %q", s, d.EncodingCharacters(), enc, c)
 				}
