@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 )
@@ -20,7 +21,9 @@ type conn struct {
 	info   ConnInfo
 	ctx    context.Context // cancelled when the connection ends or on Close
 	cancel context.CancelFunc
-	idle   bool // waiting for a frame or handshake; guarded by srv.mu
+	idle   bool       // waiting for a frame or handshake; guarded by srv.mu
+	ip     netip.Addr // remote IP counted against MaxConnsPerAddr, if hasIP
+	hasIP  bool
 
 	log       *slog.Logger
 	r         *Reader
