@@ -17,7 +17,7 @@ import (
 // Default timeouts and address of a Server (see the Server fields).
 const (
 	defaultAddr         = ":2575" // IANA "hl7"
-	defaultIdleTimeout  = time.Hour
+	defaultIdleTimeout  = 5 * time.Minute
 	defaultReadTimeout  = 2 * time.Minute
 	defaultWriteTimeout = 30 * time.Second
 	maxAcceptBackoff    = time.Second
@@ -62,9 +62,12 @@ type Server struct {
 	MaxConnsPerAddr int
 
 	// IdleTimeout is how long a connection may wait for the start of its
-	// next frame (and for its first one) before the Server closes it. Zero
-	// means one hour; negative means no limit (TCP keep-alives still detect
-	// dead peers when the listener enables them, as net.Listen does).
+	// next frame (and for its first one) before the Server closes it, so
+	// that silent or forgotten connections give their descriptor and their
+	// MaxConns slot back. Senders reconnect when they next have a message
+	// (Client does so transparently). Zero means five minutes; negative
+	// means no limit (TCP keep-alives still detect dead peers when the
+	// listener enables them, as net.Listen does).
 	IdleTimeout time.Duration
 
 	// ReadTimeout bounds reading one frame, from its first byte to its end
