@@ -40,9 +40,13 @@ func (c *conn) serve() {
 		return
 	}
 	c.r = NewReader(c.rwc, c.srv.maxMessageSize())
+	c.r.budget = c.srv.frameBudget()
 	for {
 		if !c.srv.setConnIdle(c, true) {
 			return
+		}
+		if h := c.srv.testHookAwaitFrame; h != nil {
+			h(cap(c.r.buf))
 		}
 		c.rwc.SetReadDeadline(deadline(timeout(c.srv.IdleTimeout, defaultIdleTimeout)))
 		err := c.r.awaitStart()
@@ -71,13 +75,24 @@ func (c *conn) serveFrame() bool {
 	}
 	c.srv.stats.frames.Add(1)
 	c.srv.stats.bytesIn.Add(uint64(len(msg)))
-	return c.reply(c.handle(msg))
+	ack, err := c.handle(msg)
+	// msg is dead now: a large frame's buffer goes back at once rather than
+	// when the next frame starts, which may be an idle timeout away. It is
+	// dropped, not reused, so an ack that aliased msg would still be intact.
+	c.r.release(smallAssembly)
+	return c.reply(ack, err)
 }
 
 // serveReadError answers an oversized frame through the OversizeHandler, if
 // any, and reports whether the connection may continue. Other read errors end
 // the connection.
 func (c *conn) serveReadError(err error) bool {
+	if errors.Is(err, errFrameBudget) {
+		c.srv.stats.overBudget.Add(1)
+		c.log.Warn("mllp frame exceeds the frame budget; closing connection",
+			"size", len(c.r.buf), "frame_budget", c.srv.budget.limit)
+		return false
+	}
 	var tooLarge *FrameTooLargeError
 	if !errors.As(err, &tooLarge) {
 		c.logEnd(err, &c.srv.stats.readTimeouts)
@@ -187,6 +202,7 @@ func (c *conn) finish() {
 	c.cancel()
 	if c.r != nil {
 		c.syncDiscarded()
+		c.r.release(0) // a frame cut short gives its budget back
 	}
 	c.srv.removeConn(c)
 	c.log.Debug("mllp connection closed by server")

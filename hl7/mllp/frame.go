@@ -26,8 +26,13 @@ const (
 	maxHeadSize = 4 << 10
 	// maxRetainedBuffer is the largest assembly buffer a Reader keeps after a
 	// frame that used less than a quarter of it; a larger one, grown for big
-	// frames, is released as soon as a much smaller frame follows.
+	// frames, is released as soon as a much smaller frame follows. A Server
+	// releases its connections' buffers sooner (see Server.FrameBudget).
 	maxRetainedBuffer = 256 << 10
+	// smallAssembly is the first capacity of an assembly buffer, the part of
+	// one that is not charged to a frame budget, and the largest one a Server
+	// connection keeps between frames.
+	smallAssembly = 64 << 10
 )
 
 // AppendFrame appends payload wrapped in an MLLP block (VT payload FS CR) to
@@ -61,7 +66,8 @@ type Reader struct {
 	max       int
 	buf       []byte // assembles payloads that span buffer refills
 	discarded int64
-	pendingCR bool // the last frame ended at FS with nothing buffered after it
+	pendingCR bool         // the last frame ended at FS with nothing buffered after it
+	budget    *frameBudget // charged for buf's capacity; nil means unbounded
 }
 
 // NewReader returns a Reader on r that rejects payloads larger than maxSize
@@ -101,7 +107,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 	}
 	r.br.Discard(1) // VT; cannot fail, awaitStart left it buffered
 	if cap(r.buf) > maxRetainedBuffer && len(r.buf) < cap(r.buf)/4 {
-		r.buf = nil // grown for an earlier big frame; the last one was much smaller
+		r.release(0) // grown for an earlier big frame; the last one was much smaller
 	}
 	r.buf = r.buf[:0]
 	var (
@@ -126,8 +132,11 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 		if tooLarge == nil {
 			if size+int64(n) > int64(r.max) {
 				tooLarge = &FrameTooLargeError{Limit: r.max, Head: r.head(part)}
-				r.buf = r.buf[:0]
+				r.release(0) // the rest is discarded: hold nothing while doing so
 			} else {
+				if err := r.grow(n); err != nil {
+					return nil, err
+				}
 				r.buf = append(r.buf, part...)
 			}
 		}
@@ -148,6 +157,37 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 		default:
 			r.br.Discard(n)
 		}
+	}
+}
+
+// grow makes room in r.buf for n more bytes. The capacity doubles (from
+// smallAssembly, never beyond the size cap), so that a frame is copied a
+// logarithmic number of times; capacity beyond smallAssembly is charged to
+// r.budget, and errFrameBudget is returned when the budget has not enough
+// left.
+func (r *Reader) grow(n int) error {
+	need := len(r.buf) + n
+	if need <= cap(r.buf) {
+		return nil
+	}
+	// need <= r.max: ReadFrame stops assembling a frame that crosses the cap.
+	c := min(max(2*cap(r.buf), need, smallAssembly), max(r.max, need))
+	if !r.budget.resize(cap(r.buf), c) {
+		return errFrameBudget
+	}
+	buf := make([]byte, len(r.buf), c)
+	copy(buf, r.buf)
+	r.buf = buf
+	return nil
+}
+
+// release drops the assembly buffer if its capacity exceeds keep, and gives
+// its charge back to the budget. The buffer is left to the garbage collector,
+// never reused, so a payload still referenced stays valid.
+func (r *Reader) release(keep int) {
+	if cap(r.buf) > keep {
+		r.budget.resize(cap(r.buf), 0)
+		r.buf = nil
 	}
 }
 

@@ -61,6 +61,26 @@ type Server struct {
 	// is invalid.
 	MaxConnsPerAddr int
 
+	// FrameBudget bounds the memory that frames still being read may hold,
+	// in bytes, summed over all connections. Each connection reads through a
+	// 32 KiB buffer. A frame longer than that is assembled in a buffer of its
+	// own, which doubles as the frame grows (up to MaxMessageSize) and is
+	// dropped as soon as the Handler returns; between frames a connection
+	// keeps at most 64 KiB of it. What these buffers hold beyond their first
+	// 64 KiB is drawn from FrameBudget and given back when they are dropped.
+	// A connection whose frame needs more than is left is closed without an
+	// answer, logged and counted in Stats.FramesOverBudget: the Server is
+	// busy, the message is not wrong, so the sender should resend it later,
+	// where a rejection (such as the OversizeHandler's) would tell it not to.
+	// Frames over MaxMessageSize are still answered through OversizeHandler:
+	// their buffer is dropped once they cross the cap, so discarding the rest
+	// holds nothing. Frames in progress thus hold at most FrameBudget plus
+	// 96 KiB per connection. Zero means four times MaxMessageSize (64 MiB
+	// with the default cap); negative means no budget; a positive value below
+	// MaxMessageSize is invalid, since a frame of the maximum size could never
+	// be read.
+	FrameBudget int64
+
 	// IdleTimeout is how long a connection may wait for the start of its
 	// next frame (and for its first one) before the Server closes it, so
 	// that silent or forgotten connections give their descriptor and their
@@ -97,10 +117,12 @@ type Server struct {
 	drained    chan struct{} // closed once shutting down with nothing left
 	nextID     atomic.Uint64
 	stats      counters
+	budget     frameBudget // FrameBudget resolved; its limit is set by initLocked
 
 	// Test hooks, nil outside white-box tests.
 	testHookConnDone       func(ConnInfo)
 	testHookShutdownClosed func()
+	testHookAwaitFrame     func(bufCap int) // a connection waits for a frame; its assembly buffer's capacity
 }
 
 // Validate reports the first invalid field, without side effects.
@@ -125,6 +147,8 @@ func (s *Server) validateBase() error {
 		return fmt.Errorf("mllp: Server.MaxConns %d is negative", s.MaxConns)
 	case s.MaxConnsPerAddr < 0:
 		return fmt.Errorf("mllp: Server.MaxConnsPerAddr %d is negative", s.MaxConnsPerAddr)
+	case s.FrameBudget > 0 && s.FrameBudget < int64(s.maxMessageSize()):
+		return fmt.Errorf("mllp: Server.FrameBudget %d is below MaxMessageSize %d", s.FrameBudget, s.maxMessageSize())
 	}
 	return nil
 }
@@ -305,6 +329,7 @@ func (s *Server) initLocked() {
 		s.listeners = make(map[*net.Listener]struct{})
 		s.conns = make(map[*conn]struct{})
 		s.perAddr = make(map[netip.Addr]int)
+		s.budget.limit = cmp.Or(s.FrameBudget, 4*int64(s.maxMessageSize()))
 	}
 }
 
@@ -457,6 +482,15 @@ func (s *Server) logger() *slog.Logger {
 }
 
 func (s *Server) maxMessageSize() int { return cmp.Or(s.MaxMessageSize, DefaultMaxMessageSize) }
+
+// frameBudget returns the budget connections charge, nil when FrameBudget is
+// negative (no budget).
+func (s *Server) frameBudget() *frameBudget {
+	if s.budget.limit < 0 {
+		return nil
+	}
+	return &s.budget
+}
 
 // timeout resolves a timeout field: zero means def, negative means none (0).
 func timeout(d, def time.Duration) time.Duration {

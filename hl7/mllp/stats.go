@@ -21,6 +21,11 @@ type Stats struct {
 	HandlerErrors       uint64 // Handler calls that returned an error or panicked
 	IdleTimeouts        uint64 // connections closed by IdleTimeout
 	ReadTimeouts        uint64 // connections closed by ReadTimeout (peer stalled mid-frame)
+	// FramesOverBudget counts connections closed because their frame needed
+	// more of FrameBudget than was left.
+	FramesOverBudget uint64
+	// FrameBytes is how many bytes of FrameBudget frames being read hold now.
+	FrameBytes int64
 }
 
 // counters are the live values behind Stats.
@@ -39,6 +44,7 @@ type counters struct {
 	handlerErrors       atomic.Uint64
 	idleTimeouts        atomic.Uint64
 	readTimeouts        atomic.Uint64
+	overBudget          atomic.Uint64
 }
 
 // Stats returns a snapshot of the Server's counters. Each counter is read
@@ -60,5 +66,7 @@ func (s *Server) Stats() Stats {
 		HandlerErrors:       c.handlerErrors.Load(),
 		IdleTimeouts:        c.idleTimeouts.Load(),
 		ReadTimeouts:        c.readTimeouts.Load(),
+		FramesOverBudget:    c.overBudget.Load(),
+		FrameBytes:          s.budget.inUse(),
 	}
 }
