@@ -12,6 +12,7 @@ import (
 
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/rules"
 )
 
@@ -21,12 +22,33 @@ type config struct {
 	MLLP struct {
 		// Addr is the MLLP listen address. Default: ":2575".
 		Addr string `yaml:"addr"`
-		// MaxMessageSize is the largest frame accepted, in bytes. Default: 16 MiB.
+		// MaxMessageSize is the largest frame accepted, in bytes; a larger one is answered
+		// AR. Default: 16 MiB.
 		MaxMessageSize int `yaml:"max_message_size"`
-		// MaxConns caps concurrent connections. Default: 0, no cap.
+		// MaxConns caps concurrent connections; one beyond it is closed at once and
+		// counted in radbridge_mllp_connections_refused_total{cap="max_conns"}. Default:
+		// 256, tens of times what a site's interfaces use, and a quarter of the common
+		// 1,024-descriptor limit, which leaves the rest to HTTP, the store and outbound
+		// delivery. Negative means no cap.
 		MaxConns int `yaml:"max_conns"`
-		// IdleTimeout closes a connection idle this long. Default: 0, the server's default.
+		// MaxConnsPerAddr caps concurrent connections from one IP address, so that one
+		// host (a sender reconnecting without closing, or a scanner) cannot lock the
+		// others out; refusals are counted with cap="max_conns_per_addr". Default: 32,
+		// room for an integration engine that carries many feeds from one address, and
+		// at most an eighth of max_conns. Negative means no cap.
+		MaxConnsPerAddr int `yaml:"max_conns_per_addr"`
+		// IdleTimeout closes a connection that waits this long for its next frame.
+		// Default: 5m; negative means never.
 		IdleTimeout time.Duration `yaml:"idle_timeout"`
+		// ReadTimeout closes a connection that takes longer than this to send one frame,
+		// from its first byte to its end. Default: 2m; negative means never.
+		ReadTimeout time.Duration `yaml:"read_timeout"`
+		// FrameBudget bounds the bytes that frames still being read hold, over all
+		// connections, beyond the 96 KiB of buffers each connection has; a connection
+		// whose frame would exceed it is closed without an ACK, and the sender resends
+		// later. Default: 4 x max_message_size (64 MiB); negative means no bound; a
+		// positive value must be at least max_message_size.
+		FrameBudget int64 `yaml:"frame_budget"`
 		// TLS enables TLS (and mutual TLS when client_ca is set). Default: plain TCP.
 		TLS struct {
 			Cert     string `yaml:"cert"`
@@ -100,6 +122,24 @@ func (c *config) defaults() {
 	if c.MLLP.Addr == "" {
 		c.MLLP.Addr = ":2575"
 	}
+	if c.MLLP.MaxMessageSize == 0 {
+		c.MLLP.MaxMessageSize = mllp.DefaultMaxMessageSize
+	}
+	if c.MLLP.MaxConns == 0 {
+		c.MLLP.MaxConns = 256
+	}
+	if c.MLLP.MaxConnsPerAddr == 0 {
+		c.MLLP.MaxConnsPerAddr = 32
+	}
+	if c.MLLP.IdleTimeout == 0 {
+		c.MLLP.IdleTimeout = 5 * time.Minute
+	}
+	if c.MLLP.ReadTimeout == 0 {
+		c.MLLP.ReadTimeout = 2 * time.Minute
+	}
+	if c.MLLP.FrameBudget == 0 {
+		c.MLLP.FrameBudget = 4 * int64(c.MLLP.MaxMessageSize)
+	}
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = ":8080"
 	}
@@ -133,8 +173,12 @@ func (c *config) validate() error {
 	if c.MLLP.TLS.ClientCA != "" && c.MLLP.TLS.Cert == "" {
 		return errors.New("mllp.tls.client_ca needs mllp.tls.cert and key")
 	}
-	if c.MLLP.MaxMessageSize < 0 || c.MLLP.MaxConns < 0 || c.ShutdownGrace < 0 {
-		return errors.New("mllp.max_message_size, mllp.max_conns and shutdown_grace must not be negative")
+	if c.MLLP.MaxMessageSize < 0 || c.ShutdownGrace < 0 {
+		return errors.New("mllp.max_message_size and shutdown_grace must not be negative")
+	}
+	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
+		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",
+			c.MLLP.FrameBudget, c.MLLP.MaxMessageSize)
 	}
 	if c.Store.FlushInterval < 0 {
 		return errors.New("store.flush_interval must not be negative")

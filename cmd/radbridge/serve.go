@@ -139,7 +139,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 
 	ms := &mllp.Server{Handler: engine.MLLPHandler{Engine: eng}, TLSConfig: tlsConfig, MaxMessageSize: cfg.MLLP.MaxMessageSize,
-		MaxConns: cfg.MLLP.MaxConns, IdleTimeout: cfg.MLLP.IdleTimeout, Logger: log}
+		MaxConns: max(cfg.MLLP.MaxConns, 0), MaxConnsPerAddr: max(cfg.MLLP.MaxConnsPerAddr, 0), FrameBudget: cfg.MLLP.FrameBudget,
+		IdleTimeout: cfg.MLLP.IdleTimeout, ReadTimeout: cfg.MLLP.ReadTimeout, Logger: log}
+	reg.MustRegister(mllpCollector{stats: ms.Stats})
 	fhirHandler, err := fhir.NewHandler(fhir.Config{BaseURL: cfg.HTTP.BaseURL, SoftwareVersion: version}, eng.FHIR(), log)
 	if err != nil {
 		ml.Close()
