@@ -44,10 +44,10 @@ type config struct {
 		// from its first byte to its end. Default: 2m; negative means never.
 		ReadTimeout time.Duration `yaml:"read_timeout"`
 		// FrameBudget bounds the bytes that frames still being read hold, over all
-		// connections, beyond the 96 KiB of buffers each connection has; a connection
-		// whose frame would exceed it is closed without an ACK, and the sender resends
-		// later. Default: 4 x max_message_size (64 MiB); negative means no bound; a
-		// positive value must be at least max_message_size.
+		// connections, beyond the first 64 KiB of each (and each connection's 32 KiB
+		// read buffer); a connection whose frame would exceed it is closed without an
+		// ACK, and the sender resends later. Default: 4 x max_message_size (64 MiB);
+		// negative means no bound; a positive value must be at least max_message_size.
 		FrameBudget int64 `yaml:"frame_budget"`
 		// TLS enables TLS (and mutual TLS when client_ca is set). Default: plain TCP.
 		TLS struct {

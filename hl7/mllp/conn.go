@@ -40,7 +40,7 @@ func (c *conn) serve() {
 		return
 	}
 	c.r = NewReader(c.rwc, c.srv.maxMessageSize())
-	c.r.budget = c.srv.frameBudget()
+	c.r.mem = &c.srv.mem
 	for {
 		if !c.srv.setConnIdle(c, true) {
 			return
@@ -75,12 +75,12 @@ func (c *conn) serveFrame() bool {
 	}
 	c.srv.stats.frames.Add(1)
 	c.srv.stats.bytesIn.Add(uint64(len(msg)))
-	ack, err := c.handle(msg)
-	// msg is dead now: a large frame's buffer goes back at once rather than
-	// when the next frame starts, which may be an idle timeout away. It is
-	// dropped, not reused, so an ack that aliased msg would still be intact.
-	c.r.release(smallAssembly)
-	return c.reply(ack, err)
+	ok := c.reply(c.handle(msg))
+	// The frame's buffer goes back now rather than when the next frame
+	// starts, which may be an idle timeout away; not before the answer is
+	// written, since another connection may reuse it at once.
+	c.r.release()
+	return ok
 }
 
 // serveReadError answers an oversized frame through the OversizeHandler, if
@@ -90,7 +90,7 @@ func (c *conn) serveReadError(err error) bool {
 	if errors.Is(err, errFrameBudget) {
 		c.srv.stats.overBudget.Add(1)
 		c.log.Warn("mllp frame exceeds the frame budget; closing connection",
-			"size", len(c.r.buf), "frame_budget", c.srv.budget.limit)
+			"size", len(c.r.buf), "frame_budget", c.srv.mem.limit)
 		return false
 	}
 	var tooLarge *FrameTooLargeError
@@ -202,7 +202,7 @@ func (c *conn) finish() {
 	c.cancel()
 	if c.r != nil {
 		c.syncDiscarded()
-		c.r.release(0) // a frame cut short gives its budget back
+		c.r.release() // a frame cut short gives its buffer and budget back
 	}
 	c.srv.removeConn(c)
 	c.log.Debug("mllp connection closed by server")

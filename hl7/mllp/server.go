@@ -64,21 +64,22 @@ type Server struct {
 	// FrameBudget bounds the memory that frames still being read may hold,
 	// in bytes, summed over all connections. Each connection reads through a
 	// 32 KiB buffer. A frame longer than that is assembled in a buffer of its
-	// own, which doubles as the frame grows (up to MaxMessageSize) and is
-	// dropped as soon as the Handler returns; between frames a connection
-	// keeps at most 64 KiB of it. What these buffers hold beyond their first
-	// 64 KiB is drawn from FrameBudget and given back when they are dropped.
-	// A connection whose frame needs more than is left is closed without an
-	// answer, logged and counted in Stats.FramesOverBudget: the Server is
-	// busy, the message is not wrong, so the sender should resend it later,
-	// where a rejection (such as the OversizeHandler's) would tell it not to.
-	// Frames over MaxMessageSize are still answered through OversizeHandler:
-	// their buffer is dropped once they cross the cap, so discarding the rest
-	// holds nothing. Frames in progress thus hold at most FrameBudget plus
-	// 96 KiB per connection. Zero means four times MaxMessageSize (64 MiB
-	// with the default cap); negative means no budget; a positive value below
-	// MaxMessageSize is invalid, since a frame of the maximum size could never
-	// be read.
+	// own, which doubles as the frame grows (up to MaxMessageSize) and goes
+	// back to the Server once the frame is answered, so an idle connection
+	// holds only the 32 KiB. What these buffers hold beyond their first
+	// 64 KiB is drawn from FrameBudget. A connection whose frame needs more
+	// than is left is closed without an answer, logged and counted in
+	// Stats.FramesOverBudget: the Server is busy, the message is not wrong,
+	// so the sender should resend it later, where a rejection (such as the
+	// OversizeHandler's) would tell it not to. Frames over MaxMessageSize are
+	// still answered through OversizeHandler: their buffer goes back once
+	// they cross the cap, so discarding the rest holds nothing. Buffers given
+	// back are kept for reuse by later frames, up to MaxMessageSize bytes of
+	// them. Assembly buffers thus hold at most FrameBudget plus 64 KiB per
+	// connection reading a frame, plus MaxMessageSize kept for reuse. Zero
+	// means four times MaxMessageSize (64 MiB with the default cap);
+	// negative means no budget; a positive value below MaxMessageSize is
+	// invalid, since a frame of the maximum size could never be read.
 	FrameBudget int64
 
 	// IdleTimeout is how long a connection may wait for the start of its
@@ -117,7 +118,7 @@ type Server struct {
 	drained    chan struct{} // closed once shutting down with nothing left
 	nextID     atomic.Uint64
 	stats      counters
-	budget     frameBudget // FrameBudget resolved; its limit is set by initLocked
+	mem        frameMemory // assembly buffers and FrameBudget; set up by initLocked
 
 	// Test hooks, nil outside white-box tests.
 	testHookConnDone       func(ConnInfo)
@@ -329,7 +330,8 @@ func (s *Server) initLocked() {
 		s.listeners = make(map[*net.Listener]struct{})
 		s.conns = make(map[*conn]struct{})
 		s.perAddr = make(map[netip.Addr]int)
-		s.budget.limit = cmp.Or(s.FrameBudget, 4*int64(s.maxMessageSize()))
+		s.mem.limit = cmp.Or(s.FrameBudget, 4*int64(s.maxMessageSize()))
+		s.mem.maxFree = int64(s.maxMessageSize())
 	}
 }
 
@@ -482,15 +484,6 @@ func (s *Server) logger() *slog.Logger {
 }
 
 func (s *Server) maxMessageSize() int { return cmp.Or(s.MaxMessageSize, DefaultMaxMessageSize) }
-
-// frameBudget returns the budget connections charge, nil when FrameBudget is
-// negative (no budget).
-func (s *Server) frameBudget() *frameBudget {
-	if s.budget.limit < 0 {
-		return nil
-	}
-	return &s.budget
-}
 
 // timeout resolves a timeout field: zero means def, negative means none (0).
 func timeout(d, def time.Duration) time.Duration {

@@ -24,7 +24,8 @@ type Stats struct {
 	// FramesOverBudget counts connections closed because their frame needed
 	// more of FrameBudget than was left.
 	FramesOverBudget uint64
-	// FrameBytes is how many bytes of FrameBudget frames being read hold now.
+	// FrameBytes is how many bytes frames being read hold now beyond the
+	// first 64 KiB of each: what FrameBudget bounds.
 	FrameBytes int64
 }
 
@@ -67,6 +68,6 @@ func (s *Server) Stats() Stats {
 		IdleTimeouts:        c.idleTimeouts.Load(),
 		ReadTimeouts:        c.readTimeouts.Load(),
 		FramesOverBudget:    c.overBudget.Load(),
-		FrameBytes:          s.budget.inUse(),
+		FrameBytes:          s.mem.inUse(),
 	}
 }

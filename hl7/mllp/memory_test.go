@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func awaitCaps(s *Server) <-chan int {
 // each change. Call before serving.
 func budgetUsed(s *Server) <-chan int64 {
 	ch := make(chan int64, 1<<16)
-	s.budget.testHookResize = func(used int64) { ch <- used }
+	s.mem.testHookResize = func(used int64) { ch <- used }
 	return ch
 }
 
@@ -45,18 +46,8 @@ func (h capRecorder) ServeMLLP(_ context.Context, msg []byte, _ ConnInfo) ([]byt
 }
 
 func TestServer_LargeFrame_BufferReleasedAfterFrame(t *testing.T) {
-	tests := []struct {
-		name     string
-		size     int
-		wantKept int // assembly buffer capacity kept while idle afterwards
-	}{
-		{name: "fits the read buffer", size: 1 << 10, wantKept: 0},
-		{name: "medium frame keeps its small buffer", size: 40 << 10, wantKept: smallAssembly},
-		{name: "1 MiB frame", size: 1 << 20, wantKept: 0},
-		{name: "15 MiB frame", size: 15 << 20, wantKept: 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, size := range []int{1 << 10, 40 << 10, 1 << 20, 15 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			checkGoroutines(t)
 			h := capRecorder{caps: make(chan int, 1)}
 			s := &Server{Handler: h}
@@ -65,19 +56,47 @@ func TestServer_LargeFrame_BufferReleasedAfterFrame(t *testing.T) {
 			if got := recv(t, idle); got != 0 {
 				t.Fatalf("assembly buffer before the first frame: cap %d, want 0", got)
 			}
-			if got, want := c.roundTrip(t, strings.Repeat("x", tc.size)), fmt.Sprintf("ACK %d", tc.size); got != want {
+			if got, want := c.roundTrip(t, strings.Repeat("x", size)), fmt.Sprintf("ACK %d", size); got != want {
 				t.Fatalf("answer = %q, want %q", got, want)
 			}
-			if got := recv(t, h.caps); got < tc.size {
-				t.Errorf("payload capacity %d, want at least its size %d", got, tc.size)
+			if got := recv(t, h.caps); got < size {
+				t.Errorf("payload capacity %d, want at least its size %d", got, size)
 			}
-			if got := recv(t, idle); got != tc.wantKept {
-				t.Errorf("assembly buffer after a %d-byte frame: cap %d, want %d", tc.size, got, tc.wantKept)
+			if got := recv(t, idle); got != 0 {
+				t.Errorf("assembly buffer after a %d-byte frame: cap %d, want 0 (given back)", size, got)
 			}
 			if st := s.Stats(); st.FrameBytes != 0 {
 				t.Errorf("Stats().FrameBytes = %d after the frame, want 0", st.FrameBytes)
 			}
 		})
+	}
+}
+
+// A buffer given back after a frame serves the next frame of its size on
+// another connection.
+func TestServer_LargeFrame_BufferReused(t *testing.T) {
+	checkGoroutines(t)
+	data := make(chan *byte, 2)
+	h := HandlerFunc(func(_ context.Context, msg []byte, _ ConnInfo) ([]byte, error) {
+		data <- &msg[0]
+		return []byte("ok"), nil
+	})
+	s := &Server{Handler: h}
+	idle := awaitCaps(s)
+	addr := startServer(t, s)
+	for i := range 2 {
+		c := dialRaw(t, addr)
+		recv(t, idle)
+		if got := c.roundTrip(t, strings.Repeat("r", 1<<20)); got != "ok" {
+			t.Fatalf("answer %d = %q, want ok", i, got)
+		}
+		recv(t, idle) // the buffer is back
+	}
+	if a, b := recv(t, data), recv(t, data); a != b {
+		t.Error("the second connection's 1 MiB frame was assembled in a new buffer, want the first one's, given back")
+	}
+	if got := s.mem.pooled(); got == 0 || got > int64(s.maxMessageSize()) {
+		t.Errorf("free buffers kept: %d bytes, want some and at most %d", got, s.maxMessageSize())
 	}
 }
 
@@ -198,8 +217,8 @@ func TestServer_FrameBudget_NegativeMeansNone(t *testing.T) {
 	if got := b.roundTrip(t, strings.Repeat("b", max)); len(got) != 4+max {
 		t.Errorf("answer with no budget: %d bytes, want %d", len(got), 4+max)
 	}
-	if st := s.Stats(); st.FrameBytes != 0 || st.FramesOverBudget != 0 {
-		t.Errorf("Stats() = %+v while a frame is held, want no frame bytes counted", st)
+	if st := s.Stats(); st.FrameBytes != charge(max) || st.FramesOverBudget != 0 {
+		t.Errorf("Stats() = %+v while a frame is held, want its %d frame bytes counted, none refused", st, charge(max))
 	}
 	a.write(t, "\x1c")
 	if got := a.readFrame(t); len(got) != 4+max-1 {
@@ -217,12 +236,13 @@ func TestReader_ReadFrame_Budget(t *testing.T) {
 	}{
 		{name: "enough", limit: charge(512 << 10)},
 		{name: "too little", limit: charge(256 << 10), wantErr: errFrameBudget},
+		{name: "none", limit: -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := &frameBudget{limit: tc.limit}
+			m := &frameMemory{limit: tc.limit, maxFree: 1 << 20}
 			r := NewReader(bytes.NewReader(in), 0)
-			r.budget = b
+			r.mem = m
 			p, err := r.ReadFrame()
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("ReadFrame() = %d bytes, %v; want %v", len(p), err, tc.wantErr)
@@ -230,13 +250,40 @@ func TestReader_ReadFrame_Budget(t *testing.T) {
 			if err == nil && !bytes.Equal(p, big) {
 				t.Fatalf("ReadFrame() = %d bytes, want the %d-byte payload", len(p), len(big))
 			}
-			if got := b.inUse(); got != charge(cap(r.buf)) || got > tc.limit {
+			if got := m.inUse(); got != charge(cap(r.buf)) || (tc.limit >= 0 && got > tc.limit) {
 				t.Errorf("budget in use %d, want the buffer's charge %d within the limit %d", got, charge(cap(r.buf)), tc.limit)
 			}
-			r.release(0)
-			if got := b.inUse(); got != 0 {
+			r.release()
+			if got := m.inUse(); got != 0 {
 				t.Errorf("budget in use after release = %d, want 0", got)
 			}
 		})
+	}
+}
+
+func TestFrameMemory_KeepsAtMostMaxFree(t *testing.T) {
+	m := &frameMemory{limit: -1, maxFree: 3 * smallAssembly}
+	var bufs [][]byte
+	for range 4 {
+		b, ok := m.grow(nil, smallAssembly)
+		if !ok || cap(b) != smallAssembly {
+			t.Fatalf("grow(nil, %d) = cap %d, %v", smallAssembly, cap(b), ok)
+		}
+		bufs = append(bufs, b)
+	}
+	for _, b := range bufs {
+		m.release(b)
+	}
+	if got := m.pooled(); got != 3*smallAssembly {
+		t.Errorf("after giving back 4 buffers: %d bytes kept, want %d (maxFree)", got, 3*smallAssembly)
+	}
+	for i := range 4 {
+		b, _ := m.grow(nil, smallAssembly)
+		if reused := i < 3; reused != slices.ContainsFunc(bufs, func(o []byte) bool { return &o[:1][0] == &b[:1][0] }) {
+			t.Errorf("buffer %d taken: reused %v, want %v", i, !reused, reused)
+		}
+	}
+	if got := m.pooled(); got != 0 {
+		t.Errorf("after taking 4 buffers: %d bytes kept, want 0", got)
 	}
 }
