@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -62,6 +63,17 @@ type config struct {
 		// BaseURL is the FHIR base as clients reach it (behind a proxy), used in
 		// Location headers and links. Default: derived from each request.
 		BaseURL string `yaml:"base_url"`
+		// LargeBody is the request body size, in bytes, above which a request counts
+		// against max_concurrent_large_bodies. Default: 1 MiB (a FHIR order is a few
+		// KB; a large one carries attachments).
+		LargeBody int64 `yaml:"large_body"`
+		// MaxConcurrentLargeBodies caps the requests with a body over large_body served
+		// at once; one beyond it is answered 503 with Retry-After before its body is
+		// read. A large FHIR create is CPU-bound and allocates some 30 times its body
+		// while it is validated, mapped and stored, so running many at once only adds
+		// memory and starves the MLLP listener. Default: half the CPUs, at least 1;
+		// negative means no cap.
+		MaxConcurrentLargeBodies int `yaml:"max_concurrent_large_bodies"`
 	} `yaml:"http"`
 	// DataDir holds the database. Default: "./data".
 	DataDir string `yaml:"data_dir"`
@@ -143,6 +155,12 @@ func (c *config) defaults() {
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = ":8080"
 	}
+	if c.HTTP.LargeBody == 0 {
+		c.HTTP.LargeBody = 1 << 20
+	}
+	if c.HTTP.MaxConcurrentLargeBodies == 0 {
+		c.HTTP.MaxConcurrentLargeBodies = max(runtime.NumCPU()/2, 1)
+	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
@@ -179,6 +197,9 @@ func (c *config) validate() error {
 	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
 		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",
 			c.MLLP.FrameBudget, c.MLLP.MaxMessageSize)
+	}
+	if c.HTTP.LargeBody < 0 {
+		return errors.New("http.large_body must not be negative")
 	}
 	if c.Store.FlushInterval < 0 {
 		return errors.New("store.flush_interval must not be negative")

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,46 @@ func TestConfig_MLLPLimits(t *testing.T) {
 			m := c.MLLP
 			if got := (limits{m.MaxMessageSize, m.MaxConns, m.MaxConnsPerAddr, m.IdleTimeout, m.ReadTimeout, m.FrameBudget}); got != tc.want {
 				t.Errorf("%q: mllp limits %+v, want %+v", tc.yaml, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfig_HTTPLargeBodies(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		yaml      string
+		threshold int64
+		slots     int
+		wantErr   string
+	}{
+		{name: "defaults", yaml: "data_dir: d\n", threshold: 1 << 20, slots: max(runtime.NumCPU()/2, 1)},
+		{name: "set", yaml: "http: {large_body: 65536, max_concurrent_large_bodies: 8}\n", threshold: 64 << 10, slots: 8},
+		{name: "no cap", yaml: "http: {max_concurrent_large_bodies: -1}\n", threshold: 1 << 20, slots: -1},
+		{name: "negative threshold", yaml: "http: {large_body: -1}\n", wantErr: "http.large_body must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "radbridge.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := loadConfig(path)
+			if err == nil {
+				c.defaults()
+				err = c.validate()
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%q: %v", tc.yaml, err)
+			}
+			if c.HTTP.LargeBody != tc.threshold || c.HTTP.MaxConcurrentLargeBodies != tc.slots {
+				t.Errorf("%q: large_body %d, max_concurrent_large_bodies %d; want %d, %d",
+					tc.yaml, c.HTTP.LargeBody, c.HTTP.MaxConcurrentLargeBodies, tc.threshold, tc.slots)
 			}
 		})
 	}

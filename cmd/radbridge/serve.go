@@ -150,7 +150,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           httpRoutes(eng, checker, fhirHandler, reg, &ready, db),
+		Handler: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)(
+			httpRoutes(eng, checker, fhirHandler, reg, &ready, db)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
