@@ -65,6 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stderr, cfg)
 	relaxGC()
+	limitMemory(cfg.MemoryLimit)
 	addSyncProcs()
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("radbridge stopped", slog.String("err", err.Error()))
@@ -289,6 +290,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func relaxGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+}
+
+// limitMemory sets the runtime's soft memory limit to limit bytes (see
+// config.MemoryLimit) unless the operator set GOMEMLIMIT or limit is not positive.
+func limitMemory(limit int64) {
+	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
 	}
 }
 
