@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 SHARED    ?= ../shared
 BIN       ?= bin/radbridge
 
-.PHONY: all build run test vet fmt bench fuzz conformance tidy clean interop
+.PHONY: all build run test vet fmt bench fuzz conformance tidy clean interop soak
 
 all: build
 
@@ -29,6 +29,12 @@ fmt:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## soak: the load test (build tag soak, not part of test): radbridge serve under 30
+## unterminated 15 MiB MLLP frames and 8 clients creating 2.7 MB ServiceRequests, with a
+## good MLLP sender; prints and bounds the server's RSS and the sender's p99 latency
+soak:
+	$(GO) test -tags soak -run Soak -count=1 -v -timeout 10m ./cmd/radbridge
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 fuzz:

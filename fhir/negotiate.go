@@ -115,7 +115,7 @@ func readBody(r *http.Request) ([]byte, *Error) {
 	if e := checkContentType(r); e != nil {
 		return nil, e
 	}
-	b, err := io.ReadAll(r.Body)
+	b, err := readAll(r.Body, r.ContentLength)
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, errorf(http.StatusRequestEntityTooLarge, "too-long", "", "request body exceeds %d bytes", mbe.Limit)
@@ -127,6 +127,19 @@ func readBody(r *http.Request) ([]byte, *Error) {
 		return nil, errorf(http.StatusBadRequest, "required", "", "request body is empty")
 	}
 	return b, nil
+}
+
+// readAll reads body to its end. A body of declared length (which limitBody has
+// checked against the limit) is read into one buffer of exactly that size, where
+// io.ReadAll would grow one by doubling: for a 2.7 MB body, 2.7 MB allocated
+// instead of about 6 MB. net/http stops the body at its declared length.
+func readAll(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, length)
+	n, err := io.ReadFull(body, b)
+	return b[:n], err
 }
 
 // Return preferences (https://hl7.org/fhir/R4/http.html#ops, RFC 7240).

@@ -114,6 +114,11 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	_, _ = w.Write(b) // a failed write means the client is gone; nothing to do
 }
 
+// WriteError answers e as an OperationOutcome with status e.Status (500 when it is
+// not a 4xx or 5xx status), as the Handler answers its own errors. It is for
+// middleware in front of the Handler that refuses a request before it reaches it.
+func WriteError(w http.ResponseWriter, e *Error) { writeError(w, e) }
+
 // writeError answers e as an OperationOutcome.
 func writeError(w http.ResponseWriter, e *Error) {
 	status := e.Status

@@ -67,6 +67,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stderr, cfg)
 	relaxGC()
+	limitMemory(cfg.MemoryLimit)
 	addSyncProcs()
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("radbridge stopped", slog.String("err", err.Error()))
@@ -141,7 +142,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 
 	ms := &mllp.Server{Handler: engine.MLLPHandler{Engine: eng}, TLSConfig: tlsConfig, MaxMessageSize: cfg.MLLP.MaxMessageSize,
-		MaxConns: cfg.MLLP.MaxConns, IdleTimeout: cfg.MLLP.IdleTimeout, Logger: log}
+		MaxConns: max(cfg.MLLP.MaxConns, 0), MaxConnsPerAddr: max(cfg.MLLP.MaxConnsPerAddr, 0), FrameBudget: cfg.MLLP.FrameBudget,
+		IdleTimeout: cfg.MLLP.IdleTimeout, ReadTimeout: cfg.MLLP.ReadTimeout, Logger: log}
+	reg.MustRegister(mllpCollector{stats: ms.Stats})
 	fhirHandler, err := fhir.NewHandler(fhir.Config{BaseURL: cfg.HTTP.BaseURL, SoftwareVersion: version}, fhirserver.New(eng, db), log)
 	if err != nil {
 		ml.Close()
@@ -156,7 +159,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler:           httpRoutes(apiHandler, fhirHandler, reg, &ready, db),
+		Handler: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)(
+			httpRoutes(apiHandler, fhirHandler, reg, &ready, db)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -294,6 +298,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func relaxGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+}
+
+// limitMemory sets the runtime's soft memory limit to limit bytes (see
+// config.MemoryLimit) unless the operator set GOMEMLIMIT or limit is not positive.
+func limitMemory(limit int64) {
+	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -36,5 +37,27 @@ func TestRelaxGC(t *testing.T) {
 	relaxGC()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC=50 set: GC percent changed to %d", got)
+	}
+}
+
+// serve sets a soft memory limit unless the operator chose GOMEMLIMIT or none.
+func TestLimitMemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	const unlimited = math.MaxInt64
+	for _, tc := range []struct {
+		env   string
+		limit int64
+		want  int64
+	}{
+		{env: "", limit: 512 << 20, want: 512 << 20},
+		{env: "", limit: -1, want: unlimited},
+		{env: "1GiB", limit: 512 << 20, want: unlimited}, // the environment's, which the runtime read at start
+	} {
+		debug.SetMemoryLimit(unlimited)
+		t.Setenv("GOMEMLIMIT", tc.env)
+		limitMemory(tc.limit)
+		if got := debug.SetMemoryLimit(-1); got != tc.want {
+			t.Errorf("GOMEMLIMIT=%q, limit %d: memory limit %d, want %d", tc.env, tc.limit, got, tc.want)
+		}
 	}
 }

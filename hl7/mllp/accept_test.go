@@ -126,6 +126,11 @@ func TestServer_Validate(t *testing.T) {
 		{name: "no handler", s: &Server{}, wantErr: true},
 		{name: "negative size", s: &Server{Handler: echo, MaxMessageSize: -1}, wantErr: true},
 		{name: "negative conns", s: &Server{Handler: echo, MaxConns: -1}, wantErr: true},
+		{name: "negative conns per address", s: &Server{Handler: echo, MaxConnsPerAddr: -1}, wantErr: true},
+		{name: "frame budget below the size cap", s: &Server{Handler: echo, MaxMessageSize: 1 << 20, FrameBudget: 1<<20 - 1}, wantErr: true},
+		{name: "frame budget below the default size cap", s: &Server{Handler: echo, FrameBudget: 1 << 20}, wantErr: true},
+		{name: "frame budget equal to the size cap", s: &Server{Handler: echo, MaxMessageSize: 1 << 20, FrameBudget: 1 << 20}},
+		{name: "negative frame budget means none", s: &Server{Handler: echo, FrameBudget: -1}},
 		{name: "negative timeouts mean none", s: &Server{Handler: echo, IdleTimeout: -1, ReadTimeout: -1, WriteTimeout: -1}},
 		{name: "TLS without certificate", s: &Server{Handler: echo, TLSConfig: &tls.Config{}}, wantErr: true},
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 )
@@ -20,7 +21,9 @@ type conn struct {
 	info   ConnInfo
 	ctx    context.Context // cancelled when the connection ends or on Close
 	cancel context.CancelFunc
-	idle   bool // waiting for a frame or handshake; guarded by srv.mu
+	idle   bool       // waiting for a frame or handshake; guarded by srv.mu
+	ip     netip.Addr // remote IP counted against MaxConnsPerAddr, if hasIP
+	hasIP  bool
 
 	log       *slog.Logger
 	r         *Reader
@@ -37,9 +40,13 @@ func (c *conn) serve() {
 		return
 	}
 	c.r = NewReader(c.rwc, c.srv.maxMessageSize())
+	c.r.mem = &c.srv.mem
 	for {
 		if !c.srv.setConnIdle(c, true) {
 			return
+		}
+		if h := c.srv.testHookAwaitFrame; h != nil {
+			h(cap(c.r.buf))
 		}
 		c.rwc.SetReadDeadline(deadline(timeout(c.srv.IdleTimeout, defaultIdleTimeout)))
 		err := c.r.awaitStart()
@@ -68,13 +75,24 @@ func (c *conn) serveFrame() bool {
 	}
 	c.srv.stats.frames.Add(1)
 	c.srv.stats.bytesIn.Add(uint64(len(msg)))
-	return c.reply(c.handle(msg))
+	ok := c.reply(c.handle(msg))
+	// The frame's buffer goes back now rather than when the next frame
+	// starts, which may be an idle timeout away; not before the answer is
+	// written, since another connection may reuse it at once.
+	c.r.release()
+	return ok
 }
 
 // serveReadError answers an oversized frame through the OversizeHandler, if
 // any, and reports whether the connection may continue. Other read errors end
 // the connection.
 func (c *conn) serveReadError(err error) bool {
+	if errors.Is(err, errFrameBudget) {
+		c.srv.stats.overBudget.Add(1)
+		c.log.Warn("mllp frame exceeds the frame budget; closing connection",
+			"size", len(c.r.buf), "frame_budget", c.srv.mem.limit)
+		return false
+	}
 	var tooLarge *FrameTooLargeError
 	if !errors.As(err, &tooLarge) {
 		c.logEnd(err, &c.srv.stats.readTimeouts)
@@ -184,6 +202,7 @@ func (c *conn) finish() {
 	c.cancel()
 	if c.r != nil {
 		c.syncDiscarded()
+		c.r.release() // a frame cut short gives its buffer and budget back
 	}
 	c.srv.removeConn(c)
 	c.log.Debug("mllp connection closed by server")

@@ -22,8 +22,22 @@
 // for an answer through the optional OversizeHandler interface (typically an
 // AR ACK) and keeps the connection; without it the connection is closed so
 // the sender does not wait forever. Every connection has an idle timeout, a
-// per-frame read timeout (a peer stalling mid-frame is disconnected), a write
-// timeout and a connection cap.
+// per-frame read timeout (a peer stalling mid-frame is disconnected) and a
+// write timeout; the Server caps connections in all and per remote address.
+//
+// # Memory
+//
+// A connection reads through a 32 KiB buffer, and a frame that fits in it is
+// handed over without copying. A longer frame is assembled in a buffer that
+// doubles as it grows and goes back to the Server once the frame is
+// answered, to be reused by a later frame on any connection, so an idle
+// connection holds 32 KiB whatever it received before. The growth of all
+// frames in progress is drawn from one Server-wide budget
+// (Server.FrameBudget); a connection whose frame would exceed it is closed
+// without an answer and the sender resends later. Memory held by frames
+// being read is therefore bounded by FrameBudget plus 64 KiB per connection
+// reading a frame (and the buffers kept for reuse, at most MaxMessageSize),
+// however many peers send large or unterminated frames.
 //
 // # Ordering and delivery
 //

@@ -24,6 +24,12 @@ var ErrClientClosed = errors.New("mllp: client closed")
 // which makes delivery at-least-once.
 var ErrNoAck = errors.New("mllp: no ACK received; the message may have been delivered")
 
+// errFrameBudget is returned by Reader.ReadFrame when the frame being read
+// cannot grow its assembly buffer within the Server's FrameBudget. The Server
+// closes the connection. A Reader made by NewReader has no budget and never
+// returns it.
+var errFrameBudget = errors.New("mllp: frame exceeds the server's frame budget")
+
 // FrameTooLargeError describes a frame rejected because its payload exceeds
 // the size cap. Reader.ReadFrame returns it after discarding the rest of the
 // frame, so the stream stays positioned at the next frame.

@@ -26,8 +26,13 @@ const (
 	maxHeadSize = 4 << 10
 	// maxRetainedBuffer is the largest assembly buffer a Reader keeps after a
 	// frame that used less than a quarter of it; a larger one, grown for big
-	// frames, is released as soon as a much smaller frame follows.
+	// frames, is released as soon as a much smaller frame follows. A Server
+	// gives its connections' buffers back after every frame instead (see
+	// Server.FrameBudget).
 	maxRetainedBuffer = 256 << 10
+	// smallAssembly is the first capacity of an assembly buffer, and the part
+	// of one that is not charged to a Server's FrameBudget.
+	smallAssembly = 64 << 10
 )
 
 // AppendFrame appends payload wrapped in an MLLP block (VT payload FS CR) to
@@ -61,7 +66,8 @@ type Reader struct {
 	max       int
 	buf       []byte // assembles payloads that span buffer refills
 	discarded int64
-	pendingCR bool // the last frame ended at FS with nothing buffered after it
+	pendingCR bool         // the last frame ended at FS with nothing buffered after it
+	mem       *frameMemory // a Server's, which buf comes from and goes back to; nil: the heap, unbounded
 }
 
 // NewReader returns a Reader on r that rejects payloads larger than maxSize
@@ -101,7 +107,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 	}
 	r.br.Discard(1) // VT; cannot fail, awaitStart left it buffered
 	if cap(r.buf) > maxRetainedBuffer && len(r.buf) < cap(r.buf)/4 {
-		r.buf = nil // grown for an earlier big frame; the last one was much smaller
+		r.release() // grown for an earlier big frame; the last one was much smaller
 	}
 	r.buf = r.buf[:0]
 	var (
@@ -126,8 +132,11 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 		if tooLarge == nil {
 			if size+int64(n) > int64(r.max) {
 				tooLarge = &FrameTooLargeError{Limit: r.max, Head: r.head(part)}
-				r.buf = r.buf[:0]
+				r.release() // the rest is discarded: hold nothing while doing so
 			} else {
+				if err := r.grow(n); err != nil {
+					return nil, err
+				}
 				r.buf = append(r.buf, part...)
 			}
 		}
@@ -149,6 +158,38 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 			r.br.Discard(n)
 		}
 	}
+}
+
+// grow makes room in r.buf for n more bytes. The capacity doubles (from
+// smallAssembly, never beyond the size cap), so that a frame is copied a
+// logarithmic number of times. With a Server's frameMemory the buffer comes
+// from it, and errFrameBudget is returned when its budget has not enough left.
+func (r *Reader) grow(n int) error {
+	need := len(r.buf) + n
+	if need <= cap(r.buf) {
+		return nil
+	}
+	// need <= r.max: ReadFrame stops assembling a frame that crosses the cap.
+	c := min(max(2*cap(r.buf), need, smallAssembly), max(r.max, need))
+	if r.mem == nil {
+		r.buf = append(make([]byte, 0, c), r.buf...)
+		return nil
+	}
+	buf, ok := r.mem.grow(r.buf, c)
+	if !ok {
+		return errFrameBudget
+	}
+	r.buf = buf
+	return nil
+}
+
+// release drops the assembly buffer, giving it back to the Server's
+// frameMemory if it came from one; the last payload returned is then invalid.
+func (r *Reader) release() {
+	if r.mem != nil {
+		r.mem.release(r.buf)
+	}
+	r.buf = nil
 }
 
 // scanPayload returns the number of payload bytes at the start of b and the

@@ -70,7 +70,25 @@ type rawConn struct {
 
 func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return dialRawWith(t, &net.Dialer{}, addr)
+}
+
+// dialRawFrom dials addr from the local IP address from, skipping t where that
+// address cannot be bound (127.0.0.2 is a loopback address on Linux only).
+func dialRawFrom(t testing.TB, from, addr string) *rawConn {
+	t.Helper()
+	local := &net.TCPAddr{IP: net.ParseIP(from)}
+	if l, err := net.ListenTCP("tcp", local); err != nil {
+		t.Skipf("cannot bind %s: %v", from, err)
+	} else {
+		l.Close()
+	}
+	return dialRawWith(t, &net.Dialer{LocalAddr: local}, addr)
+}
+
+func dialRawWith(t testing.TB, d *net.Dialer, addr string) *rawConn {
+	t.Helper()
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

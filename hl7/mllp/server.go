@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,7 @@ import (
 // Default timeouts and address of a Server (see the Server fields).
 const (
 	defaultAddr         = ":2575" // IANA "hl7"
-	defaultIdleTimeout  = time.Hour
+	defaultIdleTimeout  = 5 * time.Minute
 	defaultReadTimeout  = 2 * time.Minute
 	defaultWriteTimeout = 30 * time.Second
 	maxAcceptBackoff    = time.Second
@@ -45,15 +46,49 @@ type Server struct {
 	// means DefaultMaxMessageSize (16 MiB); negative is invalid.
 	MaxMessageSize int
 
-	// MaxConns caps the number of open connections. A connection accepted
-	// beyond it is closed at once and counted in Stats.ConnsRefused. Zero
-	// means no limit; negative is invalid.
+	// MaxConns caps the number of open connections, counted over every
+	// listener the Server serves. A connection accepted beyond it is closed
+	// at once, before anything is read, and counted in Stats.ConnsRefused.
+	// Zero means no limit; negative is invalid.
 	MaxConns int
 
+	// MaxConnsPerAddr caps the open connections from one remote IP address
+	// (whatever their ports), so that one sender, or one host leaking
+	// sockets, cannot take every connection MaxConns allows and lock the
+	// others out. A connection beyond it is closed at once and counted in
+	// Stats.ConnsRefusedPerAddr. Connections whose remote address is not an
+	// IP address are not counted against it. Zero means no limit; negative
+	// is invalid.
+	MaxConnsPerAddr int
+
+	// FrameBudget bounds the memory that frames still being read may hold,
+	// in bytes, summed over all connections. Each connection reads through a
+	// 32 KiB buffer. A frame longer than that is assembled in a buffer of its
+	// own, which doubles as the frame grows (up to MaxMessageSize) and goes
+	// back to the Server once the frame is answered, so an idle connection
+	// holds only the 32 KiB. What these buffers hold beyond their first
+	// 64 KiB is drawn from FrameBudget. A connection whose frame needs more
+	// than is left is closed without an answer, logged and counted in
+	// Stats.FramesOverBudget: the Server is busy, the message is not wrong,
+	// so the sender should resend it later, where a rejection (such as the
+	// OversizeHandler's) would tell it not to. Frames over MaxMessageSize are
+	// still answered through OversizeHandler: their buffer goes back once
+	// they cross the cap, so discarding the rest holds nothing. Buffers given
+	// back are kept for reuse by later frames, up to MaxMessageSize bytes of
+	// them. Assembly buffers thus hold at most FrameBudget plus 64 KiB per
+	// connection reading a frame, plus MaxMessageSize kept for reuse. Zero
+	// means four times MaxMessageSize (64 MiB with the default cap);
+	// negative means no budget; a positive value below MaxMessageSize is
+	// invalid, since a frame of the maximum size could never be read.
+	FrameBudget int64
+
 	// IdleTimeout is how long a connection may wait for the start of its
-	// next frame (and for its first one) before the Server closes it. Zero
-	// means one hour; negative means no limit (TCP keep-alives still detect
-	// dead peers when the listener enables them, as net.Listen does).
+	// next frame (and for its first one) before the Server closes it, so
+	// that silent or forgotten connections give their descriptor and their
+	// MaxConns slot back. Senders reconnect when they next have a message
+	// (Client does so transparently). Zero means five minutes; negative
+	// means no limit (TCP keep-alives still detect dead peers when the
+	// listener enables them, as net.Listen does).
 	IdleTimeout time.Duration
 
 	// ReadTimeout bounds reading one frame, from its first byte to its end
@@ -77,15 +112,18 @@ type Server struct {
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[*conn]struct{}
+	perAddr    map[netip.Addr]int // open connections by remote IP, when MaxConnsPerAddr is set
 	inShutdown bool
 	done       chan struct{} // closed by the first Shutdown or Close
 	drained    chan struct{} // closed once shutting down with nothing left
 	nextID     atomic.Uint64
 	stats      counters
+	mem        frameMemory // assembly buffers and FrameBudget; set up by initLocked
 
 	// Test hooks, nil outside white-box tests.
 	testHookConnDone       func(ConnInfo)
 	testHookShutdownClosed func()
+	testHookAwaitFrame     func(bufCap int) // a connection waits for a frame; its assembly buffer's capacity
 }
 
 // Validate reports the first invalid field, without side effects.
@@ -108,6 +146,10 @@ func (s *Server) validateBase() error {
 		return fmt.Errorf("mllp: Server.MaxMessageSize %d is negative", s.MaxMessageSize)
 	case s.MaxConns < 0:
 		return fmt.Errorf("mllp: Server.MaxConns %d is negative", s.MaxConns)
+	case s.MaxConnsPerAddr < 0:
+		return fmt.Errorf("mllp: Server.MaxConnsPerAddr %d is negative", s.MaxConnsPerAddr)
+	case s.FrameBudget > 0 && s.FrameBudget < int64(s.maxMessageSize()):
+		return fmt.Errorf("mllp: Server.FrameBudget %d is below MaxMessageSize %d", s.FrameBudget, s.maxMessageSize())
 	}
 	return nil
 }
@@ -287,6 +329,9 @@ func (s *Server) initLocked() {
 		s.done = make(chan struct{})
 		s.listeners = make(map[*net.Listener]struct{})
 		s.conns = make(map[*conn]struct{})
+		s.perAddr = make(map[netip.Addr]int)
+		s.mem.limit = cmp.Or(s.FrameBudget, 4*int64(s.maxMessageSize()))
+		s.mem.maxFree = int64(s.maxMessageSize())
 	}
 }
 
@@ -327,19 +372,27 @@ func (s *Server) trackListener(l *net.Listener, add bool) bool {
 }
 
 // newConn tracks a new connection, or closes it and returns nil when the
-// Server is shutting down or MaxConns is reached.
+// Server is shutting down or a connection cap is reached.
 func (s *Server) newConn(base context.Context, rw net.Conn) *conn {
 	c := &conn{srv: s, rwc: rw, info: ConnInfo{
 		ID:         s.nextID.Add(1),
 		RemoteAddr: rw.RemoteAddr(),
 		LocalAddr:  rw.LocalAddr(),
 	}}
+	if s.MaxConnsPerAddr > 0 {
+		c.ip, c.hasIP = remoteIP(c.info.RemoteAddr)
+	}
 	s.mu.Lock()
-	refused := s.MaxConns > 0 && len(s.conns) >= s.MaxConns
-	ok := !s.inShutdown && !refused
+	tooMany := s.MaxConns > 0 && len(s.conns) >= s.MaxConns
+	tooManyHere := !tooMany && c.hasIP && s.perAddr[c.ip] >= s.MaxConnsPerAddr
+	closing := s.inShutdown
+	ok := !closing && !tooMany && !tooManyHere
 	if ok {
 		c.ctx, c.cancel = context.WithCancel(base)
 		s.conns[c] = struct{}{}
+		if c.hasIP {
+			s.perAddr[c.ip]++
+		}
 		s.stats.connsOpen.Add(1)
 		s.stats.connsAccepted.Add(1)
 	}
@@ -347,19 +400,49 @@ func (s *Server) newConn(base context.Context, rw net.Conn) *conn {
 	if ok {
 		return c
 	}
-	if refused {
+	rw.Close()
+	switch {
+	case closing:
+	case tooMany:
 		s.stats.connsRefused.Add(1)
 		s.logger().Warn("mllp connection refused: too many connections",
 			"remote_addr", c.info.RemoteAddr.String(), "max_conns", s.MaxConns)
+	case tooManyHere:
+		s.stats.connsRefusedPerAddr.Add(1)
+		s.logger().Warn("mllp connection refused: too many connections from this address",
+			"remote_addr", c.info.RemoteAddr.String(), "max_conns_per_addr", s.MaxConnsPerAddr)
 	}
-	rw.Close()
 	return nil
+}
+
+// remoteIP returns the IP address of a connection's remote address, with
+// IPv4-mapped IPv6 addresses unmapped so that both forms count as one.
+func remoteIP(a net.Addr) (netip.Addr, bool) {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip := ta.AddrPort().Addr().Unmap()
+		return ip, ip.IsValid()
+	}
+	if a == nil {
+		return netip.Addr{}, false
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
 }
 
 // removeConn untracks c after its net.Conn is closed.
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if c.hasIP {
+		if n := s.perAddr[c.ip] - 1; n > 0 {
+			s.perAddr[c.ip] = n
+		} else {
+			delete(s.perAddr, c.ip)
+		}
+	}
 	s.stats.connsOpen.Add(-1)
 	s.checkDrainedLocked()
 	s.mu.Unlock()

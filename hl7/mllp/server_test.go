@@ -324,6 +324,64 @@ func TestServer_MaxConns_RefusesExtra(t *testing.T) {
 	}
 }
 
+func TestServer_MaxConnsPerAddr_RefusesExtraFromOneAddress(t *testing.T) {
+	checkGoroutines(t)
+	s := &Server{Handler: echo, MaxConnsPerAddr: 2}
+	done := connDone(s)
+	addr := startServer(t, s)
+	c1, c2 := dialRaw(t, addr), dialRaw(t, addr)
+	c1.roundTrip(t, "1") // both are now tracked
+	c2.roundTrip(t, "2")
+	dialRaw(t, addr).expectClosed(t)
+	if got := dialRawFrom(t, "127.0.0.2", addr).roundTrip(t, "other"); got != "ACK other" {
+		t.Errorf("ACK from another address = %q, want %q", got, "ACK other")
+	}
+	if st := s.Stats(); st.ConnsRefusedPerAddr != 1 || st.ConnsRefused != 0 || st.ConnsOpen != 3 {
+		t.Errorf("Stats() = %+v, want 1 refused per address, 0 refused by MaxConns, 3 open", st)
+	}
+	c1.Close()
+	recv(t, done)
+	if got := dialRaw(t, addr).roundTrip(t, "3"); got != "ACK 3" {
+		t.Errorf("ACK after a slot freed = %q, want %q", got, "ACK 3")
+	}
+}
+
+func TestServer_MaxConns_CountsEveryAddress(t *testing.T) {
+	checkGoroutines(t)
+	s := &Server{Handler: echo, MaxConns: 2, MaxConnsPerAddr: 2}
+	addr := startServer(t, s)
+	dialRaw(t, addr).roundTrip(t, "1")
+	dialRawFrom(t, "127.0.0.2", addr).roundTrip(t, "2")
+	dialRawFrom(t, "127.0.0.3", addr).expectClosed(t)
+	if st := s.Stats(); st.ConnsRefused != 1 || st.ConnsRefusedPerAddr != 0 {
+		t.Errorf("Stats() = %+v, want 1 refused by MaxConns, 0 per address", st)
+	}
+}
+
+func TestRemoteIP(t *testing.T) {
+	tests := []struct {
+		name   string
+		addr   net.Addr
+		want   string
+		wantOK bool
+	}{
+		{name: "IPv4", addr: &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 4000}, want: "192.0.2.7", wantOK: true},
+		{name: "IPv4-mapped IPv6 counts as IPv4", addr: &net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.7"), Port: 1}, want: "192.0.2.7", wantOK: true},
+		{name: "IPv6", addr: &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 2575}, want: "2001:db8::1", wantOK: true},
+		{name: "other type with an IP", addr: &net.UDPAddr{IP: net.ParseIP("192.0.2.8"), Port: 9}, want: "192.0.2.8", wantOK: true},
+		{name: "Unix socket", addr: &net.UnixAddr{Name: "/run/mllp.sock", Net: "unix"}},
+		{name: "nil", addr: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ip, ok := remoteIP(tc.addr)
+			if ok != tc.wantOK || (ok && ip.String() != tc.want) {
+				t.Errorf("remoteIP(%v) = %v, %v; want %s, %v", tc.addr, ip, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
 func TestServer_HandlerError_ClosesWithoutAck(t *testing.T) {
 	checkGoroutines(t)
 	h := HandlerFunc(func(context.Context, []byte, ConnInfo) ([]byte, error) {
