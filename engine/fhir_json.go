@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/order"
 )
 
@@ -43,7 +43,7 @@ func (m jsonMember) is(buf []byte, name string) bool {
 	if bytes.IndexByte(q, '\\') < 0 {
 		return string(q[1:len(q)-1]) == name
 	}
-	return fhir.UnquoteJSON(q) == name
+	return jsontext.Unquote(q) == name
 }
 
 // compactObject checks that data is one JSON object (RFC 8259, as json.Valid does) and
@@ -66,9 +66,9 @@ func compactObject(data []byte) (jsonObject, error) {
 func members(buf []byte, start int) []jsonMember {
 	var ms []jsonMember
 	for i := start + 1; buf[i] != '}'; {
-		keyEnd := fhir.SkipJSONValue(buf, i)
+		keyEnd := jsontext.SkipValue(buf, i)
 		val := keyEnd + 1 // after ':'
-		end := fhir.SkipJSONValue(buf, val)
+		end := jsontext.SkipValue(buf, val)
 		ms = append(ms, jsonMember{key: i, val: val, end: end})
 		i = end
 		if buf[i] == ',' {
@@ -197,7 +197,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 	i := 0
 	bad := func() ([]byte, error) { return nil, &json.SyntaxError{Offset: int64(i)} }
 	for {
-		i = fhir.SkipJSONSpace(data, i)
+		i = jsontext.SkipSpace(data, i)
 		if needKey {
 			n := stringLen(data[i:])
 			if n < 0 {
@@ -207,7 +207,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 				*ms = append(*ms, jsonMember{key: len(dst)})
 			}
 			dst = append(dst, data[i:i+n]...)
-			i = fhir.SkipJSONSpace(data, i+n)
+			i = jsontext.SkipSpace(data, i+n)
 			if i >= len(data) || data[i] != ':' {
 				return bad()
 			}
@@ -215,7 +215,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 			if ms != nil && len(stack) == 1 {
 				(*ms)[len(*ms)-1].val = len(dst)
 			}
-			i = fhir.SkipJSONSpace(data, i+1)
+			i = jsontext.SkipSpace(data, i+1)
 			needKey = false
 		}
 		if i >= len(data) {
@@ -227,7 +227,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 				return bad()
 			}
 			dst = append(dst, c)
-			i = fhir.SkipJSONSpace(data, i+1)
+			i = jsontext.SkipSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '}' is '{'+2, ']' is '['+2
 				dst = append(dst, c+2)
 				i++
@@ -257,7 +257,7 @@ func appendCompact(dst, data []byte, ms *[]jsonMember) ([]byte, error) {
 			if ms != nil && len(stack) == 1 && stack[0] == '{' {
 				(*ms)[len(*ms)-1].end = len(dst)
 			}
-			i = fhir.SkipJSONSpace(data, i)
+			i = jsontext.SkipSpace(data, i)
 			if len(stack) == 0 {
 				if i != len(data) {
 					return bad()
