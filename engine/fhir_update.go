@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/radbridge/radbridge/fhir"
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
@@ -151,7 +151,10 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 	var bundle bytes.Buffer
 	bundle.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
 	for i, en := range entries {
-		data, err := withMeta(rewriteRefs(en.Resource, refs), ids[i], 1, at)
+		data, err := jsontext.RewriteReferences(en.Resource, refs)
+		if err == nil {
+			data, err = withMeta(data, ids[i], 1, at)
+		}
 		if err != nil {
 			return nil, entryError(i, "resource is not a JSON object")
 		}
@@ -241,41 +244,4 @@ func entriesClient(entries []fhir.Entry) string {
 func entryError(i int, text string) error {
 	return &fhir.Error{Status: http.StatusBadRequest, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
 		Expression: "Bundle.entry[" + strconv.Itoa(i) + "]", Diagnostics: text}}}
-}
-
-// rewriteRefs replaces every "reference" whose value is a key of refs (a fullUrl of
-// another entry) by the resource it names.
-func rewriteRefs(resource []byte, refs map[string]string) []byte {
-	if len(refs) == 0 || !bytes.Contains(resource, []byte(`"reference"`)) {
-		return resource
-	}
-	var v any
-	if err := json.Unmarshal(resource, &v); err != nil {
-		return resource
-	}
-	var walk func(any)
-	walk = func(x any) {
-		switch t := x.(type) {
-		case map[string]any:
-			for k, val := range t {
-				if s, ok := val.(string); ok && k == "reference" {
-					if to, ok := refs[s]; ok {
-						t[k] = to
-					}
-					continue
-				}
-				walk(val)
-			}
-		case []any:
-			for _, val := range t {
-				walk(val)
-			}
-		}
-	}
-	walk(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		return resource
-	}
-	return out
 }

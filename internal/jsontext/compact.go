@@ -2,8 +2,8 @@ package jsontext
 
 import "iter"
 
-// MaxDepth is the deepest nesting of objects and arrays [Compact] accepts. The FHIR
-// validation gate allows less.
+// MaxDepth is the deepest nesting of objects and arrays [Compact] and
+// [RewriteReferences] accept. The FHIR validation gate allows less.
 const MaxDepth = 10000
 
 // Object is one JSON object in compact form (no insignificant whitespace) and the spans

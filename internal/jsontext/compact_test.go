@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// jsonCases are inputs for Compact, valid and not.
+// jsonCases are inputs for Compact and RewriteReferences, valid and not.
 var jsonCases = []string{
 	`{}`, `[]`, `""`, `0`, `-0.5e+10`, `true`, `null`, ` { "a" : [ 1 , 2 , { } , [ ] ] } `,
 	`{"resourceType":"ServiceRequest","id":"x","status":"active"}`,
@@ -152,6 +152,12 @@ func TestCompact_Deep(t *testing.T) {
 	if _, err := appendCompact(nil, []byte(deeper), nil); err == nil {
 		t.Errorf("appendCompact(%d levels) succeeded, want an error", MaxDepth+1)
 	}
+	if _, err := RewriteReferences([]byte(deep), nil); err != nil {
+		t.Errorf("RewriteReferences(%d levels) = %v", MaxDepth, err)
+	}
+	if _, err := RewriteReferences([]byte(deeper), nil); err == nil {
+		t.Errorf("RewriteReferences(%d levels) succeeded, want an error", MaxDepth+1)
+	}
 }
 
 func TestSyntaxError_Offset(t *testing.T) {
@@ -160,6 +166,9 @@ func TestSyntaxError_Offset(t *testing.T) {
 		var se *SyntaxError
 		if !errors.As(err, &se) || se.Offset != want {
 			t.Errorf("Compact(%q) error = %v, want offset %d", in, err, want)
+		}
+		if _, err := RewriteReferences([]byte(in), nil); !errors.As(err, &se) || se.Offset != want {
+			t.Errorf("RewriteReferences(%q) error = %v, want offset %d", in, err, want)
 		}
 	}
 }

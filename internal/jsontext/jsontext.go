@@ -3,8 +3,8 @@
 // what it does not touch survives byte for byte: numbers as written (1.50 stays 1.50,
 // 12345678901234567890 stays whole), strings with their escapes, and the order of
 // members. The FHIR side of radbridge stores resources as clients sent them and edits
-// only the elements the server owns (id, meta, status); decoding into any and encoding
-// again would change the rest.
+// only the elements the server owns (id, meta, status, references between the entries
+// of a transaction); decoding into any and encoding again would change the rest.
 //
 //   - [Compact] checks a document as [encoding/json.Valid] does, drops insignificant
 //     whitespace as [encoding/json.Compact] does, and records where each top-level
@@ -13,6 +13,8 @@
 //     [Object.AppendMembersExcept] and [Object.AppendSet] splice members into an object
 //     being appended: replaced, inserted or dropped, the others copied as they are.
 //     [Member.Object] reads a nested object (such as a resource's meta) the same way.
+//   - [RewriteReferences] replaces the values of members named "reference" at any
+//     depth and keeps every other byte, whitespace included.
 //   - [SkipSpace], [SkipValue] and [Unquote] are the steps for walking valid text by
 //     hand.
 //
