@@ -148,7 +148,7 @@ func realSystem(s string) bool {
 	}
 	switch {
 	case strings.HasPrefix(s, "urn:oid:"):
-		return isOID(s[len("urn:oid:"):])
+		return IsOID(s[len("urn:oid:"):])
 	case s == systemSigType, s == systemRFC3986:
 		return true
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):

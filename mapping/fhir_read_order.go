@@ -386,7 +386,7 @@ func (rd *srReader) procedure(sr *fhir.ServiceRequest) order.Procedure {
 	for _, od := range sr.OrderDetail {
 		for _, c := range od.Coding {
 			if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
-				p.Modality = ipcModality(deref(c.Code))
+				p.Modality = DICOMModality(deref(c.Code))
 			}
 		}
 	}
@@ -427,7 +427,7 @@ func (rd *srReader) reasons(sr *fhir.ServiceRequest) ([]order.Diagnosis, string)
 				if d.Text == "" && len(cc.Coding) == 1 {
 					d.Text = deref(cc.Text)
 				}
-				ds = addDiagnosis(ds, d)
+				ds = AddDiagnosis(ds, d)
 			}
 		}
 		if t := deref(cc.Text); t != "" {
@@ -439,7 +439,7 @@ func (rd *srReader) reasons(sr *fhir.ServiceRequest) ([]order.Diagnosis, string)
 		switch t := rd.rv.resolve(ref).(type) {
 		case *fhir.Condition:
 			if d, ok := conditionDiagnosis(t); ok {
-				ds = addDiagnosis(ds, d)
+				ds = AddDiagnosis(ds, d)
 			}
 		default:
 			if d := deref(ref.Display); d != "" {

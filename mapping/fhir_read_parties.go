@@ -21,7 +21,7 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 			if p, ok := rd.provider(&sg.Who, "relevantHistory"); ok {
 				s.SignerNPI = p.NPI
 				if s.Signer == "" {
-					s.Signer = signerName(p)
+					s.Signer = SignerName(p)
 				}
 			}
 			if pv.Activity != nil {
@@ -34,7 +34,7 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 			return s
 		}
 	}
-	s := order.Signature{Signer: signerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
+	s := order.Signature{Signer: SignerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
 	s.Present = s.Signer != "" && !s.Time.IsZero()
 	if !s.Present {
 		rd.is.add(FHIRWarning, FHIRCodeRequired, "requester",

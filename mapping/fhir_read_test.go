@@ -165,34 +165,6 @@ func TestNameUUID(t *testing.T) {
 	}
 }
 
-func TestCodeSystemURI(t *testing.T) {
-	tests := []struct{ in, uri, v2 string }{
-		{"C4", systemCPT, "C4"},
-		{"CPT4", systemCPT, "C4"},
-		{"I10", systemICD10CM, "I10C"},
-		{"LN", systemLOINC, "LN"},
-		{"SCT", systemSNOMED, "SCT"},
-		{"DCM", systemDICOM, "DCM"},
-		{"HL70203", systemV2ID, "HL70203"},
-		{"2.16.840.1.113883.6.96", systemSNOMED, "SCT"},
-		{"1.2.3.4", "urn:oid:1.2.3.4", "1.2.3.4"},
-		{"L", "", ""},
-		{"99RAD", "", ""},
-		{"RADLEX", "", ""},
-		{"http://acme.org/tests", "http://acme.org/tests", ""},
-	}
-	for _, tc := range tests {
-		if got := codeSystemURI(tc.in); got != tc.uri {
-			t.Errorf("codeSystemURI(%q) = %q, want %q", tc.in, got, tc.uri)
-		}
-		if tc.uri != "" {
-			if got := v2CodeSystem(tc.uri); got != tc.v2 {
-				t.Errorf("v2CodeSystem(%q) = %q, want %q", tc.uri, got, tc.v2)
-			}
-		}
-	}
-}
-
 func TestSplitDisplay(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -29,12 +29,12 @@ func fhirView(v V2Order, status string) *order.Order {
 	o.Source = order.Source{Kind: order.SourceFHIR}
 	st, _ := enumOf[fhir.RequestStatus](status)
 	o.ControlCode = requestControl(st).Code
-	o.Procedure.System = codeSystemURI(o.Procedure.System)
+	o.Procedure.System = CodeSystemURI(o.Procedure.System)
 	for i := range o.Diagnoses {
-		o.Diagnoses[i].System = codeSystemURI(o.Diagnoses[i].System)
+		o.Diagnoses[i].System = CodeSystemURI(o.Diagnoses[i].System)
 	}
 	if !o.Signature.Present {
-		o.Signature = order.Signature{Signer: signerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
+		o.Signature = order.Signature{Signer: SignerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
 		o.Signature.Present = o.Signature.Signer != "" && !o.Signature.Time.IsZero()
 	}
 	if o.Procedure.Code == "" && o.Procedure.CPT != "" {

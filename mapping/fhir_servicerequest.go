@@ -127,7 +127,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 // ordering provider (always so for v2 orders), else nil.
 func signerIsRequester(o *order.Order, requester *fhir.Reference) *fhir.Reference {
 	s := o.Signature
-	if requester == nil || s.SignerNPI != o.Provider.NPI || (s.Signer != "" && s.Signer != signerName(o.Provider)) {
+	if requester == nil || s.SignerNPI != o.Provider.NPI || (s.Signer != "" && s.Signer != SignerName(o.Provider)) {
 		return nil
 	}
 	return requester

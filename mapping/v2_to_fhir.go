@@ -17,7 +17,7 @@ import (
 // active; CA, DC, OC, CR, OD, DR, RP, RU, RQ revoked; HD, OH, HR on-hold; SC with ORC-5
 // CM completed; none unknown.
 //
-// ORU^R01: each result of [ResultsFromV2] gives a DiagnosticReport (as
+// ORU^R01: each result of [ResultOrdersFromV2] gives a DiagnosticReport (as
 // [ToDiagnosticReport] maps it) and its Observations, with the Patient (PID), Encounter
 // (PV1-2), the ServiceRequest its OBR describes (ORC/OBR numbers, OBR-4, OBR-31,
 // ORC-12/OBR-16; status completed for a final or corrected report, active for a
@@ -102,62 +102,13 @@ func resultRequestStatus(s order.ResultStatus) string {
 // addResults adds the entries of an ORU^R01. It reports false when the message has no
 // result.
 func (b *bundleBuilder) addResults(m *hl7.Message) ([]hl7.Issue, bool) {
-	results, issues := ResultsFromV2(m)
+	results, issues := ResultOrdersFromV2(m)
 	if len(results) == 0 {
 		return issues, false
 	}
-	mp := newMapper(m)
-	msh := m.Segments()[0]
-	// The order was sent by the result's receiver: its placer.
-	rs := mp.source(msh)
-	src := order.Source{Kind: order.SourceV2, SendingApp: rs.ReceivingApp, SendingFacility: rs.ReceivingFacility,
-		ReceivingApp: rs.SendingApp, ReceivingFacility: rs.SendingFacility, Version: rs.Version}
-	ctx := resultContexts(m)
-	for i, g := range mp.splitResults(m) {
-		if i >= len(results) {
-			break
-		}
-		vr := results[i]
-		o := &order.Order{Source: src, Placer: vr.Placer, Filler: vr.Filler, Accession: vr.Accession}
-		if g.pid.ok() {
-			o.Patient = mp.patient(g.pid.s, g.pid.occ)
-		}
-		if pv1 := ctx[g.obr.occ]; pv1.ok() {
-			o.EncounterClass = mp.encounterClass(pv1.s, pv1.occ)
-		}
-		obr := g.obr.s
-		o.Procedure = mp.obrProcedure(obr, g.obr.occ)
-		o.Procedure.Modality = obrModality(mp.raw(obr.Field(24), 1))
-		o.Procedure.BodySite = mp.bodySite(obr)
-		o.Reason, o.Diagnoses = mp.reasons(obr.Field(31), nil)
-		prov, ok := mp.provider(g.orc.s.Field(12))
-		if !ok {
-			prov, _ = mp.provider(obr.Field(16))
-		}
-		o.Provider = prov
-		oe := b.addOrder(o, resultRequestStatus(vr.Result.Status))
-		b.addResult(o, vr.Result, oe)
+	for _, r := range results {
+		oe := b.addOrder(r.Order, resultRequestStatus(r.Result.Status))
+		b.addResult(r.Order, r.Result, oe)
 	}
-	return dedupe(append(issues, mp.issues...)), true
-}
-
-// resultContexts returns, for each OBR occurrence, the PV1 of its patient: the last PV1
-// after the PID that precedes the OBR.
-func resultContexts(m *hl7.Message) map[int]seg {
-	out := map[int]seg{}
-	var cnt counter
-	var pv1 seg
-	for _, s := range m.Segments()[1:] {
-		name := s.Name()
-		occ := cnt.next(name)
-		switch name {
-		case "PID":
-			pv1 = seg{}
-		case "PV1":
-			pv1 = seg{s: s, occ: occ}
-		case "OBR":
-			out[occ] = pv1
-		}
-	}
-	return out
+	return issues, true
 }
