@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 	fhirmodels "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -106,7 +106,7 @@ func notSupported(typ, interaction string) error {
 func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	e := b.e
 	at := e.now()
-	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	fo, sr, mapIssues := fhirmap.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
@@ -282,7 +282,7 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fhir.Result{}, err
 	}
-	data, err := mapping.ServiceRequestJSON(o)
+	data, err := fhirmap.ServiceRequestJSON(o)
 	if err != nil {
 		return fhir.Result{}, err
 	}
@@ -298,7 +298,7 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 const taskSuffix = "-task"
 
 func renderTask(o *order.Order) (fhir.Result, error) {
-	t := mapping.ToTask(o)
+	t := fhirmap.ToTask(o)
 	id := o.ID + taskSuffix
 	t.Id = &id
 	data, err := json.Marshal(t)
@@ -330,7 +330,7 @@ func findingsIssues(o *order.Order) []fhir.Issue {
 	return out
 }
 
-func fhirIssues(in []mapping.FHIRIssue) []fhir.Issue {
+func fhirIssues(in []fhirmap.FHIRIssue) []fhir.Issue {
 	var out []fhir.Issue
 	for _, is := range in {
 		out = append(out, fhir.Issue{Severity: string(is.Severity), Code: is.Code, Expression: is.Expression, Diagnostics: is.Diagnostics})

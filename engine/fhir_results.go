@@ -11,7 +11,7 @@ import (
 	samply "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -64,7 +64,7 @@ func renderReport(tx store.ReadTx, o *order.Order, r order.Result, n int) (fhir.
 			version++
 		}
 	}
-	dr, obs := mapping.ToDiagnosticReport(o, r)
+	dr, obs := fhirmap.ToDiagnosticReport(o, r)
 	dr.Id = &id
 	data, err := containObservations(dr, obs)
 	if err != nil {
@@ -118,7 +118,7 @@ func containObservations(dr *samply.DiagnosticReport, obs []samply.Observation) 
 func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	e := b.e
 	at := e.now()
-	fr, mapIssues := mapping.FromFHIRDiagnosticReport(req.Resource)
+	fr, mapIssues := fhirmap.FromFHIRDiagnosticReport(req.Resource)
 	msgID := e.store.ReserveID(store.KindMessage)
 	var res fhir.Result
 	var refused *fhir.Error
@@ -177,7 +177,7 @@ func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.Creat
 }
 
 // matchReport finds the order a report belongs to.
-func matchReport(tx store.ReadTx, fr mapping.FHIRResult) (*order.Order, error) {
+func matchReport(tx store.ReadTx, fr fhirmap.FHIRResult) (*order.Order, error) {
 	for _, id := range fr.BasedOn {
 		if o, err := tx.Order(id); err == nil {
 			return o, nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/internal/jsontext"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -26,7 +26,7 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 	}
 	e := b.e
 	at := e.now()
-	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	fo, sr, mapIssues := fhirmap.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
@@ -167,8 +167,8 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		bundle.WriteString(`,"request":{"method":"POST","url":` + strconv.Quote(types[i]) + `}}`)
 	}
 	bundle.WriteString(`]}`)
-	fos, mapIssues := mapping.FromFHIR(bundle.Bytes())
-	byEntry := map[int]mapping.FHIROrder{}
+	fos, mapIssues := fhirmap.FromFHIR(bundle.Bytes())
+	byEntry := map[int]fhirmap.FHIROrder{}
 	for _, fo := range fos {
 		fo.Order.Source.Kind, fo.Order.Source.ClientID = order.SourceFHIR, entries[fo.Entry].Client
 		fo.Order.ID = ids[fo.Entry]

@@ -7,6 +7,20 @@ import "strings"
 // was sent. Both mappings turn one into the other, following the v2-to-FHIR IG's coding
 // system map: the FHIR mapping writes URIs, BuildORU writes v2 names.
 
+// The coding systems CodeSystemURI and V2CodeSystem know by name: the system FHIR R4
+// (terminologies-systems.html) or HL7 Terminology (THO) registers for each.
+const (
+	systemCPT      = "http://www.ama-assn.org/go/cpt"
+	systemICD10CM  = "http://hl7.org/fhir/sid/icd-10-cm"
+	systemICD9CM   = "http://hl7.org/fhir/sid/icd-9-cm"
+	systemLOINC    = "http://loinc.org"
+	systemSNOMED   = "http://snomed.info/sct"
+	systemNPI      = "http://hl7.org/fhir/sid/us-npi"
+	systemDICOM    = "http://dicom.nema.org/resources/ontology/DCM"
+	systemUCUM     = "http://unitsofmeasure.org"
+	systemV2Prefix = "http://terminology.hl7.org/CodeSystem/v2-"
+)
+
 // CodeSystemURI returns the FHIR system URI for a coding system as an HL7 v2 message
 // names it (table 0396: C4, LN, I10...), an OID, or a URI; "" for a local or unknown
 // system, which the FHIR mapping then leaves out rather than invent one. I10 is read as

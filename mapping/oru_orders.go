@@ -16,7 +16,7 @@ type ResultOrder struct {
 
 // ResultOrdersFromV2 maps an ORU^R01 message as [ResultsFromV2] does, and adds to each
 // result the order it reports on as the message describes it, for a converter that
-// writes the order too ([V2ToBundle]):
+// writes the order too (fhirmap.V2ToBundle):
 //
 //	Source          Kind v2, sent by the ORU's receiver: SendingApp MSH-5.1,
 //	                SendingFacility MSH-6.1, ReceivingApp MSH-3.1, ReceivingFacility

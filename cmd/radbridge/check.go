@@ -14,6 +14,7 @@ import (
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/rules"
 )
@@ -236,10 +237,10 @@ func checkFHIR(name string, data []byte, v *fhir.Validator, checker *rules.Check
 	if typ != "ServiceRequest" && typ != "Bundle" {
 		return r
 	}
-	orders, issues := mapping.FromFHIR(data)
+	orders, issues := fhirmap.FromFHIR(data)
 	for _, is := range issues {
 		sev := "W"
-		if is.Severity == mapping.FHIRError || is.Severity == mapping.FHIRFatal {
+		if is.Severity == fhirmap.FHIRError || is.Severity == fhirmap.FHIRFatal {
 			sev = "E"
 		}
 		r.Errors = append(r.Errors, checkError{Location: is.Expression, Code: fhirIssueCode(is.Code), Severity: sev, Text: is.Diagnostics})

@@ -1,15 +1,16 @@
-package mapping
+package fhirmap
 
 import (
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 )
 
 // V2ToBundle converts an HL7 v2 order or result message to a FHIR R4 transaction Bundle
 // (JSON), following the v2-to-FHIR IG message maps. It is what `radbridge convert` prints.
 //
-// ORM^O01, OMI^O23 and OML^O21: each order of [FromV2] gives a ServiceRequest (as
-// [ToServiceRequest] maps it, with reasonReference to its Conditions), with the Patient
+// ORM^O01, OMI^O23 and OML^O21: each order of [mapping.FromV2] gives a ServiceRequest
+// (as [ToServiceRequest] maps it, with reasonReference to its Conditions), with the Patient
 // (PID), Encounter (PV1-2), Practitioner (ORC-12/OBR-16), Coverage (IN1) and Condition
 // (DG1, ICD-10 coded OBR-31) it refers to, and a Provenance with the signature when the
 // order is signed (ORC-12 with ORC-9). The ServiceRequest status comes from ORC-1 (and
@@ -17,7 +18,7 @@ import (
 // active; CA, DC, OC, CR, OD, DR, RP, RU, RQ revoked; HD, OH, HR on-hold; SC with ORC-5
 // CM completed; none unknown.
 //
-// ORU^R01: each result of [ResultOrdersFromV2] gives a DiagnosticReport (as
+// ORU^R01: each result of [mapping.ResultOrdersFromV2] gives a DiagnosticReport (as
 // [ToDiagnosticReport] maps it) and its Observations, with the Patient (PID), Encounter
 // (PV1-2), the ServiceRequest its OBR describes (ORC/OBR numbers, OBR-4, OBR-31,
 // ORC-12/OBR-16; status completed for a final or corrected report, active for a
@@ -30,8 +31,8 @@ import (
 // empty elements, no invented code or identifier systems.
 //
 // It returns nil and the issues when the message is of another type or holds no order
-// or result; otherwise the Bundle and the mapping's issues (see [FromV2]). It is pure and
-// safe for concurrent use.
+// or result; otherwise the Bundle and the mapping's issues (see [mapping.FromV2]). It is
+// pure and safe for concurrent use.
 func V2ToBundle(m *hl7.Message) ([]byte, []hl7.Issue) {
 	b := newBundleBuilder()
 	var issues []hl7.Issue
@@ -42,7 +43,7 @@ func V2ToBundle(m *hl7.Message) ([]byte, []hl7.Issue) {
 			return nil, issues
 		}
 	default:
-		orders, is := FromV2(m)
+		orders, is := mapping.FromV2(m)
 		issues = is
 		if len(orders) == 0 {
 			return nil, issues
@@ -102,7 +103,7 @@ func resultRequestStatus(s order.ResultStatus) string {
 // addResults adds the entries of an ORU^R01. It reports false when the message has no
 // result.
 func (b *bundleBuilder) addResults(m *hl7.Message) ([]hl7.Issue, bool) {
-	results, issues := ResultOrdersFromV2(m)
+	results, issues := mapping.ResultOrdersFromV2(m)
 	if len(results) == 0 {
 		return issues, false
 	}

@@ -1,8 +1,9 @@
-package mapping
+package fhirmap
 
 import (
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
@@ -10,14 +11,11 @@ import (
 // R4 (terminologies-systems.html) or HL7 Terminology (THO) registers for the code system.
 const (
 	systemCPT       = "http://www.ama-assn.org/go/cpt"
-	systemICD10CM   = "http://hl7.org/fhir/sid/icd-10-cm"
 	systemICD10     = "http://hl7.org/fhir/sid/icd-10"
-	systemICD9CM    = "http://hl7.org/fhir/sid/icd-9-cm"
 	systemLOINC     = "http://loinc.org"
-	systemSNOMED    = "http://snomed.info/sct"
 	systemNPI       = "http://hl7.org/fhir/sid/us-npi"
+	npiOID          = "2.16.840.1.113883.4.6" // the NPI's OID (HL7 table 0363 "NPI")
 	systemDICOM     = "http://dicom.nema.org/resources/ontology/DCM"
-	systemUCUM      = "http://unitsofmeasure.org"
 	systemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 	systemV2Prefix  = "http://terminology.hl7.org/CodeSystem/v2-"
 	systemV2ID      = systemV2Prefix + "0203" // identifier type
@@ -108,9 +106,9 @@ func fhirIdentifier(value, authority, typ string) fhir.Identifier {
 	id := fhir.Identifier{Value: ptr(value), Type: identifierType(typ)}
 	switch {
 	case authority == "":
-	case IsURI(authority):
+	case mapping.IsURI(authority):
 		id.System = ptr(authority)
-	case IsOID(authority):
+	case mapping.IsOID(authority):
 		id.System = ptr("urn:oid:" + authority)
 		id.Assigner = &fhir.Reference{Display: ptr(authority)}
 	default:
@@ -138,7 +136,7 @@ func fhirCoding(code, system, display string) *fhir.Coding {
 		return nil
 	}
 	c := &fhir.Coding{Code: ptr(code)}
-	if u := CodeSystemURI(system); u != "" {
+	if u := mapping.CodeSystemURI(system); u != "" {
 		c.System = ptr(u)
 	}
 	if display != "" {
