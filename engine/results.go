@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -65,7 +66,7 @@ const (
 // takes the order's results, carrying the result in the destination's dialect, and
 // returns the destinations to notify once the transaction is committed.
 func (e *Engine) EnqueueResult(tx store.Tx, o *order.Order, r order.Result, at time.Time) ([]string, error) {
-	n := mapping.ReportNumber(o, r.ID) // its DiagnosticReport id
+	n := fhirmap.ReportNumber(o, r.ID) // its DiagnosticReport id
 	dests, err := e.enqueueSubscriptions(tx, o, r, n, at)
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (e *Engine) EnqueueResult(tx store.Tx, o *order.Order, r order.Result, at t
 			it.Payload = mapping.BuildORU(o, r, mapping.ORUOptions{SendingApp: ResultApp, SendingFacility: ResultFacility,
 				ControlID: it.ID, Time: at.In(e.cfg.Location)})
 		default:
-			rep, _, _, err := mapping.DiagnosticReportJSON(o, r, n)
+			rep, _, _, err := fhirmap.DiagnosticReportJSON(o, r, n)
 			if err != nil {
 				return nil, err
 			}

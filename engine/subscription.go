@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -188,7 +188,7 @@ func (e *Engine) enqueueSubscriptions(tx store.Tx, o *order.Order, r order.Resul
 			continue
 		}
 		if report == nil {
-			if report, _, _, err = mapping.DiagnosticReportJSON(o, r, n); err != nil {
+			if report, _, _, err = fhirmap.DiagnosticReportJSON(o, r, n); err != nil {
 				return nil, err
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -28,7 +28,7 @@ func diagnosticReports(o *order.Order) ([]fhir.Result, error) {
 }
 
 func readDiagnosticReport(tx store.ReadTx, id string) (fhir.Result, error) {
-	orderID, n, ok := mapping.ParseReportID(id)
+	orderID, n, ok := fhirmap.ParseReportID(id)
 	if !ok {
 		return fhir.Result{}, fhir.ErrNotFound
 	}
@@ -43,13 +43,13 @@ func readDiagnosticReport(tx store.ReadTx, id string) (fhir.Result, error) {
 	return renderReport(o, results[n-1], n)
 }
 
-// renderReport is one result as a DiagnosticReport (mapping.DiagnosticReportJSON).
+// renderReport is one result as a DiagnosticReport (fhirmap.DiagnosticReportJSON).
 func renderReport(o *order.Order, r order.Result, n int) (fhir.Result, error) {
-	data, version, at, err := mapping.DiagnosticReportJSON(o, r, n)
+	data, version, at, err := fhirmap.DiagnosticReportJSON(o, r, n)
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	return fhir.Result{Type: typeDiagnosticReport, ID: mapping.ReportID(o.ID, n), VersionID: strconv.Itoa(version), LastUpdated: at, Resource: data}, nil
+	return fhir.Result{Type: typeDiagnosticReport, ID: fhirmap.ReportID(o.ID, n), VersionID: strconv.Itoa(version), LastUpdated: at, Resource: data}, nil
 }
 
 // createDiagnosticReport takes a result sent as a DiagnosticReport: it is matched to its
@@ -59,7 +59,7 @@ func renderReport(o *order.Order, r order.Result, n int) (fhir.Result, error) {
 // and its body are stored) and answered 422.
 func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	at := b.eng.Now()
-	fr, mapIssues := mapping.FromFHIRDiagnosticReport(req.Resource)
+	fr, mapIssues := fhirmap.FromFHIRDiagnosticReport(req.Resource)
 	msgID := b.store.ReserveID(store.KindMessage)
 	var res fhir.Result
 	var refused *fhir.Error
@@ -95,7 +95,7 @@ func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequ
 		if err := putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "201", o.ID); err != nil {
 			return err
 		}
-		res, err = renderReport(o, r, mapping.ReportNumber(o, r.ID))
+		res, err = renderReport(o, r, fhirmap.ReportNumber(o, r.ID))
 		res.Created = true
 		res.Issues = fhirIssues(mapIssues)
 		return err
@@ -112,7 +112,7 @@ func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequ
 }
 
 // matchReport finds the order a report belongs to.
-func matchReport(tx store.ReadTx, fr mapping.FHIRResult) (*order.Order, error) {
+func matchReport(tx store.ReadTx, fr fhirmap.FHIRResult) (*order.Order, error) {
 	for _, id := range fr.BasedOn {
 		if o, err := tx.Order(id); err == nil {
 			return o, nil

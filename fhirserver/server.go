@@ -22,7 +22,7 @@ import (
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -113,7 +113,7 @@ func notSupported(typ, interaction string) error {
 // order.
 func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	at := b.eng.Now()
-	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	fo, sr, mapIssues := fhirmap.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
@@ -129,7 +129,7 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	stored, served, err := mapping.StampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
+	stored, served, err := fhirmap.StampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
 	if err != nil {
 		return fhir.Result{}, err
 	}
@@ -229,7 +229,7 @@ func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Tim
 func (b *Server) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
 	at := b.eng.Now()
 	id := b.resourceID(prefix)
-	data, err := mapping.WithMeta(req.Resource, id, 1, at)
+	data, err := fhirmap.WithMeta(req.Resource, id, 1, at)
 	if err != nil {
 		return fhir.Result{}, err
 	}
@@ -277,7 +277,7 @@ func storedResult(r *store.Resource) fhir.Result {
 func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) {
 	status := o.Status.ServiceRequestStatus()
 	if r, err := tx.Resource(typeServiceRequest, o.ID); err == nil {
-		data, err := mapping.WithStatus(r.JSON, status)
+		data, err := fhirmap.WithStatus(r.JSON, status)
 		if err != nil {
 			return fhir.Result{}, err
 		}
@@ -287,12 +287,12 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fhir.Result{}, err
 	}
-	data, err := mapping.ServiceRequestJSON(o)
+	data, err := fhirmap.ServiceRequestJSON(o)
 	if err != nil {
 		return fhir.Result{}, err
 	}
 	version := max(len(o.History), 1)
-	data, err = mapping.WithMeta(data, o.ID, version, o.Updated)
+	data, err = fhirmap.WithMeta(data, o.ID, version, o.Updated)
 	if err != nil {
 		return fhir.Result{}, err
 	}
@@ -303,7 +303,7 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 const taskSuffix = "-task"
 
 func renderTask(o *order.Order) (fhir.Result, error) {
-	t := mapping.ToTask(o)
+	t := fhirmap.ToTask(o)
 	id := o.ID + taskSuffix
 	t.Id = &id
 	data, err := json.Marshal(t)
@@ -311,7 +311,7 @@ func renderTask(o *order.Order) (fhir.Result, error) {
 		return fhir.Result{}, err
 	}
 	version := max(len(o.History), 1)
-	if data, err = mapping.WithMeta(data, id, version, o.Updated); err != nil {
+	if data, err = fhirmap.WithMeta(data, id, version, o.Updated); err != nil {
 		return fhir.Result{}, err
 	}
 	return fhir.Result{Type: typeTask, ID: id, VersionID: strconv.Itoa(version), LastUpdated: o.Updated, Resource: data}, nil
@@ -336,7 +336,7 @@ func findingsIssues(o *order.Order) []fhir.Issue {
 	return out
 }
 
-func fhirIssues(in []mapping.FHIRIssue) []fhir.Issue {
+func fhirIssues(in []fhirmap.FHIRIssue) []fhir.Issue {
 	var out []fhir.Issue
 	for _, is := range in {
 		out = append(out, fhir.Issue{Severity: string(is.Severity), Code: is.Code, Expression: is.Expression, Diagnostics: is.Diagnostics})

@@ -303,3 +303,57 @@ func TestFHIR_SearchPastScanLimit(t *testing.T) {
 		t.Errorf("the refused conditional create stored %d orders", len(o))
 	}
 }
+
+// TestFHIR_TransactionKeepsJSON: a transaction's references between entries are
+// rewritten in the text, so the ServiceRequest reads back with its numbers as written
+// (a decimal's trailing zero, an integer past float64), its string escapes and its
+// member order, where decoding into any and encoding again would change each.
+func TestFHIR_TransactionKeepsJSON(t *testing.T) {
+	f := newFixture(t, enginetest.Checker(t))
+	srv := fhirServer(t, f)
+	const (
+		extensions = `"extension":[` +
+			`{"url":"https://app.example.org/fhir/StructureDefinition/contrast-ml","valueDecimal":1.50},` +
+			`{"url":"https://app.example.org/fhir/StructureDefinition/ris-sequence","valueDecimal":12345678901234567890},` +
+			`{"url":"https://app.example.org/fhir/StructureDefinition/ris-number","valueString":"12345678901234567890"}]`
+		note = `"note":[{"text":"caf\u00e9 \"wet\" <read> & sign"}]`
+	)
+	bundle := []byte(`{"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000001","request":{"method":"POST","url":"Patient"},
+  "resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-NUM"}],"name":[{"family":"Doe","given":["Jane"]}]}},
+ {"fullUrl":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000002","request":{"method":"POST","url":"Practitioner"},
+  "resource":{"resourceType":"Practitioner","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"name":[{"family":"Smith"}]}},
+ {"fullUrl":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000003","request":{"method":"POST","url":"ServiceRequest"},
+  "resource":{"resourceType":"ServiceRequest", ` + extensions + `,
+   "status":"active","intent":"order",
+   "identifier":[{"system":"https://app.example.org/orders","value":"NUM-1"}],
+   "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"71046"}],"text":"XR chest 2 views"},
+   "subject":{"reference":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000001"},
+   "requester":{"reference":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000002"},
+   "authoredOn":"2026-11-22T09:00:00Z", ` + note + `}}]}`)
+	r := enginetest.Do(t, "POST", srv.URL+"/fhir", bundle)
+	if r.Status != http.StatusOK {
+		t.Fatalf("transaction: %d %s", r.Status, r.Raw)
+	}
+	var ids []string
+	for _, e := range r.Body["entry"].([]any) {
+		loc, _ := e.(map[string]any)["response"].(map[string]any)["location"].(string)
+		ids = append(ids, strings.Split(loc, "/_history/")[0]) // Type/id
+	}
+	if len(ids) != 3 || !strings.HasPrefix(ids[2], "ServiceRequest/") {
+		t.Fatalf("transaction response locations %q", ids)
+	}
+	read := enginetest.Do(t, "GET", srv.URL+"/fhir/"+ids[2], nil)
+	if read.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", ids[2], read.Status, read.Raw)
+	}
+	for _, want := range []string{
+		`{"resourceType":"ServiceRequest","id":"` + strings.TrimPrefix(ids[2], "ServiceRequest/") + `","meta":{`,
+		`},` + extensions + `,"status":"active","intent":"order","identifier":`,
+		`"subject":{"reference":"` + ids[0] + `"},"requester":{"reference":"` + ids[1] + `"},"authoredOn":"2026-11-22T09:00:00Z",` + note + `}`,
+	} {
+		if !bytes.Contains(read.Raw, []byte(want)) {
+			t.Errorf("GET %s = %s\nwant it to contain %s", ids[2], read.Raw, want)
+		}
+	}
+}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 )
 
 // createSubscription accepts an R4 rest-hook Subscription for DiagnosticReports: it is
@@ -23,7 +23,7 @@ func (b *Server) createSubscription(ctx context.Context, req fhir.CreateRequest)
 		return fhir.Result{}, &fhir.Error{Status: http.StatusServiceUnavailable, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
 			Diagnostics: "no delivery worker is running: subscriptions cannot be notified"}}}
 	}
-	active, err := mapping.WithStatus(req.Resource, "active")
+	active, err := fhirmap.WithStatus(req.Resource, "active")
 	if err != nil {
 		return fhir.Result{}, err
 	}

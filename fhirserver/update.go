@@ -3,7 +3,6 @@ package fhirserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -12,7 +11,8 @@ import (
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/internal/jsontext"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
 )
@@ -26,7 +26,7 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 		return fhir.Result{}, notSupported(req.Type, "update")
 	}
 	at := b.eng.Now()
-	fo, sr, mapIssues := mapping.FromFHIRServiceRequestJSON(req.Resource)
+	fo, sr, mapIssues := fhirmap.FromFHIRServiceRequestJSON(req.Resource)
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
@@ -60,7 +60,7 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 		if err := tx.PutOrder(o); err != nil {
 			return err
 		}
-		data, served, err := mapping.StampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
+		data, served, err := fhirmap.StampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,10 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 	var bundle bytes.Buffer
 	bundle.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
 	for i, en := range entries {
-		data, err := mapping.WithMeta(rewriteRefs(en.Resource, refs), ids[i], 1, at)
+		data, err := jsontext.RewriteReferences(en.Resource, refs)
+		if err == nil {
+			data, err = fhirmap.WithMeta(data, ids[i], 1, at)
+		}
 		if err != nil {
 			return nil, entryError(i, "resource is not a JSON object")
 		}
@@ -163,7 +166,7 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		bundle.WriteString(`,"request":{"method":"POST","url":` + strconv.Quote(types[i]) + `}}`)
 	}
 	bundle.WriteString(`]}`)
-	fos, mapIssues := mapping.FromFHIR(bundle.Bytes())
+	fos, mapIssues := fhirmap.FromFHIR(bundle.Bytes())
 	msgID := b.store.ReserveID(store.KindMessage)
 	byEntry := map[int]*engine.NewOrder{}
 	for _, fo := range fos {
@@ -237,41 +240,4 @@ func entriesClient(entries []fhir.Entry) string {
 func entryError(i int, text string) error {
 	return &fhir.Error{Status: http.StatusBadRequest, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
 		Expression: "Bundle.entry[" + strconv.Itoa(i) + "]", Diagnostics: text}}}
-}
-
-// rewriteRefs replaces every "reference" whose value is a key of refs (a fullUrl of
-// another entry) by the resource it names.
-func rewriteRefs(resource []byte, refs map[string]string) []byte {
-	if len(refs) == 0 || !bytes.Contains(resource, []byte(`"reference"`)) {
-		return resource
-	}
-	var v any
-	if err := json.Unmarshal(resource, &v); err != nil {
-		return resource
-	}
-	var walk func(any)
-	walk = func(x any) {
-		switch t := x.(type) {
-		case map[string]any:
-			for k, val := range t {
-				if s, ok := val.(string); ok && k == "reference" {
-					if to, ok := refs[s]; ok {
-						t[k] = to
-					}
-					continue
-				}
-				walk(val)
-			}
-		case []any:
-			for _, val := range t {
-				walk(val)
-			}
-		}
-	}
-	walk(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		return resource
-	}
-	return out
 }

@@ -1,7 +1,9 @@
-// Package mapping turns HL7 v2 messages into radbridge's order model (package order):
-// [FromV2] maps ORM^O01, OMI^O23 and OML^O21 orders, [ResultsFromV2] maps ORU^R01
-// reports. The functions are pure: no I/O, no logging, no clock. They never fail: what
-// cannot be mapped is left empty and reported as an [hl7.Issue] with an HL7 table 0357
+// Package mapping turns HL7 v2 messages into radbridge's order model (package order)
+// and results back into HL7 v2: [FromV2] maps ORM^O01, OMI^O23 and OML^O21 orders,
+// [ResultsFromV2] maps ORU^R01 reports, [BuildORU] writes a result as an ORU^R01. The
+// FHIR R4 side of the order model is package fhirmap (mapping/fhirmap). The functions
+// are pure: no I/O, no logging, no clock. The readers never fail: what cannot be
+// mapped is left empty and reported as an [hl7.Issue] with an HL7 table 0357
 // code (101 required field missing, 102 data type, 103 table value, 100 segment
 // sequence, 200 unsupported type, 203 version, 205 duplicate key) and a location with
 // the segment occurrence, ready for an ERR segment.
@@ -95,25 +97,21 @@
 // FT, TX and ST text: \.br\ and \.ce\ are line breaks, \.sp n\ n line breaks, \.sk n\
 // n spaces; \H\, \N\, \.fi\, \.nf\, \.in\ and \.ti\ are dropped.
 //
-// # FHIR R4
+// # Results back (BuildORU)
 //
-// The FHIR half follows the same concept maps the other way and back:
+// BuildORU writes a result of an order to the order's sender as an ORU^R01, whichever
+// dialect the order and the result came in; its comment holds the field table. Coding
+// systems are written with their v2 names ([V2CodeSystem]), and OIDs as ISO universal
+// IDs.
 //
-//   - FromFHIR and FromFHIRServiceRequest read a ServiceRequest (alone, with contained
-//     resources, or in a Bundle) as an order, FromFHIRServiceRequestJSON one whose type
-//     the caller knows, in one decode; FromFHIRDiagnosticReport reads a result.
-//   - ToServiceRequest and ServiceRequestJSON write an order as a ServiceRequest (the
-//     latter with its patient, practitioner, encounter, coverage, conditions and
-//     signature contained, so that nothing the order holds is lost); ToTask writes its
-//     fulfillment status; ToDiagnosticReport writes one of its results.
-//   - V2ToBundle converts an ORM^O01, OMI^O23, OML^O21 or ORU^R01 to a transaction
-//     Bundle (radbridge convert); BuildORU writes a result back as an ORU^R01.
+// # Shared with package fhirmap
 //
-// Each function's comment holds its field table. Code systems: CPT
-// http://www.ama-assn.org/go/cpt (v2 C4/CPT), ICD-10-CM http://hl7.org/fhir/sid/icd-10-cm
-// (v2 I10/I10C), LOINC http://loinc.org, NPI http://hl7.org/fhir/sid/us-npi, v2 tables
-// http://terminology.hl7.org/CodeSystem/v2-NNNN; a local code keeps its code and display
-// and gets no invented system.
+// The FHIR side follows the same concept maps and imports what both dialects must agree
+// on from here: the coding system map between v2 names (table 0396) and FHIR URIs
+// ([CodeSystemURI], [V2CodeSystem], [IsOID], [IsURI]), the DICOM modality codes
+// ([DICOMModality]), the form of a signer's name ([SignerName]), when two diagnoses are
+// one ([AddDiagnosis]), and the order an ORU^R01 describes ([ResultOrdersFromV2]), which
+// fhirmap.V2ToBundle writes as a ServiceRequest.
 //
 // # Caveats
 //

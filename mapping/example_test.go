@@ -5,9 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/order"
 )
 
 // ExampleFromV2 maps a two-order ORM^O01 and locates a finding on the second order.
@@ -38,6 +40,24 @@ func ExampleFromV2() {
 	// NW v2|HOSP_A|P2 cpt="" priority="" class=emergency npi=1234567893 signed=true
 	// 0 issues
 	// OBR(2)-4
+}
+
+// ExampleBuildORU reports a result back to the order's sender.
+func ExampleBuildORU() {
+	o := &order.Order{
+		Source: order.Source{Kind: order.SourceV2, SendingApp: "EHR", SendingFacility: "HOSP_A", Version: "2.3"},
+		Placer: "PL-1", Filler: "F-1",
+	}
+	r := order.Result{ID: "F-1", Status: order.ResultFinal, Text: "No acute findings.",
+		Issued: time.Date(2026, 3, 12, 16, 0, 0, 0, time.UTC)}
+	msg := mapping.BuildORU(o, r, mapping.ORUOptions{SendingApp: "RADBRIDGE", SendingFacility: "RB", ControlID: "RB-1"})
+	fmt.Println(strings.ReplaceAll(string(msg), "\r", "\n"))
+	// Output:
+	// MSH|^~\&|RADBRIDGE|RB|EHR|HOSP_A|20260312160000+0000||ORU^R01|RB-1|P|2.3
+	// PID|1
+	// ORC|RE|PL-1|F-1
+	// OBR|1|PL-1|F-1||||20260312160000+0000|||||||||||||||20260312160000+0000||RAD|F
+	// OBX|1|FT|18782-3^Radiology Study observation^LN||No acute findings.||||||F
 }
 
 func TestOccurrence_Locate(t *testing.T) {

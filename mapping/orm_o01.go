@@ -148,7 +148,7 @@ func (mp *mapper) shared(msh hl7.Segment, src order.Source, om *orderMessage) *s
 	}
 	for _, dg1 := range om.dg1 {
 		if d, ok := mp.diagnosis(dg1.s); ok {
-			sh.diagnoses = addDiagnosis(sh.diagnoses, d)
+			sh.diagnoses = AddDiagnosis(sh.diagnoses, d)
 		}
 	}
 	return sh
@@ -229,11 +229,11 @@ func (mp *mapper) mapOrder(sh *sharedData, g orderGroup) V2Order {
 		o.Procedure = mp.procedure(det.Field(detailField(g.name)))
 	}
 	if m := mp.first(g.ipc.s.Field(5)); m != "" {
-		o.Procedure.Modality = ipcModality(m)
+		o.Procedure.Modality = DICOMModality(m)
 	}
 	for _, dg1 := range g.dg1 {
 		if d, ok := mp.diagnosis(dg1.s); ok {
-			o.Diagnoses = addDiagnosis(o.Diagnoses, d)
+			o.Diagnoses = AddDiagnosis(o.Diagnoses, d)
 		}
 	}
 	o.Priority = mp.priority(g, obr)
@@ -255,7 +255,7 @@ func (mp *mapper) mapOrder(sh *sharedData, g orderGroup) V2Order {
 	}
 	o.Signature = order.Signature{Mode: mp.first(orc.Field(30)), Time: signed}
 	if ok {
-		o.Signature.Signer, o.Signature.SignerNPI = signerName(prov), prov.NPI
+		o.Signature.Signer, o.Signature.SignerNPI = SignerName(prov), prov.NPI
 	}
 	o.Signature.Present = o.Signature.Signer != "" && !signed.IsZero()
 

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"cmp"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func buildORU(o *order.Order, r order.Result, opts ORUOptions, charset string) [
 		Set(5, o.Source.SendingApp).Set(6, o.Source.SendingFacility).
 		Set(7, hl7.FormatTime(sent, timePrecision(sent))).
 		Set(9, "ORU", "R01", structure).Set(10, opts.ControlID).
-		Set(11, firstOf(opts.ProcessingID, "P")).Set(12, version)
+		Set(11, cmp.Or(opts.ProcessingID, "P")).Set(12, version)
 	set(w, 18, charset)
 	writePID(w, o.Patient)
 	if c := v2PatientClass(o.EncounterClass); c != "" {
@@ -114,7 +115,7 @@ func buildORU(o *order.Order, r order.Result, opts ORUOptions, charset string) [
 	w.Segment("OBR").Set(1, "1")
 	set(w, 2, o.Placer)
 	set(w, 3, filler)
-	set(w, 4, p.Code, p.Text, v2CodeSystem(p.System))
+	set(w, 4, p.Code, p.Text, V2CodeSystem(p.System))
 	set(w, 7, issued)
 	writeXCN(w, 16, o.Provider)
 	set(w, 18, o.Accession)
@@ -155,7 +156,7 @@ func writePID(w *hl7.Writer, p order.Patient) {
 			w.Rep()
 		}
 		w.Text(id.Value).Component().Component().Component()
-		if isOID(id.System) {
+		if IsOID(id.System) {
 			w.Sub().Text(id.System).Sub().Text("ISO")
 		} else {
 			w.Text(id.System)
@@ -253,7 +254,7 @@ func writeOBXs(w *hl7.Writer, r order.Result) {
 			sub = strings.TrimPrefix(sub, ".")
 		}
 		typ := strings.ToUpper(x.ValueType)
-		next().Set(2, typ).Set(3, code, x.Text, v2CodeSystem(x.System))
+		next().Set(2, typ).Set(3, code, x.Text, V2CodeSystem(x.System))
 		set(w, 4, sub)
 		w.Field(5)
 		switch typ {
@@ -273,10 +274,10 @@ func writeOBXs(w *hl7.Writer, r order.Result) {
 			writeStructured(w, x.Value)
 		}
 		set(w, 6, x.Units)
-		set(w, 11, firstOf(x.Status, status))
+		set(w, 11, cmp.Or(x.Status, status))
 	}
 	for _, a := range r.Presented[att:] {
-		next().Set(2, "ED").Set(3, "", firstOf(a.Title, a.ContentType)).Field(5)
+		next().Set(2, "ED").Set(3, "", cmp.Or(a.Title, a.ContentType)).Field(5)
 		writeED(w, a)
 		set(w, 11, status)
 	}
@@ -342,4 +343,21 @@ func writeED(w *hl7.Writer, a order.Attachment) {
 	}
 	w.Component().Text(typ).Component().Text(sub).Component().Text("Base64").Component().
 		Text(base64.StdEncoding.EncodeToString(a.Data))
+}
+
+// resultStatusCode is the OBR-25 code (table 0123) of a result status.
+func resultStatusCode(s order.ResultStatus) string {
+	switch s {
+	case order.ResultPreliminary:
+		return "P"
+	case order.ResultFinal:
+		return "F"
+	case order.ResultCorrected:
+		return "C"
+	case order.ResultCancelled:
+		return "X"
+	case order.ResultEnteredInError:
+		return "W"
+	}
+	return ""
 }

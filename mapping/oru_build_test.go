@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,55 @@ import (
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/order"
 )
+
+// v2SamplePaths lists the HL7 v2 files the round trip runs on: testdata/mapping (with
+// its fhir directory), testdata/hl7v2, and the shared conformance corpus when
+// RADBRIDGE_CONFORMANCE_DIR names it.
+func v2SamplePaths(tb testing.TB) []string {
+	tb.Helper()
+	var paths []string
+	dirs := []string{"../testdata/mapping", "../testdata/hl7v2", "../testdata/mapping/fhir"}
+	if d := os.Getenv("RADBRIDGE_CONFORMANCE_DIR"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "hl7v2"))
+	}
+	for _, d := range dirs {
+		p, err := filepath.Glob(filepath.Join(d, "*.hl7"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		paths = append(paths, p...)
+	}
+	return paths
+}
+
+// parseV2 reads and parses a message file; ok is false when it does not parse (the hl7
+// tests cover those).
+func parseV2(tb testing.TB, path string) (*hl7.Message, bool) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := hl7.Parse(b)
+	return m, err == nil
+}
+
+// resultOrder is the order an ORU result belongs to, as the engine would hold it: built
+// here from the ORU's own numbers and patient identifiers.
+func resultOrder(m *hl7.Message, r V2Result) *order.Order {
+	h := m.Header()
+	app, fac := h.ReceivingApp, h.ReceivingFacility // the order's sender receives its results
+	app, _, _ = strings.Cut(app, "^")
+	fac, _, _ = strings.Cut(fac, "^")
+	return &order.Order{
+		ID:        "ord-1",
+		Source:    order.Source{Kind: order.SourceV2, SendingApp: app, SendingFacility: fac, Version: h.Version},
+		Placer:    r.Placer,
+		Filler:    r.Filler,
+		Accession: r.Accession,
+		Patient:   order.Patient{Identifiers: r.PatientIDs},
+	}
+}
 
 // TestBuildORU_RoundTrip rebuilds every result of every ORU^R01 sample with BuildORU and
 // reads the output back with ResultsFromV2: the result must come back unchanged. An

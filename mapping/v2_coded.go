@@ -97,9 +97,10 @@ func obrModality(b []byte) string {
 	return ""
 }
 
-// ipcModality maps IPC-5 (a DICOM modality, CID 29) to the model's modality: PT is PET,
-// CR, DX and DR are XR, RF is FL; other values are kept as sent.
-func ipcModality(s string) string {
+// DICOMModality maps a DICOM modality code (CID 29), as IPC-5 or a DICOM-coded FHIR
+// ServiceRequest.code carries it, to the order model's modality: PT is PET, CR, DX and
+// DR are XR, RF is FL; other codes are kept, upper-cased.
+func DICOMModality(s string) string {
 	switch s = strings.ToUpper(s); s {
 	case "PT":
 		return "PET"
@@ -147,10 +148,12 @@ func (mp *mapper) diagnosis(dg1 hl7.Segment) (order.Diagnosis, bool) {
 	return d, true
 }
 
-// addDiagnosis appends d unless an equal diagnosis (same code and system, or the same
+// AddDiagnosis appends d unless an equal diagnosis (same code and system, or the same
 // text when uncoded) is present. Codes compare case-insensitively and systems by their
-// ICD-10-CM meaning, so I10 and ICD-10-CM are the same system.
-func addDiagnosis(ds []order.Diagnosis, d order.Diagnosis) []order.Diagnosis {
+// ICD-10-CM meaning, so I10 and ICD-10-CM are the same system. Both mappings use it, so
+// that a diagnosis an order states twice (a DG1 and OBR-31, a reasonReference and a
+// reasonCode) is kept once.
+func AddDiagnosis(ds []order.Diagnosis, d order.Diagnosis) []order.Diagnosis {
 	for _, x := range ds {
 		if d.Code == "" {
 			if x.Code == "" && strings.EqualFold(x.Text, d.Text) {
@@ -185,10 +188,10 @@ func (mp *mapper) reasons(v hl7.Value, ds []order.Diagnosis) (string, []order.Di
 			b.WriteString(l)
 		}
 		if d := (order.Diagnosis{Code: c.Code, Text: c.Text, System: c.System}); d.Code != "" && d.IsICD10CM() {
-			ds = addDiagnosis(ds, d)
+			ds = AddDiagnosis(ds, d)
 		} else if alt := mp.triplet(rep, 4); alt.Code != "" && alt != c {
 			if d := (order.Diagnosis{Code: alt.Code, Text: alt.Text, System: alt.System}); d.IsICD10CM() {
-				ds = addDiagnosis(ds, d)
+				ds = AddDiagnosis(ds, d)
 			}
 		}
 	}

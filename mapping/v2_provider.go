@@ -79,9 +79,10 @@ func (mp *mapper) interpreter(v hl7.Value) (order.Provider, bool) {
 	return p, true
 }
 
-// signerName is the display form of a signer: "Family, Given", or whichever of the two
-// is present, or the ID when the XCN carries no name.
-func signerName(p order.Provider) string {
+// SignerName is the display form of a signer, which both mappings write into
+// order.Signature.Signer: "Family, Given", or whichever of the two is present, else the
+// NPI, else the ID.
+func SignerName(p order.Provider) string {
 	switch {
 	case p.Family != "" && p.Given != "":
 		return p.Family + ", " + p.Given

@@ -130,7 +130,7 @@ func TestModality(t *testing.T) {
 	for _, tc := range tests {
 		got := obrModality([]byte(tc.obr24))
 		if tc.ipc5 != "" {
-			got = ipcModality(tc.ipc5)
+			got = DICOMModality(tc.ipc5)
 		}
 		if got != tc.want {
 			t.Errorf("modality(OBR-24 %q, IPC-5 %q) = %q, want %q", tc.obr24, tc.ipc5, got, tc.want)

@@ -8,12 +8,12 @@ import (
 	"io"
 
 	"github.com/radbridge/radbridge/hl7"
-	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 )
 
 // cmdConvert implements `radbridge convert [--indent] FILE...`: each HL7 v2 order
 // (ORM^O01, OMI^O23, OML^O21) or result (ORU^R01) message in the files becomes a FHIR R4
-// transaction Bundle (mapping.V2ToBundle) on stdout.
+// transaction Bundle (fhirmap.V2ToBundle) on stdout.
 //
 // Output: one Bundle per message, in input order, each a JSON document on one line
 // (NDJSON), so that a file of one message gives exactly one JSON document and a file of
@@ -71,7 +71,7 @@ func convertFile(name string, indent bool, stdout, stderr io.Writer) bool {
 		if id := m.Header().ControlID; id != "" {
 			where += " (" + id + ")"
 		}
-		doc, issues := mapping.V2ToBundle(m)
+		doc, issues := fhirmap.V2ToBundle(m)
 		for _, is := range issues {
 			fmt.Fprintf(stderr, "radbridge convert: %s: %s %d %s: %s\n", where, is.Location, is.Code, is.Severity, is.Text)
 		}

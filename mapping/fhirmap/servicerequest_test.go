@@ -1,7 +1,8 @@
-package mapping
+package fhirmap
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestToFHIR_Sparse(t *testing.T) {
 			dr, obs := ToDiagnosticReport(tc.o, tc.r)
 			docs["DiagnosticReport"] = dr
 			for i := range obs {
-				docs["Observation"+itoa(i)] = &obs[i]
+				docs["Observation"+strconv.Itoa(i)] = &obs[i]
 			}
 			for name, res := range docs {
 				b, err := json.Marshal(res)

@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"bytes"
@@ -10,92 +10,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/order"
 )
 
-// jsonCases are inputs for the JSON editing functions, valid and not.
-var jsonCases = []string{
-	`{}`, `[]`, `""`, `0`, `-0.5e+10`, `true`, `null`, ` { "a" : [ 1 , 2 , { } , [ ] ] } `,
-	`{"resourceType":"ServiceRequest","id":"x","status":"active"}`,
-	"{\n\t\"a\": \"line\\nbreak \\u00e9 \\\"q\\\" \\\\ \\/\",\r\n \"b\" : 1.25E-3 }",
-	`{"k":"héllo ☃ 𝄞"}`, "{\"k\":\"\xff\"}", `{"a":{"b":{"c":[{"d":null}]}}}`,
-	// Not valid.
-	``, ` `, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{,"a":1}`, `[1,]`, `[,1]`, `{"a":1 "b":2}`,
-	`{a:1}`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":truex}`,
-	`{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}", `{"a":"open}`, `{"a":1}}`, `{"a":1} x`, `[1]]`,
-	`{"a":[}`, `{"a":{]}`, `"a" "b"`, `{"a":1}{"b":2}`, `{"a":nul}`, `{"a":+1}`,
-}
-
-func TestAppendCompact_AsEncodingJSON(t *testing.T) {
-	for _, in := range jsonCases {
-		checkCompact(t, []byte(in))
-	}
-}
-
-func FuzzAppendCompact(f *testing.F) {
-	for _, in := range jsonCases {
-		f.Add([]byte(in))
-	}
-	f.Fuzz(checkCompact)
-}
-
-// checkCompact checks appendCompact against json.Valid and json.Compact.
-func checkCompact(t *testing.T, in []byte) {
-	got, err := appendCompact(nil, in, nil)
-	if valid := json.Valid(in); (err == nil) != valid {
-		t.Fatalf("appendCompact(%q) error = %v, want valid %v", in, err, valid)
-	}
-	if err != nil {
-		return
-	}
-	var want bytes.Buffer
-	if err := json.Compact(&want, in); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("appendCompact(%q) = %q, want %q", in, got, want.Bytes())
-	}
-	obj, err := compactObject(in)
-	if got[0] != '{' {
-		if err == nil {
-			t.Errorf("compactObject(%q) succeeded on a non-object", in)
-		}
-		return
-	}
-	// The member spans rebuild the object, and agree with members.
-	var b []byte
-	for i, m := range obj.ms {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, obj.buf[m.key:m.end]...)
-		if v := obj.buf[m.val:m.end]; !json.Valid(v) || obj.buf[m.val-1] != ':' {
-			t.Errorf("compactObject(%q): member %d value %q", in, i, v)
-		}
-	}
-	if s := "{" + string(b) + "}"; err != nil || s != string(obj.buf) {
-		t.Errorf("compactObject(%q) members rebuild %s, want %s (%v)", in, s, obj.buf, err)
-	}
-	if diff := cmp.Diff(members(obj.buf, 0), obj.ms, cmpopts.EquateEmpty(), cmp.AllowUnexported(jsonMember{})); diff != "" {
-		t.Errorf("compactObject(%q) members (-walk +recorded):\n%s", in, diff)
-	}
-}
-
-func TestAppendCompact_Deep(t *testing.T) {
-	deep := strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth)
-	if _, err := appendCompact(nil, []byte(deep), nil); err != nil {
-		t.Errorf("appendCompact(%d levels) = %v", maxJSONDepth, err)
-	}
-	deeper := "[" + deep + "]"
-	if _, err := appendCompact(nil, []byte(deeper), nil); err == nil {
-		t.Errorf("appendCompact(%d levels) succeeded, want an error", maxJSONDepth+1)
-	}
-}
-
-// withMetaByMap and withStatusByMap are the decode and re-encode forms WithMeta and
-// WithStatus must agree with, member for member.
+// withMetaByMap and withStatusByMap are the decode and re-encode forms withMeta and
+// withStatus must agree with, member for member.
 func withMetaByMap(resource []byte, id string, version int, at time.Time) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(resource, &m); err != nil {
@@ -121,7 +41,7 @@ func withStatusByMap(resource []byte, status string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// editCases are resources for WithMeta and WithStatus.
+// editCases are resources for withMeta and withStatus.
 var editCases = map[string]string{
 	"bare":          `{"resourceType":"ServiceRequest"}`,
 	"empty":         `{}`,
@@ -189,7 +109,7 @@ func TestWithMeta_Stamp(t *testing.T) {
 	}
 	want := `{"resourceType":"ServiceRequest","id":"ord-1","meta":{"versionId":"1","lastUpdated":"2026-11-22T18:04:05Z"},"status":"active"}`
 	if string(got) != want {
-		t.Errorf("WithMeta = %s, want %s", got, want)
+		t.Errorf("withMeta = %s, want %s", got, want)
 	}
 }
 
@@ -237,11 +157,11 @@ func TestHasStatus(t *testing.T) {
 		{in: `{"status":["active"]}`, status: "active"},
 	}
 	for _, tc := range tests {
-		obj, err := compactObject([]byte(tc.in))
+		obj, err := jsontext.Compact([]byte(tc.in))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := obj.hasStatus(tc.status); got != tc.want {
+		if got := hasStatus(obj, tc.status); got != tc.want {
 			t.Errorf("hasStatus(%s, %q) = %v, want %v", tc.in, tc.status, got, tc.want)
 		}
 	}

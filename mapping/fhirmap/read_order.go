@@ -1,9 +1,10 @@
-package mapping
+package fhirmap
 
 import (
 	"strconv"
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -386,7 +387,7 @@ func (rd *srReader) procedure(sr *fhir.ServiceRequest) order.Procedure {
 	for _, od := range sr.OrderDetail {
 		for _, c := range od.Coding {
 			if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
-				p.Modality = ipcModality(deref(c.Code))
+				p.Modality = mapping.DICOMModality(deref(c.Code))
 			}
 		}
 	}
@@ -427,7 +428,7 @@ func (rd *srReader) reasons(sr *fhir.ServiceRequest) ([]order.Diagnosis, string)
 				if d.Text == "" && len(cc.Coding) == 1 {
 					d.Text = deref(cc.Text)
 				}
-				ds = addDiagnosis(ds, d)
+				ds = mapping.AddDiagnosis(ds, d)
 			}
 		}
 		if t := deref(cc.Text); t != "" {
@@ -439,7 +440,7 @@ func (rd *srReader) reasons(sr *fhir.ServiceRequest) ([]order.Diagnosis, string)
 		switch t := rd.rv.resolve(ref).(type) {
 		case *fhir.Condition:
 			if d, ok := conditionDiagnosis(t); ok {
-				ds = addDiagnosis(ds, d)
+				ds = mapping.AddDiagnosis(ds, d)
 			}
 		default:
 			if d := deref(ref.Display); d != "" {
@@ -473,4 +474,14 @@ func conditionDiagnosis(c *fhir.Condition) (order.Diagnosis, bool) {
 		d.Text = deref(c.Code.Text)
 	}
 	return d, d.Code != "" || d.Text != ""
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
 }

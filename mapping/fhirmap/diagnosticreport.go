@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"encoding/base64"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -106,7 +107,7 @@ func diagnosticReport(o *order.Order, r order.Result, l drLinks) (*fhir.Diagnost
 // reportCode is the report's code: the procedure's LOINC code (the LOINC/RSNA imaging
 // procedure codes name the report too), else LOINC 18748-4.
 func reportCode(p order.Procedure) fhir.CodeableConcept {
-	if codeSystemURI(p.System) == systemLOINC && p.Code != "" {
+	if mapping.CodeSystemURI(p.System) == systemLOINC && p.Code != "" {
 		return fhir.CodeableConcept{Coding: []fhir.Coding{*fhirCoding(p.Code, p.System, p.Text)}, Text: ptr(p.Text)}
 	}
 	return fhir.CodeableConcept{Coding: []fhir.Coding{{System: ptr(systemLOINC), Code: ptr("18748-4"),
@@ -217,21 +218,4 @@ func observationStatus(s string, rs order.ResultStatus) fhir.ObservationStatus {
 		return fhir.ObservationStatusEnteredInError
 	}
 	return fhir.ObservationStatusUnknown
-}
-
-// resultStatusCode is the OBR-25 code (table 0123) of a result status.
-func resultStatusCode(s order.ResultStatus) string {
-	switch s {
-	case order.ResultPreliminary:
-		return "P"
-	case order.ResultFinal:
-		return "F"
-	case order.ResultCorrected:
-		return "C"
-	case order.ResultCancelled:
-		return "X"
-	case order.ResultEnteredInError:
-		return "W"
-	}
-	return ""
 }

@@ -1,15 +1,16 @@
-package mapping
+package fhirmap
 
 import (
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 )
 
 // V2ToBundle converts an HL7 v2 order or result message to a FHIR R4 transaction Bundle
 // (JSON), following the v2-to-FHIR IG message maps. It is what `radbridge convert` prints.
 //
-// ORM^O01, OMI^O23 and OML^O21: each order of [FromV2] gives a ServiceRequest (as
-// [ToServiceRequest] maps it, with reasonReference to its Conditions), with the Patient
+// ORM^O01, OMI^O23 and OML^O21: each order of [mapping.FromV2] gives a ServiceRequest
+// (as [ToServiceRequest] maps it, with reasonReference to its Conditions), with the Patient
 // (PID), Encounter (PV1-2), Practitioner (ORC-12/OBR-16), Coverage (IN1) and Condition
 // (DG1, ICD-10 coded OBR-31) it refers to, and a Provenance with the signature when the
 // order is signed (ORC-12 with ORC-9). The ServiceRequest status comes from ORC-1 (and
@@ -17,7 +18,7 @@ import (
 // active; CA, DC, OC, CR, OD, DR, RP, RU, RQ revoked; HD, OH, HR on-hold; SC with ORC-5
 // CM completed; none unknown.
 //
-// ORU^R01: each result of [ResultsFromV2] gives a DiagnosticReport (as
+// ORU^R01: each result of [mapping.ResultOrdersFromV2] gives a DiagnosticReport (as
 // [ToDiagnosticReport] maps it) and its Observations, with the Patient (PID), Encounter
 // (PV1-2), the ServiceRequest its OBR describes (ORC/OBR numbers, OBR-4, OBR-31,
 // ORC-12/OBR-16; status completed for a final or corrected report, active for a
@@ -30,8 +31,8 @@ import (
 // empty elements, no invented code or identifier systems.
 //
 // It returns nil and the issues when the message is of another type or holds no order
-// or result; otherwise the Bundle and the mapping's issues (see [FromV2]). It is pure and
-// safe for concurrent use.
+// or result; otherwise the Bundle and the mapping's issues (see [mapping.FromV2]). It is
+// pure and safe for concurrent use.
 func V2ToBundle(m *hl7.Message) ([]byte, []hl7.Issue) {
 	b := newBundleBuilder()
 	var issues []hl7.Issue
@@ -42,7 +43,7 @@ func V2ToBundle(m *hl7.Message) ([]byte, []hl7.Issue) {
 			return nil, issues
 		}
 	default:
-		orders, is := FromV2(m)
+		orders, is := mapping.FromV2(m)
 		issues = is
 		if len(orders) == 0 {
 			return nil, issues
@@ -102,62 +103,13 @@ func resultRequestStatus(s order.ResultStatus) string {
 // addResults adds the entries of an ORU^R01. It reports false when the message has no
 // result.
 func (b *bundleBuilder) addResults(m *hl7.Message) ([]hl7.Issue, bool) {
-	results, issues := ResultsFromV2(m)
+	results, issues := mapping.ResultOrdersFromV2(m)
 	if len(results) == 0 {
 		return issues, false
 	}
-	mp := newMapper(m)
-	msh := m.Segments()[0]
-	// The order was sent by the result's receiver: its placer.
-	rs := mp.source(msh)
-	src := order.Source{Kind: order.SourceV2, SendingApp: rs.ReceivingApp, SendingFacility: rs.ReceivingFacility,
-		ReceivingApp: rs.SendingApp, ReceivingFacility: rs.SendingFacility, Version: rs.Version}
-	ctx := resultContexts(m)
-	for i, g := range mp.splitResults(m) {
-		if i >= len(results) {
-			break
-		}
-		vr := results[i]
-		o := &order.Order{Source: src, Placer: vr.Placer, Filler: vr.Filler, Accession: vr.Accession}
-		if g.pid.ok() {
-			o.Patient = mp.patient(g.pid.s, g.pid.occ)
-		}
-		if pv1 := ctx[g.obr.occ]; pv1.ok() {
-			o.EncounterClass = mp.encounterClass(pv1.s, pv1.occ)
-		}
-		obr := g.obr.s
-		o.Procedure = mp.obrProcedure(obr, g.obr.occ)
-		o.Procedure.Modality = obrModality(mp.raw(obr.Field(24), 1))
-		o.Procedure.BodySite = mp.bodySite(obr)
-		o.Reason, o.Diagnoses = mp.reasons(obr.Field(31), nil)
-		prov, ok := mp.provider(g.orc.s.Field(12))
-		if !ok {
-			prov, _ = mp.provider(obr.Field(16))
-		}
-		o.Provider = prov
-		oe := b.addOrder(o, resultRequestStatus(vr.Result.Status))
-		b.addResult(o, vr.Result, oe)
+	for _, r := range results {
+		oe := b.addOrder(r.Order, resultRequestStatus(r.Result.Status))
+		b.addResult(r.Order, r.Result, oe)
 	}
-	return dedupe(append(issues, mp.issues...)), true
-}
-
-// resultContexts returns, for each OBR occurrence, the PV1 of its patient: the last PV1
-// after the PID that precedes the OBR.
-func resultContexts(m *hl7.Message) map[int]seg {
-	out := map[int]seg{}
-	var cnt counter
-	var pv1 seg
-	for _, s := range m.Segments()[1:] {
-		name := s.Name()
-		occ := cnt.next(name)
-		switch name {
-		case "PID":
-			pv1 = seg{}
-		case "PV1":
-			pv1 = seg{s: s, occ: occ}
-		case "OBR":
-			out[occ] = pv1
-		}
-	}
-	return out
+	return issues, true
 }

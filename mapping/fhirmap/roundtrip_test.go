@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"path/filepath"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -24,17 +25,17 @@ import (
 //     requester and authoredOn are a signature.
 //   - The lifecycle (Status, History, Findings, Results, Created, Updated) is the Task's
 //     and the DiagnosticReports', not the ServiceRequest's.
-func fhirView(v V2Order, status string) *order.Order {
+func fhirView(v mapping.V2Order, status string) *order.Order {
 	o := v.Order.Clone()
 	o.Source = order.Source{Kind: order.SourceFHIR}
 	st, _ := enumOf[fhir.RequestStatus](status)
 	o.ControlCode = requestControl(st).Code
-	o.Procedure.System = codeSystemURI(o.Procedure.System)
+	o.Procedure.System = mapping.CodeSystemURI(o.Procedure.System)
 	for i := range o.Diagnoses {
-		o.Diagnoses[i].System = codeSystemURI(o.Diagnoses[i].System)
+		o.Diagnoses[i].System = mapping.CodeSystemURI(o.Diagnoses[i].System)
 	}
 	if !o.Signature.Present {
-		o.Signature = order.Signature{Signer: signerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
+		o.Signature = order.Signature{Signer: mapping.SignerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
 		o.Signature.Present = o.Signature.Signer != "" && !o.Signature.Time.IsZero()
 	}
 	if o.Procedure.Code == "" && o.Procedure.CPT != "" {
@@ -49,8 +50,8 @@ var orderCmp = cmp.Options{
 }
 
 // v2Orders maps every order message among the samples.
-func v2Orders(t *testing.T) map[string][]V2Order {
-	out := map[string][]V2Order{}
+func v2Orders(t *testing.T) map[string][]mapping.V2Order {
+	out := map[string][]mapping.V2Order{}
 	for _, p := range v2SamplePaths(t) {
 		m, ok := parseV2(t, p)
 		if !ok {
@@ -58,7 +59,7 @@ func v2Orders(t *testing.T) map[string][]V2Order {
 		}
 		switch m.Header().Type {
 		case "ORM", "OMI", "OML":
-			if vs, _ := FromV2(m); len(vs) > 0 {
+			if vs, _ := mapping.FromV2(m); len(vs) > 0 {
 				out[filepath.Base(p)] = vs
 			}
 		}
@@ -108,7 +109,7 @@ func TestV2ToBundle_RoundTrip(t *testing.T) {
 			continue
 		}
 		name := filepath.Base(p)
-		vs, _ := FromV2(m)
+		vs, _ := mapping.FromV2(m)
 		doc, _ := V2ToBundle(m)
 		if len(vs) == 0 {
 			if doc != nil {

@@ -1,4 +1,4 @@
-package mapping_test
+package fhirmap_test
 
 import (
 	"encoding/json"
@@ -7,19 +7,23 @@ import (
 
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
+	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 )
 
 // benchServiceRequestFile is what radbridge bench fhir posts (cmd/radbridge checks
 // that it is).
-const benchServiceRequestFile = "../testdata/fhir/radbridge__servicerequest-bench.json"
+const benchServiceRequestFile = "../../testdata/fhir/radbridge__servicerequest-bench.json"
+
+// v2Dir holds the HL7 v2 messages the mapping benchmarks read.
+const v2Dir = "../../testdata/mapping"
 
 // BenchmarkResultToDiagnosticReportJSON maps a result (the 1.5 KB radiology ORU^R01
-// of BenchmarkMapORU: five OBX, TX narrative, CWE) of an order to a DiagnosticReport and
-// its Observations and writes them as JSON, as the FHIR API and the delivery worker do.
-// Reading the ORU is outside the loop.
+// of package mapping's BenchmarkMapORU: five OBX, TX narrative, CWE) of an order to a
+// DiagnosticReport and its Observations and writes them as JSON, as the FHIR API and
+// the delivery worker do. Reading the ORU is outside the loop.
 func BenchmarkResultToDiagnosticReportJSON(b *testing.B) {
-	raw, err := os.ReadFile(goldenDir + "/oru_r01_radiology_tx.hl7")
+	raw, err := os.ReadFile(v2Dir + "/oru_r01_radiology_tx.hl7")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +42,7 @@ func BenchmarkResultToDiagnosticReportJSON(b *testing.B) {
 	b.ReportAllocs()
 	var n int64
 	for b.Loop() {
-		dr, obs := mapping.ToDiagnosticReport(o, r.Result)
+		dr, obs := fhirmap.ToDiagnosticReport(o, r.Result)
 		out, err := json.Marshal(dr)
 		if err != nil {
 			b.Fatal(err)
@@ -55,10 +59,11 @@ func BenchmarkResultToDiagnosticReportJSON(b *testing.B) {
 	b.SetBytes(n)
 }
 
-// BenchmarkV2ToBundle converts the 1.5 KB radiology ORM^O01 of BenchmarkMapORM to a
-// transaction Bundle (radbridge convert); parsing is outside the loop.
+// BenchmarkV2ToBundle converts the 1.5 KB radiology ORM^O01 of package mapping's
+// BenchmarkMapORM to a transaction Bundle (radbridge convert); parsing is outside the
+// loop.
 func BenchmarkV2ToBundle(b *testing.B) {
-	raw, err := os.ReadFile(goldenDir + "/orm_o01_v251_radiology.hl7")
+	raw, err := os.ReadFile(v2Dir + "/orm_o01_v251_radiology.hl7")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +74,7 @@ func BenchmarkV2ToBundle(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
-		if doc, _ := mapping.V2ToBundle(m); doc == nil {
+		if doc, _ := fhirmap.V2ToBundle(m); doc == nil {
 			b.Fatal("no Bundle")
 		}
 	}
@@ -86,7 +91,7 @@ func BenchmarkFromFHIRServiceRequestJSON(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
-		if _, sr, issues := mapping.FromFHIRServiceRequestJSON(raw); sr == nil {
+		if _, sr, issues := fhirmap.FromFHIRServiceRequestJSON(raw); sr == nil {
 			b.Fatal(issues)
 		}
 	}

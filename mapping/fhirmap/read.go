@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"encoding/json"

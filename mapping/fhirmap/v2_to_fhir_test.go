@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"bytes"
@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 )
 
 // TestV2ToBundle_Golden converts each testdata/mapping/fhir/*.hl7 and compares with the
 // goldens beside it: NAME.bundle.json (V2ToBundle), for orders NAME.servicerequest.N.json
 // (ServiceRequestJSON of order N, accepted) and NAME.task.N.json (ToTask), for results
-// NAME.oru.hl7 (BuildORU of each result, segments on lines of their own).
-// go test ./mapping -update rewrites them; review the diff by eye.
+// NAME.oru.hl7 (mapping.BuildORU of each result, segments on lines of their own).
+// go test ./mapping/fhirmap -update rewrites them; review the diff by eye.
 func TestV2ToBundle_Golden(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(fhirGoldenDir, "*.hl7"))
 	if err != nil || len(paths) == 0 {
@@ -45,7 +46,7 @@ func TestV2ToBundle_Golden(t *testing.T) {
 				golden(t, base+".oru.hl7", rebuildORU(t, m))
 				return
 			}
-			vs, _ := FromV2(m)
+			vs, _ := mapping.FromV2(m)
 			for i, v := range vs {
 				o := v.Order.Clone()
 				if err := o.ApplyControl(v.Control, time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC), "msg-1"); err != nil {
@@ -71,7 +72,7 @@ func TestV2ToBundle_Golden(t *testing.T) {
 
 // resultOrder is the order an ORU result belongs to, as the engine would hold it: built
 // here from the ORU's own numbers and patient identifiers.
-func resultOrder(m *hl7.Message, r V2Result) *order.Order {
+func resultOrder(m *hl7.Message, r mapping.V2Result) *order.Order {
 	h := m.Header()
 	app, fac := h.ReceivingApp, h.ReceivingFacility // the order's sender receives its results
 	app, _, _ = strings.Cut(app, "^")
@@ -89,10 +90,10 @@ func resultOrder(m *hl7.Message, r V2Result) *order.Order {
 // rebuildORU builds an ORU^R01 of every result of m, one message after the other, with
 // LF for CR so that the golden reads well.
 func rebuildORU(t *testing.T, m *hl7.Message) []byte {
-	rs, _ := ResultsFromV2(m)
+	rs, _ := mapping.ResultsFromV2(m)
 	var out []byte
 	for i, r := range rs {
-		msg := BuildORU(resultOrder(m, r), r.Result, ORUOptions{SendingApp: "RADBRIDGE", SendingFacility: "RB",
+		msg := mapping.BuildORU(resultOrder(m, r), r.Result, mapping.ORUOptions{SendingApp: "RADBRIDGE", SendingFacility: "RB",
 			ControlID: "RB-" + strconv.Itoa(i+1), Time: time.Date(2026, 3, 12, 21, 10, 0, 0, time.UTC)})
 		out = append(out, bytes.ReplaceAll(msg, []byte("\r"), []byte("\n"))...)
 	}
@@ -125,10 +126,10 @@ func TestV2ToBundle_Samples(t *testing.T) {
 		doc, issues := V2ToBundle(m)
 		var want int
 		if typ == "ORU" {
-			rs, _ := ResultsFromV2(m)
+			rs, _ := mapping.ResultsFromV2(m)
 			want = len(rs)
 		} else {
-			vs, _ := FromV2(m)
+			vs, _ := mapping.FromV2(m)
 			want = len(vs)
 		}
 		if (doc != nil) != (want > 0) {
@@ -146,7 +147,7 @@ func TestV2ToBundle_Samples(t *testing.T) {
 // TestFromFHIR_Golden maps each testdata/fhir/fhir-r4-spec__*.json (CC0 FHIR R4 examples) and compares the orders and issues
 // with testdata/mapping/fhir/NAME.order.json.
 func TestFromFHIR_Golden(t *testing.T) {
-	paths, err := filepath.Glob("../testdata/fhir/fhir-r4-spec__*.json")
+	paths, err := filepath.Glob("../../testdata/fhir/fhir-r4-spec__*.json")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no FHIR inputs (%v)", err)
 	}

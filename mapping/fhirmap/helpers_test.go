@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"bytes"
@@ -15,16 +15,13 @@ import (
 	"github.com/google/fhir/go/fhirversion"
 	"github.com/google/fhir/go/jsonformat"
 	"github.com/radbridge/radbridge/hl7"
+	"github.com/radbridge/radbridge/mapping"
 )
 
-// updating reports whether -update was given. The flag itself is defined by the
-// package's external tests (golden_test.go), which share the test binary.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update is -update: go test ./mapping/fhirmap -update rewrites the goldens.
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/mapping/fhir")
 
-const fhirGoldenDir = "../testdata/mapping/fhir"
+const fhirGoldenDir = "../../testdata/mapping/fhir"
 
 // v2SamplePaths lists the HL7 v2 files the FHIR tests run on: testdata/mapping,
 // testdata/hl7v2, and the shared conformance corpus when RADBRIDGE_CONFORMANCE_DIR
@@ -32,7 +29,7 @@ const fhirGoldenDir = "../testdata/mapping/fhir"
 func v2SamplePaths(tb testing.TB) []string {
 	tb.Helper()
 	var paths []string
-	dirs := []string{"../testdata/mapping", "../testdata/hl7v2", fhirGoldenDir}
+	dirs := []string{"../../testdata/mapping", "../../testdata/hl7v2", fhirGoldenDir}
 	if d := os.Getenv("RADBRIDGE_CONFORMANCE_DIR"); d != "" {
 		dirs = append(dirs, filepath.Join(d, "hl7v2"))
 	}
@@ -148,7 +145,7 @@ func realSystem(s string) bool {
 	}
 	switch {
 	case strings.HasPrefix(s, "urn:oid:"):
-		return isOID(s[len("urn:oid:"):])
+		return mapping.IsOID(s[len("urn:oid:"):])
 	case s == systemSigType, s == systemRFC3986:
 		return true
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
@@ -172,7 +169,7 @@ func prettyJSON(tb testing.TB, doc []byte) []byte {
 // golden compares got with the golden file at path, or rewrites it with -update.
 func golden(tb testing.TB, path string, got []byte) {
 	tb.Helper()
-	if updating() {
+	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			tb.Fatal(err)
 		}
@@ -180,11 +177,11 @@ func golden(tb testing.TB, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		tb.Fatalf("%v (run go test ./mapping -update to create it)", err)
+		tb.Fatalf("%v (run go test ./mapping/fhirmap -update to create it)", err)
 	}
 	want = bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))
 	if !bytes.Equal(want, got) {
-		tb.Errorf("%s differs from the output (run go test ./mapping -run %s -update and review the diff)\ngot:\n%s",
+		tb.Errorf("%s differs from the output (run go test ./mapping/fhirmap -run %s -update and review the diff)\ngot:\n%s",
 			filepath.Base(path), tb.Name(), got)
 	}
 }

@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -127,7 +128,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 // ordering provider (always so for v2 orders), else nil.
 func signerIsRequester(o *order.Order, requester *fhir.Reference) *fhir.Reference {
 	s := o.Signature
-	if requester == nil || s.SignerNPI != o.Provider.NPI || (s.Signer != "" && s.Signer != signerName(o.Provider)) {
+	if requester == nil || s.SignerNPI != o.Provider.NPI || (s.Signer != "" && s.Signer != mapping.SignerName(o.Provider)) {
 		return nil
 	}
 	return requester

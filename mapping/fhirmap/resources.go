@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"strings"
@@ -219,7 +219,7 @@ func firstOf(s ...string) string {
 }
 
 // diagnosisConcept maps a diagnosis to a CodeableConcept: one coding (system as a FHIR
-// URI, see codeSystemURI) with the text as display; text only when uncoded.
+// URI, see mapping.CodeSystemURI) with the text as display; text only when uncoded.
 func diagnosisConcept(d order.Diagnosis) fhir.CodeableConcept {
 	if c := fhirCoding(d.Code, d.System, d.Text); c != nil {
 		return fhir.CodeableConcept{Coding: []fhir.Coding{*c}}

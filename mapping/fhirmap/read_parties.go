@@ -1,9 +1,10 @@
-package mapping
+package fhirmap
 
 import (
 	"strconv"
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -21,7 +22,7 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 			if p, ok := rd.provider(&sg.Who, "relevantHistory"); ok {
 				s.SignerNPI = p.NPI
 				if s.Signer == "" {
-					s.Signer = signerName(p)
+					s.Signer = mapping.SignerName(p)
 				}
 			}
 			if pv.Activity != nil {
@@ -34,7 +35,7 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 			return s
 		}
 	}
-	s := order.Signature{Signer: signerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
+	s := order.Signature{Signer: mapping.SignerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
 	s.Present = s.Signer != "" && !s.Time.IsZero()
 	if !s.Present {
 		rd.is.add(FHIRWarning, FHIRCodeRequired, "requester",

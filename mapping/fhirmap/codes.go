@@ -1,8 +1,9 @@
-package mapping
+package fhirmap
 
 import (
 	"strings"
 
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
@@ -10,14 +11,11 @@ import (
 // R4 (terminologies-systems.html) or HL7 Terminology (THO) registers for the code system.
 const (
 	systemCPT       = "http://www.ama-assn.org/go/cpt"
-	systemICD10CM   = "http://hl7.org/fhir/sid/icd-10-cm"
 	systemICD10     = "http://hl7.org/fhir/sid/icd-10"
-	systemICD9CM    = "http://hl7.org/fhir/sid/icd-9-cm"
 	systemLOINC     = "http://loinc.org"
-	systemSNOMED    = "http://snomed.info/sct"
 	systemNPI       = "http://hl7.org/fhir/sid/us-npi"
+	npiOID          = "2.16.840.1.113883.4.6" // the NPI's OID (HL7 table 0363 "NPI")
 	systemDICOM     = "http://dicom.nema.org/resources/ontology/DCM"
-	systemUCUM      = "http://unitsofmeasure.org"
 	systemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 	systemV2Prefix  = "http://terminology.hl7.org/CodeSystem/v2-"
 	systemV2ID      = systemV2Prefix + "0203" // identifier type
@@ -30,108 +28,6 @@ const (
 	extDataAbsent   = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 	systemRFC3986   = "urn:ietf:rfc:3986"
 )
-
-// codeSystemURI returns the FHIR system URI for a coding system as an HL7 v2 message names
-// it (table 0396: C4, LN, I10...), an OID, or a URI; "" for a local or unknown system, which
-// the mapping then leaves out rather than invent one. I10 is read as ICD-10-CM, as US
-// senders use it (see order.Diagnosis.IsICD10CM); I10C is ICD-10-CM by definition.
-func codeSystemURI(s string) string {
-	s = strings.TrimSpace(s)
-	switch strings.ToUpper(s) {
-	case "":
-		return ""
-	case "C4", "C5", "CPT", "CPT4", "CPT-4", "2.16.840.1.113883.6.12":
-		return systemCPT
-	case "I10", "I10C", "ICD10", "ICD-10", "ICD10CM", "ICD-10-CM", "2.16.840.1.113883.6.90":
-		return systemICD10CM
-	case "I9C", "ICD9CM", "ICD-9-CM", "2.16.840.1.113883.6.103":
-		return systemICD9CM
-	case "LN", "LOINC", "2.16.840.1.113883.6.1":
-		return systemLOINC
-	case "SCT", "SNOMED", "SNOMEDCT", "SNOMED-CT", "2.16.840.1.113883.6.96":
-		return systemSNOMED
-	case "DCM", "DICOM", "1.2.840.10008.2.16.4":
-		return systemDICOM
-	case "UCUM", "2.16.840.1.113883.6.8":
-		return systemUCUM
-	case "NPI", "2.16.840.1.113883.4.6":
-		return systemNPI
-	}
-	if isURI(s) {
-		return s
-	}
-	if t, ok := strings.CutPrefix(strings.ToUpper(s), "HL7"); ok && len(t) == 4 && allDigits(t) {
-		return systemV2Prefix + t // HL70203: an HL7-defined table
-	}
-	if isOID(s) {
-		return "urn:oid:" + s
-	}
-	return ""
-}
-
-// v2CodeSystem returns the HL7 v2 table 0396 name for a system: the v2 name for the
-// systems codeSystemURI knows, the OID of a urn:oid system, and v2 names unchanged. It
-// returns "" for other URIs, which v2 coding system fields cannot hold.
-func v2CodeSystem(s string) string {
-	switch s {
-	case systemCPT:
-		return "C4"
-	case systemICD10CM:
-		return "I10C"
-	case systemICD9CM:
-		return "I9C"
-	case systemLOINC:
-		return "LN"
-	case systemSNOMED:
-		return "SCT"
-	case systemDICOM:
-		return "DCM"
-	case systemUCUM:
-		return "UCUM"
-	}
-	if t, ok := strings.CutPrefix(s, systemV2Prefix); ok {
-		return "HL7" + t
-	}
-	if oid, ok := strings.CutPrefix(s, "urn:oid:"); ok {
-		return oid
-	}
-	if isURI(s) {
-		return ""
-	}
-	return s
-}
-
-// isURI reports whether s starts with a URI scheme FHIR systems use.
-func isURI(s string) bool {
-	for _, p := range [...]string{"http://", "https://", "urn:"} {
-		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
-			return true
-		}
-	}
-	return false
-}
-
-// isOID reports whether s is an ISO object identifier: digits in at least two arcs.
-func isOID(s string) bool {
-	if len(s) < 3 || !strings.Contains(s, ".") {
-		return false
-	}
-	for arc := range strings.SplitSeq(s, ".") {
-		if arc == "" || !allDigits(arc) {
-			return false
-		}
-	}
-	return true
-}
-
-func allDigits(s string) bool {
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // identifierTypeDisplay reports whether code is an HL7 table 0203 identifier type code,
 // with the display of the types the mapping writes itself. A type outside the table is
@@ -210,9 +106,9 @@ func fhirIdentifier(value, authority, typ string) fhir.Identifier {
 	id := fhir.Identifier{Value: ptr(value), Type: identifierType(typ)}
 	switch {
 	case authority == "":
-	case isURI(authority):
+	case mapping.IsURI(authority):
 		id.System = ptr(authority)
-	case isOID(authority):
+	case mapping.IsOID(authority):
 		id.System = ptr("urn:oid:" + authority)
 		id.Assigner = &fhir.Reference{Display: ptr(authority)}
 	default:
@@ -240,7 +136,7 @@ func fhirCoding(code, system, display string) *fhir.Coding {
 		return nil
 	}
 	c := &fhir.Coding{Code: ptr(code)}
-	if u := codeSystemURI(system); u != "" {
+	if u := mapping.CodeSystemURI(system); u != "" {
 		c.System = ptr(u)
 	}
 	if display != "" {

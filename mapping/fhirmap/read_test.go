@@ -1,4 +1,4 @@
-package mapping
+package fhirmap
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -98,7 +99,7 @@ var fhirSamples = []fhirSample{
 func TestFromFHIR_Samples(t *testing.T) {
 	for _, tc := range fhirSamples {
 		t.Run(tc.file, func(t *testing.T) {
-			path := filepath.Join("../testdata/fhir", tc.file)
+			path := filepath.Join("../../testdata/fhir", tc.file)
 			if tc.shared {
 				d := os.Getenv("RADBRIDGE_CONFORMANCE_DIR")
 				if d == "" {
@@ -165,34 +166,6 @@ func TestNameUUID(t *testing.T) {
 	}
 }
 
-func TestCodeSystemURI(t *testing.T) {
-	tests := []struct{ in, uri, v2 string }{
-		{"C4", systemCPT, "C4"},
-		{"CPT4", systemCPT, "C4"},
-		{"I10", systemICD10CM, "I10C"},
-		{"LN", systemLOINC, "LN"},
-		{"SCT", systemSNOMED, "SCT"},
-		{"DCM", systemDICOM, "DCM"},
-		{"HL70203", systemV2ID, "HL70203"},
-		{"2.16.840.1.113883.6.96", systemSNOMED, "SCT"},
-		{"1.2.3.4", "urn:oid:1.2.3.4", "1.2.3.4"},
-		{"L", "", ""},
-		{"99RAD", "", ""},
-		{"RADLEX", "", ""},
-		{"http://acme.org/tests", "http://acme.org/tests", ""},
-	}
-	for _, tc := range tests {
-		if got := codeSystemURI(tc.in); got != tc.uri {
-			t.Errorf("codeSystemURI(%q) = %q, want %q", tc.in, got, tc.uri)
-		}
-		if tc.uri != "" {
-			if got := v2CodeSystem(tc.uri); got != tc.v2 {
-				t.Errorf("v2CodeSystem(%q) = %q, want %q", tc.uri, got, tc.v2)
-			}
-		}
-	}
-}
-
 func TestSplitDisplay(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -220,7 +193,7 @@ func TestToDiagnosticReport_Validates(t *testing.T) {
 		if !ok || m.Header().Type != "ORU" {
 			continue
 		}
-		rs, _ := ResultsFromV2(m)
+		rs, _ := mapping.ResultsFromV2(m)
 		for _, r := range rs {
 			o := resultOrder(m, r)
 			dr, obs := ToDiagnosticReport(o, r.Result)
@@ -295,7 +268,7 @@ func TestFromFHIRServiceRequestJSON_SameAsTwoDecodes(t *testing.T) {
 		"status of the wrong type": []byte(`{"resourceType":"ServiceRequest","status":7,"intent":"order","subject":{"display":"x"}}`),
 		"not JSON":                 []byte(`{"resourceType":"ServiceRequest",`),
 	}
-	files, err := filepath.Glob("../testdata/fhir/*servicerequest*.json")
+	files, err := filepath.Glob("../../testdata/fhir/*servicerequest*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no ServiceRequest samples: %v", err)
 	}

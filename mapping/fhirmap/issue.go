@@ -1,10 +1,11 @@
-package mapping
+package fhirmap
 
 import (
 	"crypto/sha1"
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FHIRSeverity is an OperationOutcome.issue.severity code (FHIR R4 issue-severity).
@@ -54,6 +55,18 @@ func (is *issues) add(sev FHIRSeverity, code, path, text string) {
 		expr += "." + path
 	}
 	is.list = append(is.list, FHIRIssue{Severity: sev, Code: code, Expression: expr, Diagnostics: text})
+}
+
+// quote quotes a value for an issue's diagnostics, cut after 40 bytes.
+func quote(s string) string {
+	if len(s) > 40 {
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return `"` + s + `"`
 }
 
 // rebase rewrites the expressions of list from the resource type to the resource's place
