@@ -4,17 +4,23 @@ PKGS      ?= ./...
 FUZZTIME  ?= 30s
 SHARED    ?= ../shared
 BIN       ?= bin/radbridge
+# Listen addresses of make run; empty means serve's defaults (DESIGN.md).
+MLLP_ADDR ?=
+HTTP_ADDR ?=
+DATA      ?=
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 
-.PHONY: all build run test vet fmt bench fuzz conformance tidy clean interop soak
+.PHONY: all build run test vet fmt lint bench fuzz conformance tidy clean interop soak
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/radbridge
 
-## run: the engine with no configuration (MLLP :2575, HTTP :8080, data under ./data)
+## run: the engine with no configuration (MLLP :2575, HTTP :8080, data under ./data);
+## make run MLLP_ADDR=127.0.0.1:12575 HTTP_ADDR=127.0.0.1:18080 DATA=/tmp/rb, or ARGS="..."
 run: build
-	./$(BIN) serve
+	./$(BIN) serve $(if $(MLLP_ADDR),--mllp-addr $(MLLP_ADDR)) $(if $(HTTP_ADDR),--http-addr $(HTTP_ADDR)) $(if $(DATA),--data $(DATA)) $(ARGS)
 
 ## test: vet, a gofmt check that fails on any diff, and the race-enabled test suite
 test: vet fmt
@@ -26,6 +32,10 @@ vet:
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## lint: go vet and staticcheck (fetched through the module proxy at a pinned version)
+lint: vet
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -18,9 +18,8 @@ const DefaultMaxMessageSize = 16 << 20
 //
 // It is modelled on bufio.Scanner and is not safe for concurrent use.
 type Scanner struct {
-	s        *bufio.Scanner
-	env      Envelope
-	tooLarge bool
+	s   *bufio.Scanner
+	env Envelope
 }
 
 // Envelope is what a Scanner saw of a batch envelope: the raw header segments (copies)

@@ -146,7 +146,7 @@ func decodeBase64(b []byte) ([]byte, error) {
 
 // stripSpace returns b without blanks and line breaks, copying only when it has some.
 func stripSpace(b []byte) []byte {
-	if bytes.IndexAny(b, " \t\r\n") < 0 {
+	if !bytes.ContainsAny(b, " \t\r\n") {
 		return b
 	}
 	out := make([]byte, 0, len(b))

@@ -161,7 +161,7 @@ func TestNameUUID(t *testing.T) {
 		"8aa60274-f362-521b-ab51-9ad41b9187fc"; got != want {
 		t.Errorf("radbridge namespace = %s, want %s", got, want)
 	}
-	if nameUUID("a", "b") != nameUUID("a", "b") || nameUUID("a", "b") == nameUUID("ab") {
+	if a, b := nameUUID("a", "b"), nameUUID("a", "b"); a != b || a == nameUUID("ab") {
 		t.Error("nameUUID is not a function of its parts")
 	}
 }

@@ -112,7 +112,8 @@ func FromFHIRDiagnosticReport(data []byte) (FHIRResult, []FHIRIssue) {
 		r.Text = stripTags(dr.Text.Div)
 	}
 	for _, cc := range dr.ConclusionCode {
-		for _, c := range cc.Coding {
+		if len(cc.Coding) > 0 { // the first coding of each conclusion code
+			c := cc.Coding[0]
 			ob := order.Observation{ValueType: "CWE", Status: string(r.Status)}
 			if c.Code != nil {
 				ob.Code, ob.Value = *c.Code, *c.Code
@@ -124,7 +125,6 @@ func FromFHIRDiagnosticReport(data []byte) (FHIRResult, []FHIRIssue) {
 				ob.Text = *c.Display
 			}
 			r.Observations = append(r.Observations, ob)
-			break
 		}
 	}
 	if len(dr.ResultsInterpreter) > 0 {

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/radbridge/radbridge/store"
 )
@@ -188,7 +189,7 @@ func Open(cfg Config) (*DB, error) {
 		NoSync:          cfg.NoSync,
 	})
 	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("bolt: %s is in use by another process: %w", cfg.Dir, err)
 		}
 		return nil, fmt.Errorf("bolt: open: %w", err)
