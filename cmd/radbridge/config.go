@@ -52,8 +52,13 @@ type config struct {
 		FrameBudget int64 `yaml:"frame_budget"`
 		// TLS enables TLS (and mutual TLS when client_ca is set). Default: plain TCP.
 		TLS struct {
-			Cert     string `yaml:"cert"`
-			Key      string `yaml:"key"`
+			// Cert is the PEM certificate (chain) the MLLP listener presents. Default:
+			// none (plain TCP); set with key.
+			Cert string `yaml:"cert"`
+			// Key is the PEM private key of cert. Default: none.
+			Key string `yaml:"key"`
+			// ClientCA, when set, makes the listener require client certificates signed
+			// by this PEM CA bundle (mutual TLS). Default: none (no client certificates).
 			ClientCA string `yaml:"client_ca"`
 		} `yaml:"tls"`
 	} `yaml:"mllp"`
@@ -112,12 +117,21 @@ type config struct {
 
 // destination is one place results are delivered to.
 type destination struct {
+	// Name names the destination in the outbox and the metrics. Required, unique.
 	Name  string `yaml:"name"`
 	Match struct {
+		// SendingFacility takes the results of HL7 v2 orders whose MSH-4.1 is this value
+		// (ignoring case). Default: none.
 		SendingFacility string `yaml:"sending_facility"`
-		FHIRSource      string `yaml:"fhir_source"`
+		// FHIRSource takes the results of FHIR orders whose ServiceRequest.meta.source
+		// starts with this value. Default: none. One of the two is required.
+		FHIRSource string `yaml:"fhir_source"`
 	} `yaml:"match"`
+	// MLLP is the HOST:PORT results go to as ORU^R01 over MLLP. Default: none; set
+	// exactly one of mllp and fhir.
 	MLLP string `yaml:"mllp"`
+	// FHIR is the FHIR base URL results are POSTed to as DiagnosticReports. Default:
+	// none.
 	FHIR string `yaml:"fhir"`
 }
 
