@@ -143,6 +143,9 @@ func walkFields(t *testing.T, types map[string]structDoc, pkg string, fields []*
 		if len(f.Names) == 1 {
 			// "MaxConns caps ..." reads "Caps ..." in a table keyed by max_conns.
 			if rest, ok := strings.CutPrefix(doc, f.Names[0].Name+" "); ok && rest != "" {
+				for _, verb := range []string{"is ", "are "} {
+					rest = strings.TrimPrefix(rest, verb)
+				}
 				doc = strings.ToUpper(rest[:1]) + rest[1:]
 			}
 		}
