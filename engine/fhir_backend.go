@@ -113,8 +113,14 @@ func (b *FHIRBackend) createServiceRequest(ctx context.Context, req fhir.CreateR
 	o := fo.Order
 	o.Source.Kind, o.Source.ClientID = order.SourceFHIR, req.Client
 	e.check.Check(o, at)
-	o.ID = e.store.ReserveID(store.KindOrder)
-	msgID := e.store.ReserveID(store.KindMessage)
+	var err error
+	if o.ID, err = e.store.ReserveID(ctx, store.KindOrder); err != nil {
+		return fhir.Result{}, err
+	}
+	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	o.Source.MessageID = msgID
 	code := strings.ToUpper(fo.Control.Code)
 	if code == "" || code == "HD" || code == "CA" || code == "SC" {
@@ -219,11 +225,14 @@ func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Tim
 		AckCode: status, Size: len(raw), OrderIDs: orderIDs}, raw)
 }
 
-// createOther stores a resource the engine only keeps (a Subscription): a new id with
-// the given prefix, meta set.
-func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
+// createOther stores a resource the engine only keeps (a Subscription): a new id,
+// meta set.
+func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	at := b.e.now()
-	id := b.e.resourceID(prefix)
+	id, err := b.e.store.ReserveID(ctx, store.KindResource)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	data, err := withMeta(req.Resource, id, 1, at)
 	if err != nil {
 		return fhir.Result{}, err
@@ -235,12 +244,6 @@ func (b *FHIRBackend) createOther(ctx context.Context, req fhir.CreateRequest, p
 	res := storedResult(r)
 	res.Created = true
 	return res, nil
-}
-
-// resourceID is a new id for a resource the engine only keeps (a Subscription, or one a
-// transaction creates): prefix and a number that is never handed out twice.
-func (e *Engine) resourceID(prefix string) string {
-	return prefix + strings.TrimPrefix(e.store.ReserveID(store.KindMessage), "msg-")
 }
 
 // identifierIndex lists a resource's identifier values for store.Resource.Index.

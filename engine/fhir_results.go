@@ -119,11 +119,14 @@ func (b *FHIRBackend) createDiagnosticReport(ctx context.Context, req fhir.Creat
 	e := b.e
 	at := e.now()
 	fr, mapIssues := mapping.FromFHIRDiagnosticReport(req.Resource)
-	msgID := e.store.ReserveID(store.KindMessage)
+	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	var res fhir.Result
 	var refused *fhir.Error
 	var notify []string
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err = e.store.Update(ctx, func(tx store.Tx) error {
 		res, refused, notify = fhir.Result{}, nil, nil
 		o, err := matchReport(tx, fr)
 		if err != nil {

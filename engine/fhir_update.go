@@ -34,9 +34,12 @@ func (b *FHIRBackend) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
 	e.check.Check(inc, at)
-	msgID := e.store.ReserveID(store.KindMessage)
+	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	var res fhir.Result
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err = e.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Order(req.ID)
 		if err != nil {
 			return notFound(err)
@@ -130,7 +133,10 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		case en.Method == http.MethodPut && (urlID == "" || !validID(urlID)):
 			return nil, entryError(i, "entry.request.url "+strconv.Quote(en.URL)+" must be Type/id for a PUT")
 		case typ == typeServiceRequest:
-			ids[i] = e.store.ReserveID(store.KindOrder)
+			var err error
+			if ids[i], err = e.store.ReserveID(ctx, store.KindOrder); err != nil {
+				return nil, err
+			}
 			if urlID != "" {
 				refs[typ+"/"+urlID] = typ + "/" + ids[i]
 			}
@@ -139,7 +145,10 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		case urlID != "":
 			ids[i] = urlID
 		default:
-			ids[i] = e.resourceID(strings.ToLower(typ[:3]) + "-")
+			var err error
+			if ids[i], err = e.store.ReserveID(ctx, store.KindResource); err != nil {
+				return nil, err
+			}
 		}
 		if en.FullURL != "" {
 			refs[en.FullURL] = typ + "/" + ids[i]
@@ -172,9 +181,12 @@ func (b *FHIRBackend) Transaction(ctx context.Context, entries []fhir.Entry) ([]
 		e.check.Check(fo.Order, at)
 		byEntry[fo.Entry] = fo
 	}
-	msgID := e.store.ReserveID(store.KindMessage)
+	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return nil, err
+	}
 	results := make([]fhir.Result, len(entries))
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err = e.store.Update(ctx, func(tx store.Tx) error {
 		var orderIDs []string
 		for i := range entries {
 			typ := types[i]

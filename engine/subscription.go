@@ -111,7 +111,7 @@ func (b *FHIRBackend) createSubscription(ctx context.Context, req fhir.CreateReq
 		return fhir.Result{}, err
 	}
 	req.Resource = active
-	res, err := b.createOther(ctx, req, "sub-")
+	res, err := b.createOther(ctx, req)
 	if err != nil {
 		return res, err
 	}
@@ -187,7 +187,11 @@ func (e *Engine) enqueueSubscriptions(tx store.Tx, o *order.Order, r order.Resul
 			}
 			report = rep.Resource
 		}
-		it := &store.OutboxItem{ID: e.store.ReserveID(store.KindOutbox), Destination: s.destination(), Kind: "fhir",
+		id, err := tx.ReserveID(store.KindOutbox)
+		if err != nil {
+			return nil, err
+		}
+		it := &store.OutboxItem{ID: id, Destination: s.destination(), Kind: "fhir",
 			OrderID: o.ID, ResultID: r.ID, Payload: report, State: store.OutboxPending, Created: at, NextAttempt: at}
 		it.Key = it.ID
 		if err := tx.PutOutbox(it); err != nil {

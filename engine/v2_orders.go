@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -12,12 +13,12 @@ import (
 
 // ordersProcessor maps and checks the orders of an ORM/OMI/OML message outside the write
 // transaction, and returns the processor that applies them to the stored orders.
-func (e *Engine) ordersProcessor(in *inbound) processor {
+func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 	vos, mapIssues := mapping.FromV2(in.msg)
 	preps := make([]prepared, len(vos))
 	for i, vo := range vos {
 		e.check.Check(vo.Order, in.at)
-		preps[i] = e.prepare(vo, in)
+		preps[i] = e.prepare(ctx, vo, in)
 	}
 	return func(tx store.Tx, in *inbound, msgID string) (outcome, error) {
 		out := outcome{code: hl7.AA, issues: append([]hl7.Issue(nil), mapIssues...)}
@@ -57,7 +58,7 @@ type prepared struct {
 // order (about 1.5 KB of JSON) fits without the buffer growing.
 const orderJSONSize = 2048
 
-func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
+func (e *Engine) prepare(ctx context.Context, vo mapping.V2Order, in *inbound) prepared {
 	p := prepared{vo: vo, code: strings.ToUpper(vo.Control.Code)}
 	if p.code == "" {
 		p.code = "NW"
@@ -65,8 +66,12 @@ func (e *Engine) prepare(vo mapping.V2Order, in *inbound) prepared {
 	if p.code != "NW" && p.code != "RO" && p.code != "SN" {
 		return p
 	}
+	id, err := e.store.ReserveID(ctx, store.KindOrder)
+	if err != nil {
+		return p // the transaction takes the general path, where the order gets its ID
+	}
 	o := vo.Order.Clone()
-	o.ID = e.store.ReserveID(store.KindOrder)
+	o.ID = id
 	o.Source.MessageID = in.msgID
 	if err := o.ApplyControl(order.Control{Code: p.code, Filler: vo.Control.Filler}, in.at, in.msgID); err != nil {
 		p.issues = []hl7.Issue{controlIssue(hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}, err)}

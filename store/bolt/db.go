@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,7 +117,8 @@ type DB struct {
 	wal      *wal
 	reqs     chan *request
 	kick     chan struct{} // a reader wants a flush
-	closing  chan struct{}
+	closing  chan struct{} // closed by Close, under closeMu
+	closeMu  sync.RWMutex  // held for reading while a request is queued
 	stopped  chan struct{} // the committer has returned
 	abandon  chan struct{} // tests: stop as a crash would, without flushing
 	syncs    chan *group   // groups on their way to the log, in order
@@ -129,7 +131,7 @@ type DB struct {
 	onFlush  func(time.Duration)
 	// seqs are the last IDs handed out per store.Kind; they start from the buckets'
 	// sequences and every write of a new record raises its bucket's sequence to match.
-	seqs [3]atomic.Uint64
+	seqs [len(kindBuckets)]atomic.Uint64
 
 	// acked is the seq of the last log record on stable storage; flushed the last one
 	// the B+tree file holds. flushMu guards flushedCh, closed and renewed at every flush.
@@ -202,6 +204,11 @@ func Open(cfg Config) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
+	if err := upgrade(b); err != nil {
+		w.close()
+		b.Close()
+		return nil, fmt.Errorf("bolt: %w", err)
+	}
 	db := &DB{bolt: b, wal: w, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), stopped: make(chan struct{}), abandon: make(chan struct{}),
 		syncs:    make(chan *group, 256),
@@ -209,12 +216,16 @@ func Open(cfg Config) (*DB, error) {
 		seq: seq, flushedCh: make(chan struct{})}
 	db.acked.Store(seq)
 	db.flushed.Store(seq)
-	b.View(func(btx *bbolt.Tx) error {
+	if err := b.View(func(btx *bbolt.Tx) error {
 		for k, id := range kindBuckets {
 			db.seqs[k].Store(btx.Bucket(bucketNames[id]).Sequence())
 		}
 		return nil
-	})
+	}); err != nil {
+		w.close()
+		b.Close()
+		return nil, fmt.Errorf("bolt: %w", err)
+	}
 	if db.maxBatch == 0 {
 		db.maxBatch = 512
 	}
@@ -288,17 +299,19 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 		return err
 	}
 	r := &request{fn: fn, done: make(chan struct{})}
-	select {
-	case <-db.closing:
+	// Close waits for the requests being queued, so that the committer, which drains
+	// the queue once closing is closed, answers every request it holds.
+	db.closeMu.RLock()
+	if db.isClosed() {
+		db.closeMu.RUnlock()
 		return store.ErrClosed
-	default:
 	}
 	select {
 	case db.reqs <- r:
+		db.closeMu.RUnlock()
 	case <-ctx.Done():
+		db.closeMu.RUnlock()
 		return ctx.Err()
-	case <-db.closing:
-		return store.ErrClosed
 	}
 	// Once queued, the request is committed or failed by the committer; waiting for it
 	// keeps the answer truthful even if ctx ends meanwhile.
@@ -307,8 +320,57 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // ReserveID implements store.Store.
-func (db *DB) ReserveID(k store.Kind) string {
-	return formatID(kindPrefixes[k], db.seqs[k].Add(1))
+func (db *DB) ReserveID(ctx context.Context, k store.Kind) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if db.isClosed() {
+		return "", store.ErrClosed
+	}
+	if err := db.failure(); err != nil {
+		return "", err
+	}
+	return db.reserve(k)
+}
+
+func (db *DB) isClosed() bool {
+	select {
+	case <-db.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// errExhausted means an ID sequence reached its largest number.
+var errExhausted = errors.New("no IDs left")
+
+// reserve hands out the next ID of kind k.
+func (db *DB) reserve(k store.Kind) (string, error) {
+	if int(k) >= len(db.seqs) {
+		return "", fmt.Errorf("bolt: reserve an ID of unknown %s", k)
+	}
+	seq := &db.seqs[k]
+	for {
+		n := seq.Load()
+		if n == math.MaxUint64 {
+			return "", fmt.Errorf("bolt: reserve a %s ID: %w", k, errExhausted)
+		}
+		if seq.CompareAndSwap(n, n+1) {
+			return store.FormatID(k, n+1), nil
+		}
+	}
+}
+
+// raise makes the IDs of kind k go on past n: a record was written under n.
+func (db *DB) raise(k store.Kind, n uint64) {
+	seq := &db.seqs[k]
+	for {
+		cur := seq.Load()
+		if cur >= n || seq.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
 // View runs fn in a read-only transaction that sees every Update that has returned.
@@ -316,10 +378,21 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if db.isClosed() {
+		return store.ErrClosed
+	}
 	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return err
 	}
-	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) })
+	return closedIs(db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) }))
+}
+
+// closedIs reports bbolt's error for a file closed meanwhile as store.ErrClosed.
+func closedIs(err error) error {
+	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
 }
 
 // Backup writes a consistent copy of the database to w while the store runs: the
@@ -330,15 +403,18 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if db.isClosed() {
+		return 0, store.ErrClosed
+	}
 	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return 0, err
 	}
 	var n int64
-	err := db.bolt.View(func(btx *bbolt.Tx) error {
+	err := closedIs(db.bolt.View(func(btx *bbolt.Tx) error {
 		var err error
 		n, err = btx.WriteTo(w)
 		return err
-	})
+	}))
 	if err != nil {
 		return n, fmt.Errorf("bolt: backup: %w", err)
 	}
@@ -411,7 +487,9 @@ func (db *DB) fail(err error) {
 func (db *DB) Close() error {
 	var err error
 	db.once.Do(func() {
+		db.closeMu.Lock()
 		close(db.closing)
+		db.closeMu.Unlock()
 		db.wg.Wait()
 		err = errors.Join(db.wal.close(), db.bolt.Close())
 	})

@@ -1,11 +1,14 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -13,8 +16,9 @@ import (
 )
 
 // SchemaVersion is the layout this package writes. Open refuses a file with a newer
-// version and upgrades an older one.
-const SchemaVersion = 2
+// version and upgrades an older one: schema 3 added the resource_order bucket, which
+// upgrade fills for a schema 2 file.
+const SchemaVersion = 3
 
 // Buckets, by the number the write-ahead log names them with (never renumber: logs
 // written by an earlier build are replayed by a later one). Record keys are 8-byte
@@ -33,6 +37,7 @@ const (
 	bResources        // type/id -> JSON store.Resource (current version)
 	bHistory          // type/id\x00version -> JSON store.Resource
 	bResIndex         // type\x00param\x00value\x00id -> nil
+	bResOrder         // type\x00rank -> id: resources in order of creation (schema 3)
 )
 
 var (
@@ -41,6 +46,7 @@ var (
 		bMsgIndex: []byte("message_index"), bOrders: []byte("orders"), bOrderIndex: []byte("order_index"),
 		bOrderStatus: []byte("order_status"), bOutbox: []byte("outbox"), bOutboxState: []byte("outbox_state"),
 		bResources: []byte("resources"), bHistory: []byte("history"), bResIndex: []byte("resource_index"),
+		bResOrder: []byte("resource_order"),
 	}
 	allBuckets = bucketNames[:]
 
@@ -55,24 +61,14 @@ var (
 // sequence): pages split full instead of half full, as nothing is inserted before them.
 const appendFill = 0.95
 
-// ID prefixes make the record kind visible in an ID ("msg-12", "ord-7"); the number is
-// the record's sequence.
-const (
-	prefixMessage = "msg-"
-	prefixOrder   = "ord-"
-	prefixOutbox  = "out-"
-)
+// kindBuckets gives, per store.Kind, the bucket whose sequence is the kind's last ID.
+// Records of the first three kinds are keyed by their IDs' numbers; resources are keyed
+// by type and id, and the resources bucket's sequence only counts store.KindResource.
+var kindBuckets = [...]byte{store.KindMessage: bMessages, store.KindOrder: bOrders, store.KindOutbox: bOutbox,
+	store.KindResource: bResources}
 
-var errBadID = errors.New("malformed id")
-
-// kindBuckets and kindPrefixes give, per store.Kind, the bucket whose sequence numbers
-// its records and its ID prefix.
-var (
-	kindBuckets  = [...]byte{store.KindMessage: bMessages, store.KindOrder: bOrders, store.KindOutbox: bOutbox}
-	kindPrefixes = [...]string{store.KindMessage: prefixMessage, store.KindOrder: prefixOrder, store.KindOutbox: prefixOutbox}
-)
-
-// initSchema creates the buckets and checks or records the schema version.
+// initSchema creates the buckets and checks the schema version, recording it in a new
+// file; an older file is upgraded by upgrade, after the write-ahead log is replayed.
 func initSchema(tx *bbolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -88,7 +84,7 @@ func initSchema(tx *bbolt.Tx) error {
 		return fmt.Errorf("schema version record is %d bytes", len(v))
 	case binary.BigEndian.Uint64(v) > SchemaVersion:
 		return fmt.Errorf("data was written by a newer radbridge (schema %d, this build reads %d)", binary.BigEndian.Uint64(v), SchemaVersion)
-	case binary.BigEndian.Uint64(v) < SchemaVersion:
+	case binary.BigEndian.Uint64(v) < 2:
 		// Schema 1 existed only in development builds before the first release.
 		return fmt.Errorf("data has schema %d, from a development build this release cannot read: move it aside and start with an empty data directory", binary.BigEndian.Uint64(v))
 	}
@@ -101,16 +97,16 @@ func u64(n uint64) []byte {
 	return b
 }
 
-func formatID(prefix string, seq uint64) string { return prefix + strconv.FormatUint(seq, 10) }
-
-// parseID returns the record key of an ID with the given prefix.
-func parseID(prefix, id string) ([]byte, error) {
-	n, err := strconv.ParseUint(strings.TrimPrefix(id, prefix), 10, 64)
-	if err != nil || !strings.HasPrefix(id, prefix) || n == 0 {
+// parseKey returns the record key of an ID of kind k: its number, big-endian.
+func parseKey(k store.Kind, id string) ([]byte, error) {
+	n, ok := store.ParseID(k, id)
+	if !ok {
 		return nil, errBadID
 	}
 	return u64(n), nil
 }
+
+var errBadID = errors.New("not an id of this kind")
 
 // indexKey is value\x00key.
 func indexKey(value string, key []byte) []byte {
@@ -163,4 +159,56 @@ func count(meta *bucket, name []byte) int {
 		return int(binary.BigEndian.Uint64(v))
 	}
 	return 0
+}
+
+// upgrade brings a file of an older schema to SchemaVersion. It runs after recovery,
+// since the write-ahead log holds operations in the layout of the file's schema.
+func upgrade(b *bbolt.DB) error {
+	var version uint64
+	if err := b.View(func(btx *bbolt.Tx) error {
+		version = binary.BigEndian.Uint64(btx.Bucket(bucketNames[bMeta]).Get(keySchemaVersion))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if version == SchemaVersion {
+		return nil
+	}
+	return b.Update(func(btx *bbolt.Tx) error {
+		// 2 -> 3: resource_order, from the time of each resource's first version.
+		if err := numberResources(btx); err != nil {
+			return fmt.Errorf("upgrade to schema %d: %w", SchemaVersion, err)
+		}
+		return btx.Bucket(bucketNames[bMeta]).Put(keySchemaVersion, u64(SchemaVersion))
+	})
+}
+
+// numberResources fills resource_order for the resources of a schema 2 file, which kept
+// no creation order: by the LastUpdated of their first versions, then by key.
+func numberResources(btx *bbolt.Tx) error {
+	type created struct {
+		key []byte
+		at  time.Time
+	}
+	var all []created
+	hist := btx.Bucket(bucketNames[bHistory])
+	c := btx.Bucket(bucketNames[bResources]).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		var first struct {
+			LastUpdated time.Time `json:"last_updated"`
+		}
+		if v := hist.Get(historyKey(k, 1)); v != nil {
+			_ = json.Unmarshal(v, &first) // undated: it sorts first
+		}
+		all = append(all, created{key: bytes.Clone(k), at: first.LastUpdated})
+	}
+	slices.SortStableFunc(all, func(a, b created) int { return a.at.Compare(b.at) })
+	ranks := btx.Bucket(bucketNames[bResOrder])
+	for i, r := range all {
+		typ, id, _ := bytes.Cut(r.key, []byte("/"))
+		if err := ranks.Put(resOrderKey(string(typ), uint64(i+1)), id); err != nil {
+			return err
+		}
+	}
+	return ranks.SetSequence(uint64(len(all)))
 }

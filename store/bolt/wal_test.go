@@ -106,7 +106,7 @@ func TestDB_Crash_ReplaysLog(t *testing.T) {
 	db = openDB(t, dir)
 	checkMessages(t, db, ids, 300, 300)
 	// IDs go on past the replayed records: none is handed out twice.
-	if id := db.ReserveID(store.KindMessage); id != "msg-301" {
+	if id := reserve(t, db, store.KindMessage); id != "msg-301" {
 		t.Errorf("first message ID after recovery = %s, want msg-301", id)
 	}
 	// A second crash right after recovery loses nothing either.
@@ -145,7 +145,7 @@ func TestDB_Crash_AfterFlush_OldRecordsIgnored(t *testing.T) {
 	}
 	db = openDB(t, dir)
 	checkMessages(t, db, ids, 50, 51)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		got, err := tx.Order(o.ID)
 		if err != nil || got.Status != order.StatusCancelled {
 			t.Errorf("order after recovery: %+v, %v; want the canceled version", got, err)
@@ -192,7 +192,7 @@ func TestDB_Crash_TornLastRecord(t *testing.T) {
 			}
 			db = openDB(t, dir)
 			checkMessages(t, db, ids, 10, 10)
-			db.View(t.Context(), func(tx store.ReadTx) error {
+			view(t, db, func(tx store.ReadTx) error {
 				if _, err := tx.MessageByKey("S", "torn", ""); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("the torn record was applied: %v", err)
 				}
@@ -244,7 +244,7 @@ func TestDB_FailedUpdate_LeavesNothing_AfterCrash(t *testing.T) {
 	}
 	wg.Wait()
 	check := func(db *bolt.DB, when string, orders int) {
-		db.View(t.Context(), func(tx store.ReadTx) error {
+		view(t, db, func(tx store.ReadTx) error {
 			for i, uerr := range errs {
 				_, merr := tx.MessageByKey("S", fmt.Sprint(i), "")
 				_, oerr := tx.OrderByKey(newOrder("S", fmt.Sprint("F", i)).Key())
@@ -268,7 +268,7 @@ func TestDB_FailedUpdate_LeavesNothing_AfterCrash(t *testing.T) {
 	}
 	db = openDB(t, dir)
 	check(db, "after recovery", 46)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.OrderByKey(newOrder("S", "after").Key()); err != nil {
 			t.Errorf("order written after the failed updates: %v", err)
 		}
@@ -289,7 +289,7 @@ func TestDB_Crash_LargeRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		raw, err := tx.Raw(m.ID)
 		if err != nil || string(raw) != string(big) {
 			t.Errorf("large raw after recovery: %d bytes, %v; want %d", len(raw), err, len(big))
@@ -372,7 +372,7 @@ func TestDB_LogWriteFails_StoreFails(t *testing.T) {
 		t.Fatalf("after restart: %v", db.Err())
 	}
 	checkMessages(t, db, ids, 5, 5)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.MessageByKey("S", "lost", ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("the unacknowledged update was kept: %v", err)
 		}
