@@ -63,12 +63,28 @@ func (f *fixture) send(t *testing.T, raw []byte) *hl7.Message {
 func (f *fixture) orders(t *testing.T, q store.OrderQuery) []*order.Order {
 	t.Helper()
 	var out []*order.Order
-	f.db.View(t.Context(), func(tx store.ReadTx) error {
+	if err := f.db.View(t.Context(), func(tx store.ReadTx) error {
 		var err error
 		out, _, err = tx.Orders(q)
 		return err
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return out
+}
+
+// countMessages is the number of messages stored.
+func countMessages(t *testing.T, f *fixture) int {
+	t.Helper()
+	var total int
+	if err := f.db.View(t.Context(), func(tx store.ReadTx) error {
+		var err error
+		_, total, err = tx.Messages(store.MessageQuery{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return total
 }
 
 func orm(control, ctl, placer, extra string) []byte {
@@ -130,8 +146,7 @@ func TestHandleV2_Resend(t *testing.T) {
 	if n := len(f.orders(t, store.OrderQuery{})); n != 1 {
 		t.Errorf("%d orders after resends, want 1", n)
 	}
-	var total int
-	f.db.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+	total := countMessages(t, f)
 	if total != 1 {
 		t.Errorf("%d messages stored after resends, want 1", total)
 	}
@@ -223,8 +238,7 @@ OBX|1|TX|18782-3^Report^LN||Normal.||||||F`), wantCode: "AE", wantErr: "204", wa
 				t.Errorf("no ERR with code %s in %q", tc.wantErr, ack.Bytes())
 			}
 			// Every message is kept for audit, even those rejected.
-			var total int
-			f.db.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+			total := countMessages(t, f)
 			if total != 1 {
 				t.Errorf("%d messages stored, want 1", total)
 			}
@@ -325,7 +339,13 @@ func TestMLLPHandler_Oversize(t *testing.T) {
 		t.Fatalf("ACK = %q", raw)
 	}
 	var msgs []*store.Message
-	f.db.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
+	if err := f.db.View(t.Context(), func(tx store.ReadTx) error {
+		var err error
+		msgs, _, err = tx.Messages(store.MessageQuery{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if len(msgs) != 1 || msgs[0].AckCode != "AR" || msgs[0].Size != len(big) || msgs[0].ControlID != "BIG1" {
 		t.Errorf("stored %+v", msgs)
 	}

@@ -52,16 +52,17 @@ func TestDB_Put_recordsAsJSONMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.View(func(tx *bbolt.Tx) error {
-			var got []byte
-			tx.Bucket([]byte(bucket)).ForEach(func(_, v []byte) error {
+		var got []byte
+		if err := b.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket([]byte(bucket)).ForEach(func(_, v []byte) error {
 				got = bytes.Clone(v)
 				return nil
 			})
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s record =\n%s\nwant json.Marshal's\n%s", bucket, got, want)
-			}
-			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s record =\n%s\nwant json.Marshal's\n%s", bucket, got, want)
+		}
 	}
 }

@@ -61,6 +61,15 @@ func putMessages(t *testing.T, db *bolt.DB, prefix string, n int) map[string]str
 	return ids
 }
 
+// checkFile fails the test when bbolt's consistency check finds a problem in db's
+// B+tree file.
+func checkFile(t *testing.T, db *bolt.DB) {
+	t.Helper()
+	for _, err := range bolt.CheckFile(db) {
+		t.Errorf("B+tree file check: %v", err)
+	}
+}
+
 // checkMessages asserts that every message in ids is stored under its ID with its raw
 // bytes and its order, and that the store counts exactly msgs messages and orders
 // orders.
@@ -104,6 +113,7 @@ func TestDB_Crash_ReplaysLog(t *testing.T) {
 		t.Fatalf("write-ahead log after the crash: %v, %v", st, err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	checkMessages(t, db, ids, 300, 300)
 	// IDs go on past the replayed records: none is handed out twice.
 	if id := reserve(t, db, store.KindMessage); id != "msg-301" {
@@ -117,6 +127,7 @@ func TestDB_Crash_ReplaysLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	for k, v := range more {
 		ids[k] = v
 	}
@@ -144,6 +155,7 @@ func TestDB_Crash_AfterFlush_OldRecordsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	checkMessages(t, db, ids, 50, 51)
 	view(t, db, func(tx store.ReadTx) error {
 		got, err := tx.Order(o.ID)
@@ -191,6 +203,7 @@ func TestDB_Crash_TornLastRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			db = openDB(t, dir)
+			checkFile(t, db)
 			checkMessages(t, db, ids, 10, 10)
 			view(t, db, func(tx store.ReadTx) error {
 				if _, err := tx.MessageByKey("S", "torn", ""); !errors.Is(err, store.ErrNotFound) {
@@ -267,6 +280,7 @@ func TestDB_FailedUpdate_LeavesNothing_AfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	check(db, "after recovery", 46)
 	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.OrderByKey(newOrder("S", "after").Key()); err != nil {
@@ -289,6 +303,7 @@ func TestDB_Crash_LargeRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	view(t, db, func(tx store.ReadTx) error {
 		raw, err := tx.Raw(m.ID)
 		if err != nil || string(raw) != string(big) {
@@ -371,6 +386,7 @@ func TestDB_LogWriteFails_StoreFails(t *testing.T) {
 	if db.Err() != nil {
 		t.Fatalf("after restart: %v", db.Err())
 	}
+	checkFile(t, db)
 	checkMessages(t, db, ids, 5, 5)
 	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.MessageByKey("S", "lost", ""); !errors.Is(err, store.ErrNotFound) {
@@ -401,5 +417,6 @@ func TestDB_Backup(t *testing.T) {
 	// Writes after the backup do not reach it.
 	putMessages(t, db, "after", 3)
 	copyDB := openDB(t, dir)
+	checkFile(t, copyDB)
 	checkMessages(t, copyDB, ids, 40, 40)
 }
