@@ -195,7 +195,7 @@ func Open(cfg Config) (*DB, error) {
 		}
 		return nil, fmt.Errorf("bolt: open: %w", err)
 	}
-	if err := b.Update(initSchema); err != nil {
+	if err := openSchema(b); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
@@ -255,38 +255,39 @@ func initialMmapSize() int {
 // hold yet in one durable transaction, and returns the log, ready to start over, with
 // the seq of its last record.
 func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
-	w, recs, err := openWAL(dir, noSync)
+	w, data, err := openWAL(dir, noSync)
 	if err != nil {
 		return nil, 0, err
 	}
 	var applied uint64
-	err = b.Update(func(btx *bbolt.Tx) error {
-		meta := btx.Bucket(bucketNames[bMeta])
-		if v := meta.Get(keyWALSeq); len(v) == 8 {
+	if err := b.View(func(btx *bbolt.Tx) error {
+		if v := btx.Bucket(bucketNames[bMeta]).Get(keyWALSeq); len(v) == 8 {
 			applied = binary.BigEndian.Uint64(v)
 		}
-		last := applied
-		for _, r := range recs {
-			if r.seq <= applied {
-				continue
-			}
-			if r.seq != last+1 {
-				return fmt.Errorf("write-ahead log: record %d follows %d: records are missing", r.seq, last)
-			}
-			if err := replay(btx, r.payload); err != nil {
-				return fmt.Errorf("write-ahead log record %d: %w", r.seq, err)
-			}
-			last = r.seq
-		}
-		if last == applied {
-			return nil
-		}
-		applied = last
-		return meta.Put(keyWALSeq, u64(last))
-	})
-	if err != nil {
+		return nil
+	}); err != nil {
 		w.close()
 		return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
+	}
+	recs, err := planReplay(filepath.Join(dir, WALFileName), data, applied)
+	if err != nil {
+		w.close()
+		return nil, 0, err
+	}
+	if len(recs) > 0 {
+		err = b.Update(func(btx *bbolt.Tx) error {
+			for _, r := range recs {
+				if err := replay(btx, r.payload); err != nil {
+					return fmt.Errorf("write-ahead log record %d: %w", r.seq, err)
+				}
+			}
+			applied = recs[len(recs)-1].seq
+			return btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(applied))
+		})
+		if err != nil {
+			w.close()
+			return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
+		}
 	}
 	w.restart()
 	return w, applied, nil
@@ -645,9 +646,10 @@ func (db *DB) syncLoop() {
 			}
 		}
 		var last uint64
+		synced := db.acked.Load() // the records of this write say what was durable before it
 		for _, g := range batch {
 			if g.record != nil {
-				db.wal.appendRecord(g.seq, g.record)
+				db.wal.appendRecord(g.seq, synced, g.record)
 				last = g.seq
 			}
 		}

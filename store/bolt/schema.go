@@ -67,8 +67,31 @@ const appendFill = 0.95
 var kindBuckets = [...]byte{store.KindMessage: bMessages, store.KindOrder: bOrders, store.KindOutbox: bOutbox,
 	store.KindResource: bResources}
 
+// openSchema checks the schema version and creates what is missing (everything in a new
+// file, a bucket a later schema added) in a write transaction only when something is,
+// so that opening an intact file writes nothing. An older file is upgraded by upgrade,
+// after the write-ahead log is replayed.
+func openSchema(b *bbolt.DB) error {
+	missing := false
+	err := b.View(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				missing = true
+				return nil
+			}
+		}
+		v := tx.Bucket(bucketNames[bMeta]).Get(keySchemaVersion)
+		missing = v == nil
+		return checkVersion(v)
+	})
+	if err != nil || !missing {
+		return err
+	}
+	return b.Update(initSchema)
+}
+
 // initSchema creates the buckets and checks the schema version, recording it in a new
-// file; an older file is upgraded by upgrade, after the write-ahead log is replayed.
+// file.
 func initSchema(tx *bbolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -77,9 +100,17 @@ func initSchema(tx *bbolt.Tx) error {
 	}
 	meta := tx.Bucket(bucketNames[bMeta])
 	v := meta.Get(keySchemaVersion)
+	if v == nil {
+		return meta.Put(keySchemaVersion, u64(SchemaVersion))
+	}
+	return checkVersion(v)
+}
+
+// checkVersion accepts a stored schema version this build reads (or none yet).
+func checkVersion(v []byte) error {
 	switch {
 	case v == nil:
-		return meta.Put(keySchemaVersion, u64(SchemaVersion))
+		return nil
 	case len(v) != 8:
 		return fmt.Errorf("schema version record is %d bytes", len(v))
 	case binary.BigEndian.Uint64(v) > SchemaVersion:

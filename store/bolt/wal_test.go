@@ -1,7 +1,9 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -347,9 +349,10 @@ func TestOpen_LogWithGap(t *testing.T) {
 	}
 	path := filepath.Join(dir, bolt.WALFileName)
 	data, _ := os.ReadFile(path)
-	// Drop the first record: its length is in bytes 4..8 of its header.
-	n := int(data[4])<<24 | int(data[5])<<16 | int(data[6])<<8 | int(data[7])
-	if err := os.WriteFile(path, data[16+n:], 0o600); err != nil {
+	// Drop the first record: its length is in bytes 4..8 of its 24-byte header, below
+	// the format bit.
+	n := int(binary.BigEndian.Uint32(data[4:8]) &^ (1 << 31))
+	if err := os.WriteFile(path, data[24+n:], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := bolt.Open(bolt.Config{Dir: dir})
@@ -419,4 +422,83 @@ func TestDB_Backup(t *testing.T) {
 	copyDB := openDB(t, dir)
 	checkFile(t, copyDB)
 	checkMessages(t, copyDB, ids, 40, 40)
+}
+
+// logOffsets returns where each record of the log starts, reading the headers the
+// store writes (24 bytes, the length below the format bit) up to the zero fill.
+func logOffsets(data []byte) []int {
+	var offs []int
+	for off := 0; off+24 <= len(data); {
+		word := binary.BigEndian.Uint32(data[off+4 : off+8])
+		if word == 0 {
+			break
+		}
+		offs = append(offs, off)
+		off += 24 + int(word&^(1<<31))
+	}
+	return offs
+}
+
+// writeRecords stores n messages one Update after another, so that each is a log
+// record and a write of its own, and crashes the store, leaving them in the log alone.
+func writeRecords(t *testing.T, dir string, n int) map[string]string {
+	t.Helper()
+	db := openUnflushed(t, dir)
+	ids := map[string]string{}
+	for i := range n {
+		for k, v := range putMessages(t, db, fmt.Sprint("M", i, "-"), 1) {
+			ids[k] = v
+		}
+	}
+	if err := bolt.Crash(db); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// A record in the middle of the log that does not read back was acknowledged (records
+// written after it prove it): Open refuses, names it and the way out, and changes
+// nothing.
+func TestOpen_MidLogCorruption(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(data []byte, at int)
+	}{
+		{"payload byte", func(d []byte, at int) { d[at+40] ^= 0x01 }},
+		{"length", func(d []byte, at int) { d[at+7] ^= 0x08 }},
+		{"seq", func(d []byte, at int) { d[at+15] ^= 0x02 }},
+		{"sector zeroed", func(d []byte, at int) { clear(d[at : at+64]) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeRecords(t, dir, 8)
+			path := filepath.Join(dir, bolt.WALFileName)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offs := logOffsets(data)
+			if len(offs) != 8 {
+				t.Fatalf("%d records in the log, want 8", len(offs))
+			}
+			tc.damage(data, offs[3])
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dbBefore, _ := os.ReadFile(filepath.Join(dir, bolt.FileName))
+			_, err = bolt.Open(bolt.Config{Dir: dir})
+			var le *bolt.LogError
+			if !errors.As(err, &le) || !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Open with record 4 damaged = %v, want a LogError (ErrCorrupt)", err)
+			}
+			if le.Record != 4 || le.Offset != int64(offs[3]) || le.Later != 5 || !strings.Contains(err.Error(), "radbridge recover --data") {
+				t.Errorf("LogError = %+v (%v); want record 4 at offset %d, record 5 after it, and the recover command", le, err, offs[3])
+			}
+			walAfter, _ := os.ReadFile(path)
+			dbAfter, _ := os.ReadFile(filepath.Join(dir, bolt.FileName))
+			if !bytes.Equal(walAfter, data) || !bytes.Equal(dbAfter, dbBefore) {
+				t.Error("the refused Open changed the files")
+			}
+		})
+	}
 }
