@@ -32,7 +32,7 @@
 //     tell a sender that it was refused.
 //   - IDs never repeat. An ID is handed out at most once per store, by ReserveID,
 //     Tx.ReserveID or a Put that assigns one, even when the transaction it was meant
-//     for fails or is never run.
+//     for fails or is never run, and across restarts and crashes.
 //
 // # IDs
 //
@@ -45,8 +45,9 @@
 //
 // Reads of a record that does not exist return ErrNotFound (also for an ID that is not
 // one of the kind asked for); writes that would break a uniqueness rule return
-// ErrConflict; every method of a closed store returns ErrClosed. Backends may wrap them
-// with context, so callers test with errors.Is.
+// ErrConflict; every method of a closed store returns ErrClosed; stored data that fails
+// an integrity check reads as ErrCorrupt. Backends may wrap them with context, so
+// callers test with errors.Is.
 package store
 
 import (

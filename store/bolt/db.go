@@ -117,6 +117,8 @@ type DB struct {
 	wal      *wal
 	reqs     chan *request
 	kick     chan struct{} // a reader wants a flush
+	ids      *idMarks
+	idsKick  chan struct{} // reservations near a mark: raise it ahead
 	closing  chan struct{} // closed by Close, under closeMu
 	closeMu  sync.RWMutex  // held for reading while a request is queued
 	stopped  chan struct{} // the committer has returned
@@ -195,35 +197,61 @@ func Open(cfg Config) (*DB, error) {
 		}
 		return nil, fmt.Errorf("bolt: open: %w", err)
 	}
-	if err := openSchema(b); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("bolt: %w", err)
-	}
-	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync)
+	db, err := load(b, cfg)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	if err := upgrade(b); err != nil {
-		w.close()
-		b.Close()
+	db.wg.Add(3)
+	go db.commitLoop()
+	go db.syncLoop()
+	go db.markLoop()
+	return db, nil
+}
+
+// load brings the opened B+tree file up to date (schema, write-ahead log, upgrades)
+// and returns the store over it, its goroutines not started yet.
+func load(b *bbolt.DB, cfg Config) (*DB, error) {
+	if err := openSchema(b); err != nil {
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
-	db := &DB{bolt: b, wal: w, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
+	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync)
+	if err != nil {
+		return nil, err
+	}
+	ids, marks, err := openIDs(cfg.Dir, cfg.NoSync)
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	db := &DB{bolt: b, wal: w, ids: ids, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), stopped: make(chan struct{}), abandon: make(chan struct{}),
-		syncs:    make(chan *group, 256),
+		syncs: make(chan *group, 256), idsKick: make(chan struct{}, 1),
 		maxBatch: cfg.MaxBatch, interval: cfg.FlushInterval, observe: cfg.Observe, onFlush: cfg.ObserveFlush,
 		seq: seq, flushedCh: make(chan struct{})}
 	db.acked.Store(seq)
 	db.flushed.Store(seq)
-	if err := b.View(func(btx *bbolt.Tx) error {
-		for k, id := range kindBuckets {
-			db.seqs[k].Store(btx.Bucket(bucketNames[id]).Sequence())
-		}
-		return nil
-	}); err != nil {
+	err = upgrade(b)
+	if err == nil {
+		err = b.View(func(btx *bbolt.Tx) error {
+			if marks == nil {
+				// No ids file (a backup's directory, or an earlier build's): the copy
+				// of the marks as of the B+tree's last flush is what there is.
+				copied := readMarks(btx.Bucket(bucketNames[bMeta]))
+				marks = copied[:]
+			}
+			for k, id := range kindBuckets {
+				// Resume past every ID a record holds and every mark.
+				n := max(btx.Bucket(bucketNames[id]).Sequence(), marks[k])
+				db.seqs[k].Store(n)
+				ids.durable[k].Store(n)
+			}
+			return nil
+		})
+	}
+	if err != nil {
 		w.close()
-		b.Close()
+		ids.close()
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
 	if db.maxBatch == 0 {
@@ -232,9 +260,6 @@ func Open(cfg Config) (*DB, error) {
 	if db.interval == 0 {
 		db.interval = DefaultFlushInterval
 	}
-	db.wg.Add(2)
-	go db.commitLoop()
-	go db.syncLoop()
 	return db, nil
 }
 
@@ -325,6 +350,9 @@ func (db *DB) ReserveID(ctx context.Context, k store.Kind) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	// Close writes the exact marks once no reservation is running.
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
 	if db.isClosed() {
 		return "", store.ErrClosed
 	}
@@ -352,13 +380,53 @@ func (db *DB) reserve(k store.Kind) (string, error) {
 		return "", fmt.Errorf("bolt: reserve an ID of unknown %s", k)
 	}
 	seq := &db.seqs[k]
+	var n uint64
 	for {
-		n := seq.Load()
+		n = seq.Load()
 		if n == math.MaxUint64 {
 			return "", fmt.Errorf("bolt: reserve a %s ID: %w", k, errExhausted)
 		}
 		if seq.CompareAndSwap(n, n+1) {
-			return store.FormatID(k, n+1), nil
+			n++
+			break
+		}
+	}
+	mark := db.ids.durable[k].Load()
+	if n > mark {
+		var want [len(kindBuckets)]uint64
+		want[k] = n
+		if err := db.ids.cover(want); err != nil {
+			return "", db.setFailed(err)
+		}
+	} else if mark-n < IDChunk/2 {
+		select {
+		case db.idsKick <- struct{}{}:
+		default: // a raise is asked for already
+		}
+	}
+	return store.FormatID(k, n), nil
+}
+
+// markLoop raises the marks ahead of the reservations, so that they rarely wait for
+// the ids file.
+func (db *DB) markLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.idsKick:
+			var want [len(kindBuckets)]uint64
+			for k := range want {
+				if n := db.seqs[k].Load(); db.ids.durable[k].Load()-n < IDChunk/2 {
+					want[k] = sat(n, 1)
+				}
+			}
+			if err := db.ids.cover(want); err != nil {
+				db.setFailed(err)
+			}
+		case <-db.closing:
+			return
+		case <-db.abandon:
+			return
 		}
 	}
 }
@@ -492,7 +560,15 @@ func (db *DB) Close() error {
 		close(db.closing)
 		db.closeMu.Unlock()
 		db.wg.Wait()
-		err = errors.Join(db.wal.close(), db.bolt.Close())
+		if db.failure() == nil {
+			// Nothing is handed out any more: the exact marks spare a restart the gap.
+			var last [len(kindBuckets)]uint64
+			for k := range last {
+				last[k] = db.seqs[k].Load()
+			}
+			err = db.ids.exact(last)
+		}
+		err = errors.Join(err, db.wal.close(), db.ids.close(), db.bolt.Close())
 	})
 	return err
 }
@@ -726,7 +802,12 @@ func (db *DB) flush() {
 		return
 	}
 	start := time.Now()
-	if err := btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(db.seq)); err != nil {
+	meta := btx.Bucket(bucketNames[bMeta])
+	err := meta.Put(keyWALSeq, u64(db.seq))
+	if err == nil {
+		err = meta.Put(keyIDMarks, encodeMarks(db.ids.load()))
+	}
+	if err != nil {
 		btx.Rollback()
 		db.fail(fmt.Errorf("flush: %w", err))
 		return

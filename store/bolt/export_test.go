@@ -9,7 +9,7 @@ func Crash(db *DB) error {
 	close(db.abandon)
 	db.wg.Wait()
 	db.once.Do(func() { close(db.closing) })
-	return errorsJoin(db.wal.close(), db.bolt.Close())
+	return errorsJoin(errorsJoin(db.wal.close(), db.ids.close()), db.bolt.Close())
 }
 
 func errorsJoin(a, b error) error {

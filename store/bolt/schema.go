@@ -55,6 +55,8 @@ var (
 	keyOrderCount    = []byte("order_count")
 	// keyWALSeq is the seq of the last write-ahead log record the B+tree holds.
 	keyWALSeq = []byte("wal_seq")
+	// keyIDMarks is a copy of the ids file's marks as of the last flush (see IDChunk).
+	keyIDMarks = []byte("id_marks")
 )
 
 // appendFill is the fill percent of buckets whose keys only grow (records keyed by
@@ -242,4 +244,25 @@ func numberResources(btx *bbolt.Tx) error {
 		}
 	}
 	return ranks.SetSequence(uint64(len(all)))
+}
+
+// encodeMarks is the id_marks value: the marks by store.Kind, 8 bytes each.
+func encodeMarks(marks [len(kindBuckets)]uint64) []byte {
+	b := make([]byte, 0, 8*len(marks))
+	for _, m := range marks {
+		b = binary.BigEndian.AppendUint64(b, m)
+	}
+	return b
+}
+
+// readMarks reads the id_marks copy, zeros when there is none.
+func readMarks(meta *bbolt.Bucket) [len(kindBuckets)]uint64 {
+	var marks [len(kindBuckets)]uint64
+	v := meta.Get(keyIDMarks)
+	for k := range marks {
+		if len(v) >= 8*(k+1) {
+			marks[k] = binary.BigEndian.Uint64(v[8*k:])
+		}
+	}
+	return marks
 }

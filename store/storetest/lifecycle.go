@@ -112,6 +112,25 @@ func testRestart(t tester, b Backend) {
 		r1 := *r
 		r2 := newResource("Patient", "p1", `{"v":2}`)
 		update(t, st, func(tx store.Tx) error { return tx.PutResource(r2) })
+		// IDs reserved and never used, outside an Update and inside a failed one, are
+		// spent too.
+		spent := map[store.Kind]string{}
+		for _, k := range kinds {
+			spent[k] = reserve(t, st, k)
+		}
+		refused := errors.New("refused")
+		if err := st.Update(t.Context(), func(tx store.Tx) error {
+			for _, k := range kinds {
+				id, err := tx.ReserveID(k)
+				if err != nil {
+					return err
+				}
+				spent[k] = id
+			}
+			return refused
+		}); !errors.Is(err, refused) {
+			t.Fatalf("failing Update = %v", err)
+		}
 		st = b.Reopen(t, st)
 		t.Cleanup(func() { st.Close() })
 		view(t, st, func(tx store.ReadTx) error {
@@ -138,9 +157,9 @@ func testRestart(t tester, b Backend) {
 			}
 			return nil
 		})
-		for k, id := range map[store.Kind]string{store.KindMessage: m.ID, store.KindOrder: o.ID, store.KindOutbox: it.ID} {
+		for k, id := range spent {
 			if n := num(t, k, reserve(t, st, k)); n <= num(t, k, id) {
-				t.Errorf("after a restart ReserveID(%s) = %s, not past the stored %s", k, store.FormatID(k, n), id)
+				t.Errorf("after a restart ReserveID(%s) = %s, not past %s, reserved before it", k, store.FormatID(k, n), id)
 			}
 		}
 	})
