@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdPreauth(args[1:], stdout, stderr)
 	case "convert":
 		return cmdConvert(args[1:], stdout, stderr)
+	case "recover":
+		return cmdRecover(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -61,6 +63,7 @@ commands:
   preauth   does a CPT code need prior authorization? (preauth --cpt CODE [--class CLASS] [--payer ID] [--json])
   bench     load generators: bench mllp --addr HOST:PORT --conns N --count M
             and bench fhir --url http://HOST:PORT/fhir --clients N --count M
+  recover   keep what a damaged write-ahead log still proves (recover --data DIR)
   help      this text
 `)
 }

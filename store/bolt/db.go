@@ -179,6 +179,24 @@ func Open(cfg Config) (*DB, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bolt: data directory: %w", err)
 	}
+	b, err := openBolt(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := load(b, cfg)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	db.wg.Add(3)
+	go db.commitLoop()
+	go db.syncLoop()
+	go db.markLoop()
+	return db, nil
+}
+
+// openBolt opens the B+tree file in cfg.Dir, creating it if needed.
+func openBolt(cfg Config) (*bbolt.DB, error) {
 	timeout := cfg.LockTimeout
 	if timeout == 0 {
 		timeout = time.Second
@@ -197,16 +215,7 @@ func Open(cfg Config) (*DB, error) {
 		}
 		return nil, fmt.Errorf("bolt: open: %w", err)
 	}
-	db, err := load(b, cfg)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	db.wg.Add(3)
-	go db.commitLoop()
-	go db.syncLoop()
-	go db.markLoop()
-	return db, nil
+	return b, nil
 }
 
 // load brings the opened B+tree file up to date (schema, write-ahead log, upgrades)

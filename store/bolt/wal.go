@@ -209,17 +209,33 @@ var errBadRecord = errors.New("malformed write-ahead log record")
 
 // replay applies a record's operations to btx.
 func replay(btx *bbolt.Tx, payload []byte) error {
+	return forEachOp(payload, func(op, bucket byte, k, v []byte, seq uint64) error {
+		b := btx.Bucket(allBuckets[bucket])
+		switch op {
+		case opSeq:
+			return b.SetSequence(seq)
+		case opDelete:
+			return b.Delete(k)
+		}
+		return b.Put(k, v)
+	})
+}
+
+// forEachOp decodes a record's operations in order and calls fn with each: a put's
+// key and value, a delete's key, a sequence. It returns errBadRecord, applying
+// nothing more, at the first that does not decode.
+func forEachOp(payload []byte, fn func(op, bucket byte, k, v []byte, seq uint64) error) error {
 	for p := payload; len(p) > 0; {
 		if len(p) < 2 || int(p[1]) >= len(allBuckets) {
 			return errBadRecord
 		}
-		op, b := p[0], btx.Bucket(allBuckets[p[1]])
+		op, bucket := p[0], p[1]
 		p = p[2:]
 		if op == opSeq {
 			if len(p) < 8 {
 				return errBadRecord
 			}
-			if err := b.SetSequence(binary.BigEndian.Uint64(p)); err != nil {
+			if err := fn(op, bucket, nil, nil, binary.BigEndian.Uint64(p)); err != nil {
 				return err
 			}
 			p = p[8:]
@@ -230,21 +246,18 @@ func replay(btx *bbolt.Tx, payload []byte) error {
 			return errBadRecord
 		}
 		p = rest
+		var v []byte
 		switch op {
 		case opDelete:
-			if err := b.Delete(k); err != nil {
-				return err
-			}
 		case opPut:
-			var v []byte
 			if v, p, ok = cutBytes(p); !ok {
 				return errBadRecord
 			}
-			if err := b.Put(k, v); err != nil {
-				return err
-			}
 		default:
 			return errBadRecord
+		}
+		if err := fn(op, bucket, k, v, 0); err != nil {
+			return err
 		}
 	}
 	return nil
