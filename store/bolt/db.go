@@ -243,10 +243,16 @@ func load(b *bbolt.DB, cfg Config) (*DB, error) {
 	err = upgrade(b)
 	if err == nil {
 		err = b.View(func(btx *bbolt.Tx) error {
+			if v, err := getMeta(btx, keyRebuild, SchemaVersion); err != nil || v != nil {
+				return errors.Join(err, errRebuildDue)
+			}
 			if marks == nil {
 				// No ids file (a backup's directory, or an earlier build's): the copy
 				// of the marks as of the B+tree's last flush is what there is.
-				copied := readMarks(btx.Bucket(bucketNames[bMeta]))
+				copied, err := readMarks(btx)
+				if err != nil {
+					return err
+				}
 				marks = copied[:]
 			}
 			for k, id := range kindBuckets {
@@ -293,12 +299,14 @@ func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	var applied uint64
+	var applied, schema uint64
 	if err := b.View(func(btx *bbolt.Tx) error {
-		if v := btx.Bucket(bucketNames[bMeta]).Get(keyWALSeq); len(v) == 8 {
+		schema = fileSchema(btx)
+		v, err := getMeta(btx, keyWALSeq, schema)
+		if len(v) == 8 {
 			applied = binary.BigEndian.Uint64(v)
 		}
-		return nil
+		return err
 	}); err != nil {
 		w.close()
 		return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
@@ -316,7 +324,7 @@ func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
 				}
 			}
 			applied = recs[len(recs)-1].seq
-			return btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(applied))
+			return putMeta(btx, keyWALSeq, u64(applied), schema)
 		})
 		if err != nil {
 			w.close()
@@ -379,6 +387,9 @@ func (db *DB) isClosed() bool {
 		return false
 	}
 }
+
+// errRebuildDue means a recovery was interrupted before it rebuilt the indexes.
+var errRebuildDue = fmt.Errorf("a recovery was interrupted before it rebuilt the indexes: run `radbridge recover --data DIR` again: %w", store.ErrCorrupt)
 
 // errExhausted means an ID sequence reached its largest number.
 var errExhausted = errors.New("no IDs left")
@@ -462,7 +473,13 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return err
 	}
-	return closedIs(db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) }))
+	return closedIs(db.bolt.View(func(btx *bbolt.Tx) error {
+		t := &tx{btx: btx, db: db}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.bad // a read met a damaged value and fn went on regardless
+	}))
 }
 
 // closedIs reports bbolt's error for a file closed meanwhile as store.ErrClosed.
@@ -675,9 +692,12 @@ func (db *DB) commit(batch []*request) {
 		}
 		t := db.wtx
 		mark := len(db.record)
-		t.redo = &db.record
+		t.redo, t.bad = &db.record, nil
 		err := call(r.fn, t)
-		t.redo = nil
+		if err == nil {
+			err = t.bad // a read met a damaged value: what fn wrote may rest on it
+		}
+		t.redo, t.bad = nil, nil
 		if err != nil {
 			r.err = err
 			close(r.done)
@@ -811,10 +831,9 @@ func (db *DB) flush() {
 		return
 	}
 	start := time.Now()
-	meta := btx.Bucket(bucketNames[bMeta])
-	err := meta.Put(keyWALSeq, u64(db.seq))
+	err := putMeta(btx, keyWALSeq, u64(db.seq), SchemaVersion)
 	if err == nil {
-		err = meta.Put(keyIDMarks, encodeMarks(db.ids.load()))
+		err = putMeta(btx, keyIDMarks, encodeMarks(db.ids.load()), SchemaVersion)
 	}
 	if err != nil {
 		btx.Rollback()

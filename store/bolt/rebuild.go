@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -51,14 +52,14 @@ func rebuild(btx *bbolt.Tx, warn func(format string, args ...any)) error {
 func records[T any](t *tx, id byte, k store.Kind, warn func(string, ...any), fn func(key []byte, rec *T, recID string) error) error {
 	b := t.b(id)
 	var last uint64
-	c := b.Cursor()
-	for key, _ := c.First(); key != nil; key, _ = c.Next() {
+	c := b.Bucket.Cursor() // every value is checked below: one that fails does not end the walk
+	for key, stored := c.First(); key != nil; key, stored = c.Next() {
 		if len(key) != 8 {
 			warn("%s record key %x is not an ID number; it is left out of the indexes", k, key)
 			continue
 		}
 		last = max(last, binary.BigEndian.Uint64(key))
-		rec, err := getJSON[T](b, key)
+		rec, err := decodeRecord[T](id, key, stored)
 		if err != nil {
 			warn("%s record %x does not read: %v; it is left out of the indexes", k, key, err)
 			continue
@@ -178,9 +179,9 @@ func rebuildResources(t *tx, warn func(string, ...any)) error {
 	var late []unranked
 	var lastID uint64
 	b := t.b(bResources)
-	c = b.Cursor()
-	for key, _ := c.First(); key != nil; key, _ = c.Next() {
-		r, err := getJSON[store.Resource](b, key)
+	rc := b.Bucket.Cursor()
+	for key, stored := rc.First(); key != nil; key, stored = rc.Next() {
+		r, err := decodeRecord[store.Resource](bResources, key, stored)
 		if err != nil {
 			warn("resource %q does not read: %v; it is left out of the indexes", key, err)
 			continue
@@ -228,4 +229,14 @@ func rebuildResources(t *tx, warn func(string, ...any)) error {
 		}
 	}
 	return nil
+}
+
+// decodeRecord verifies a stored value and decodes its JSON.
+func decodeRecord[T any](id byte, key, stored []byte) (*T, error) {
+	v, err := unseal(id, key, stored)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	return out, json.Unmarshal(v, out)
 }

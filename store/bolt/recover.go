@@ -59,16 +59,21 @@ func Recover(cfg Config) (*RecoverReport, error) {
 		return nil, fmt.Errorf("bolt: recover: %w", err)
 	}
 	rep := &RecoverReport{}
+	var schema uint64
 	if err := b.View(func(btx *bbolt.Tx) error {
-		if v := btx.Bucket(bucketNames[bMeta]).Get(keyWALSeq); len(v) == 8 {
+		schema = fileSchema(btx)
+		v, err := getMeta(btx, keyWALSeq, schema)
+		if len(v) == 8 {
 			rep.Applied = binary.BigEndian.Uint64(v)
 		}
-		return nil
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("bolt: recover: %w", err)
 	}
 	_, refused := planReplay(walPath, data, rep.Applied)
 	keep := rep.plan(data)
+	// The records are in the layout of the file's schema: apply them first, with a
+	// note that the rebuild is due, so that an interrupted recovery is resumed.
 	err = b.Update(func(btx *bbolt.Tx) error {
 		for _, r := range keep {
 			if err := replay(btx, r.payload); err != nil {
@@ -80,13 +85,27 @@ func Recover(cfg Config) (*RecoverReport, error) {
 			last = keep[len(keep)-1].seq
 		}
 		if len(rep.Lost) > 0 {
+			if err := putMeta(btx, keyRebuild, []byte{1}, schema); err != nil {
+				return err
+			}
+		}
+		return putMeta(btx, keyWALSeq, u64(last), schema)
+	})
+	if err == nil {
+		err = upgrade(b)
+	}
+	if err == nil {
+		err = b.Update(func(btx *bbolt.Tx) error {
+			if v, err := getMeta(btx, keyRebuild, SchemaVersion); err != nil || v == nil {
+				return err
+			}
 			rep.Rebuilt = true
 			if err := rebuild(btx, rep.warn); err != nil {
 				return err
 			}
-		}
-		return btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(last))
-	})
+			return btx.Bucket(bucketNames[bMeta]).Delete(keyRebuild)
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: recover: %w", err)
 	}
@@ -237,7 +256,10 @@ func (rep *RecoverReport) keepIDs(b *bbolt.DB, cfg Config) error {
 	defer ids.close()
 	var want [len(kindBuckets)]uint64
 	err = b.View(func(btx *bbolt.Tx) error {
-		copied := readMarks(btx.Bucket(bucketNames[bMeta]))
+		copied, err := readMarks(btx)
+		if err != nil {
+			rep.warn("the copy of the ID marks in the B+tree file does not read: %v", err)
+		}
 		for k, id := range kindBuckets {
 			want[k] = btx.Bucket(bucketNames[id]).Sequence()
 			if marks != nil {

@@ -70,6 +70,9 @@ func (t *tx) FindResources(typ, param, value string) ([]string, error) {
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		ids = append(ids, string(k[len(prefix):]))
 	}
+	if t.bad != nil {
+		return nil, t.bad
+	}
 	return ids, nil
 }
 

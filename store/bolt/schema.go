@@ -17,8 +17,9 @@ import (
 
 // SchemaVersion is the layout this package writes. Open refuses a file with a newer
 // version and upgrades an older one: schema 3 added the resource_order bucket, which
-// upgrade fills for a schema 2 file.
-const SchemaVersion = 3
+// upgrade fills for a schema 2 file; schema 4 seals every value with a checksum (see
+// seal), which upgrade adds to the values of an older file.
+const SchemaVersion = 4
 
 // Buckets, by the number the write-ahead log names them with (never renumber: logs
 // written by an earlier build are replayed by a later one). Record keys are 8-byte
@@ -57,6 +58,9 @@ var (
 	keyWALSeq = []byte("wal_seq")
 	// keyIDMarks is a copy of the ids file's marks as of the last flush (see IDChunk).
 	keyIDMarks = []byte("id_marks")
+	// keyRebuild is set while a recovery owes the file a rebuild of what is derived
+	// from the records (see Recover); Open refuses such a file.
+	keyRebuild = []byte("rebuild_due")
 )
 
 // appendFill is the fill percent of buckets whose keys only grow (records keyed by
@@ -180,40 +184,123 @@ func escapePlacer(s string) string {
 
 // addCount adds delta to a counter in the meta bucket.
 func addCount(meta *bucket, name []byte, delta int64) error {
-	var n uint64
-	if v := meta.Get(name); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
+	n, err := count(meta, name)
+	if err != nil {
+		return err
 	}
 	return meta.Put(name, u64(uint64(int64(n)+delta)))
 }
 
-func count(meta *bucket, name []byte) int {
-	if v := meta.Get(name); len(v) == 8 {
-		return int(binary.BigEndian.Uint64(v))
+func count(meta *bucket, name []byte) (int, error) {
+	v, err := meta.get(name)
+	if len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v)), nil
 	}
-	return 0
+	return 0, err
 }
 
 // upgrade brings a file of an older schema to SchemaVersion. It runs after recovery,
 // since the write-ahead log holds operations in the layout of the file's schema.
 func upgrade(b *bbolt.DB) error {
 	var version uint64
-	if err := b.View(func(btx *bbolt.Tx) error {
-		version = binary.BigEndian.Uint64(btx.Bucket(bucketNames[bMeta]).Get(keySchemaVersion))
-		return nil
-	}); err != nil {
+	if err := b.View(func(btx *bbolt.Tx) error { version = fileSchema(btx); return nil }); err != nil {
 		return err
 	}
-	if version == SchemaVersion {
-		return nil
-	}
-	return b.Update(func(btx *bbolt.Tx) error {
-		// 2 -> 3: resource_order, from the time of each resource's first version.
-		if err := numberResources(btx); err != nil {
-			return fmt.Errorf("upgrade to schema %d: %w", SchemaVersion, err)
+	if version < 3 {
+		err := b.Update(func(btx *bbolt.Tx) error {
+			// 2 -> 3: resource_order, from the time of each resource's first version.
+			if err := numberResources(btx); err != nil {
+				return fmt.Errorf("upgrade to schema 3: %w", err)
+			}
+			return btx.Bucket(bucketNames[bMeta]).Put(keySchemaVersion, u64(3))
+		})
+		if err != nil {
+			return err
 		}
-		return btx.Bucket(bucketNames[bMeta]).Put(keySchemaVersion, u64(SchemaVersion))
-	})
+		version = 3
+	}
+	if version < 4 {
+		if err := sealAll(b); err != nil {
+			return fmt.Errorf("upgrade to schema 4: %w", err)
+		}
+	}
+	return nil
+}
+
+// keySealing is where sealAll is: the number of the bucket it seals and the last key
+// it sealed there. It is bare, like the schema version.
+var keySealing = []byte("upgrade_sealing")
+
+// sealBatch is how many values sealAll seals per transaction, so that upgrading a large
+// file holds no more than that in memory.
+var sealBatch = 20000
+
+// sealAll seals every value of a schema 3 file, sealBatch values of one bucket per
+// transaction, remembering where it is so that an upgrade interrupted by a crash goes
+// on from there. The meta bucket comes last, in the transaction that records schema 4,
+// so that until then it reads as schema 3 (the write-ahead log's seq in it above all).
+func sealAll(b *bbolt.DB) error {
+	for done := false; !done; {
+		err := b.Update(func(btx *bbolt.Tx) error {
+			meta := btx.Bucket(bucketNames[bMeta])
+			id, after := byte(bMeta+1), []byte(nil)
+			if at := meta.Get(keySealing); len(at) > 0 {
+				id, after = at[0], bytes.Clone(at[1:])
+			}
+			if int(id) >= len(allBuckets) {
+				done = true
+				return sealMeta(meta)
+			}
+			bk := btx.Bucket(allBuckets[id])
+			type kv struct{ k, v []byte }
+			var batch []kv
+			c := bk.Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil && len(batch) < sealBatch; k, v = c.Next() {
+				batch = append(batch, kv{bytes.Clone(k), seal(nil, id, k, v)})
+			}
+			for _, e := range batch {
+				if err := bk.Put(e.k, e.v); err != nil {
+					return err
+				}
+			}
+			next := []byte{id + 1}
+			if len(batch) == sealBatch {
+				next = append([]byte{id}, batch[len(batch)-1].k...)
+			}
+			return meta.Put(keySealing, next)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sealMeta seals the meta bucket's values but the schema version, and records schema 4.
+func sealMeta(meta *bbolt.Bucket) error {
+	if err := meta.Delete(keySealing); err != nil {
+		return err
+	}
+	type kv struct{ k, v []byte }
+	var all []kv
+	c := meta.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if !bytes.Equal(k, keySchemaVersion) {
+			all = append(all, kv{bytes.Clone(k), seal(nil, bMeta, k, v)})
+		}
+	}
+	for _, e := range all {
+		if err := meta.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keySchemaVersion, u64(4))
 }
 
 // numberResources fills resource_order for the resources of a schema 2 file, which kept
@@ -255,14 +342,15 @@ func encodeMarks(marks [len(kindBuckets)]uint64) []byte {
 	return b
 }
 
-// readMarks reads the id_marks copy, zeros when there is none.
-func readMarks(meta *bbolt.Bucket) [len(kindBuckets)]uint64 {
+// readMarks reads the id_marks copy of a file of the current schema, zeros when there
+// is none.
+func readMarks(btx *bbolt.Tx) ([len(kindBuckets)]uint64, error) {
 	var marks [len(kindBuckets)]uint64
-	v := meta.Get(keyIDMarks)
+	v, err := getMeta(btx, keyIDMarks, SchemaVersion)
 	for k := range marks {
 		if len(v) >= 8*(k+1) {
 			marks[k] = binary.BigEndian.Uint64(v[8*k:])
 		}
 	}
-	return marks
+	return marks, err
 }

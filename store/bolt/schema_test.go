@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,6 +103,81 @@ func TestOpen_UpgradesSchema2(t *testing.T) {
 	if err := db.bolt.View(func(btx *bbolt.Tx) error {
 		if v := btx.Bucket(bucketNames[bMeta]).Get(keySchemaVersion); string(v) != string(u64(SchemaVersion)) {
 			t.Errorf("schema version after the upgrade = %x", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A schema 3 file gets every value sealed on open, in batches; an upgrade interrupted
+// after some batches goes on where it was, sealing each value once.
+func TestOpen_UpgradesSchema3_Resumes(t *testing.T) {
+	defer func(n int) { sealBatch = n }(sealBatch)
+	sealBatch = 7
+	dir := t.TempDir()
+	b, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []store.Message
+	err = b.Update(func(btx *bbolt.Tx) error {
+		if err := initSchema(btx); err != nil {
+			return err
+		}
+		for i := uint64(1); i <= 30; i++ {
+			m := store.Message{ID: store.FormatID(store.KindMessage, i), Sender: "S", ControlID: fmt.Sprint("C", i), Dedupe: true}
+			data, _ := json.Marshal(m)
+			// The layout of schema 3: bare values.
+			if err := btx.Bucket(bucketNames[bMessages]).Put(u64(i), data); err != nil {
+				return err
+			}
+			if err := btx.Bucket(bucketNames[bMsgIndex]).Put(messageIndexKey(m.ControlID, m.Sender, true, "", nil), u64(i)); err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+		meta := btx.Bucket(bucketNames[bMeta])
+		if err := meta.Put(keyMessageCount, u64(30)); err != nil {
+			return err
+		}
+		if err := btx.Bucket(bucketNames[bMessages]).SetSequence(30); err != nil {
+			return err
+		}
+		return meta.Put(keySchemaVersion, u64(3))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Interrupted: the first 14 messages sealed, and the note saying so.
+	err = b.Update(func(btx *bbolt.Tx) error {
+		bk := btx.Bucket(bucketNames[bMessages])
+		for i := uint64(1); i <= 14; i++ {
+			if err := bk.Put(u64(i), seal(nil, bMessages, u64(i), bk.Get(u64(i)))); err != nil {
+				return err
+			}
+		}
+		return btx.Bucket(bucketNames[bMeta]).Put(keySealing, append([]byte{bMessages}, u64(14)...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	db, err := Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(t.Context(), func(tx store.ReadTx) error {
+		list, total, err := tx.Messages(store.MessageQuery{Limit: 100})
+		if err != nil || total != 30 || len(list) != 30 {
+			t.Errorf("Messages after the upgrade = %d (total %d), %v; want 30", len(list), total, err)
+		}
+		for _, m := range msgs {
+			got, err := tx.MessageByKey("S", m.ControlID, "")
+			if err != nil || got.ID != m.ID {
+				t.Errorf("MessageByKey(%s) = %v, %v", m.ControlID, got, err)
+			}
 		}
 		return nil
 	}); err != nil {

@@ -25,6 +25,16 @@ type tx struct {
 	// scratch is the committer's buffer for encoding records (see putJSON).
 	scratch []byte
 	bks     [len(bucketNames)]*bucket
+	// bad is the first stored value this transaction found failing its checksum since
+	// it was reset (see corrupt); View and Update fail with it.
+	bad error
+}
+
+// corrupt records a value that fails its checksum.
+func (t *tx) corrupt(err error) {
+	if t.bad == nil {
+		t.bad = err
+	}
 }
 
 // newKey returns the record key for id (reserving an ID when it is empty) and whether
@@ -50,7 +60,8 @@ func (t *tx) newKey(k store.Kind, b *bucket, id *string) ([]byte, bool, error) {
 		t.db.raise(k, seq)
 		return key, true, nil
 	}
-	return key, b.Get(key) == nil, nil
+	v, err := b.get(key)
+	return key, v == nil, err
 }
 
 // ReserveID implements store.Tx.
@@ -69,7 +80,10 @@ func (t *tx) b(id byte) *bucket {
 }
 
 func getJSON[T any](b *bucket, key []byte) (*T, error) {
-	v := b.Get(key)
+	v, err := b.get(key)
+	if err != nil {
+		return nil, err
+	}
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
@@ -91,7 +105,10 @@ func (t *tx) Message(id string) (*store.Message, error) {
 
 // MessageByKey implements store.ReadTx.
 func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, error) {
-	k := t.b(bMsgIndex).Get(messageIndexKey(controlID, sender, true, digest, nil))
+	k, err := t.b(bMsgIndex).get(messageIndexKey(controlID, sender, true, digest, nil))
+	if err != nil {
+		return nil, err
+	}
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -104,7 +121,10 @@ func (t *tx) Raw(id string) ([]byte, error) {
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	v := t.b(bRaw).Get(k)
+	v, err := t.b(bRaw).get(k)
+	if err != nil {
+		return nil, err
+	}
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
@@ -129,7 +149,11 @@ func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
 	msgs := t.b(bMessages)
 	if q.Sender == "" && q.Type == "" && q.ControlID == "" {
 		out, _, err := scan[store.Message](msgs, keysBefore(msgs, before), limit, nil, false, nil)
-		return out, count(t.b(bMeta), keyMessageCount), err
+		if err != nil {
+			return nil, 0, err
+		}
+		n, err := count(t.b(bMeta), keyMessageCount)
+		return out, n, err
 	}
 	var keys func(yield func([]byte) bool)
 	if q.ControlID != "" {
@@ -158,7 +182,10 @@ func (t *tx) OrderByKey(key string) (*order.Order, error) {
 	if !strings.Contains(key, "|") { // not an order.Order.Key (and "" finds nothing)
 		return nil, store.ErrNotFound
 	}
-	k := t.b(bOrderIndex).Get(orderIndexKey(key))
+	k, err := t.b(bOrderIndex).get(orderIndexKey(key))
+	if err != nil {
+		return nil, err
+	}
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -177,7 +204,11 @@ func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 		return collectCounted[order.Order](orders, indexKeys(t.b(bOrderStatus), string(q.Status)), limit, nil)
 	}
 	out, err := collect[order.Order](orders, allKeys(orders), limit, nil)
-	return out, count(t.b(bMeta), keyOrderCount), err
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := count(t.b(bMeta), keyOrderCount)
+	return out, n, err
 }
 
 // PutMessage implements store.Tx.
@@ -194,8 +225,12 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 		}
 		idx := t.b(bMsgIndex)
 		ik := messageIndexKey(m.ControlID, m.Sender, m.Dedupe, m.Digest, key)
-		if m.Dedupe && idx.Get(ik) != nil {
-			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
+		if m.Dedupe {
+			if cur, err := idx.get(ik); err != nil {
+				return err
+			} else if cur != nil {
+				return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
+			}
 		}
 		if err := idx.Put(ik, key); err != nil {
 			return err
@@ -263,7 +298,11 @@ func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
 	}
 	if k != "" && (prev == nil || prev.Key() != k) {
 		ik := orderIndexKey(k)
-		if cur := idx.Get(ik); cur != nil && !bytes.Equal(cur, key) {
+		cur, err := idx.get(ik)
+		if err != nil {
+			return err
+		}
+		if cur != nil && !bytes.Equal(cur, key) {
 			return fmt.Errorf("bolt: order key %s: %w", k, store.ErrConflict)
 		}
 		if err := idx.Put(ik, key); err != nil {
@@ -395,10 +434,13 @@ func collectCounted[T any](b *bucket, keys func(func([]byte) bool), limit int, m
 // scan decodes up to limit records whose keys the iterator yields and that match, and
 // when counting, counts every match. When before is not nil, only records with smaller
 // keys are listed; the others still count.
-func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool, before []byte) ([]*T, int, error) {
-	out := []*T{}
-	total := 0
-	var err error
+func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool, before []byte) (out []*T, total int, err error) {
+	out = []*T{}
+	defer func() {
+		if err == nil && b.t.bad != nil { // an index or a cursor met a damaged value
+			out, total, err = nil, 0, b.t.bad
+		}
+	}()
 	keys(func(k []byte) bool {
 		listed := before == nil || bytes.Compare(k, before) < 0
 		if match == nil && (len(out) >= limit || !listed) {
