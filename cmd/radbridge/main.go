@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdConvert(args[1:], stdout, stderr)
 	case "recover":
 		return cmdRecover(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -64,6 +66,7 @@ commands:
   bench     load generators: bench mllp --addr HOST:PORT --conns N --count M
             and bench fhir --url http://HOST:PORT/fhir --clients N --count M
   recover   keep what a damaged write-ahead log still proves (recover --data DIR)
+  verify    check a stopped server's store offline (verify --data DIR): exit 0 when intact
   help      this text
 `)
 }

@@ -93,3 +93,28 @@ func TestRecoverCmd_Usage(t *testing.T) {
 		t.Errorf("recover of an empty directory: exit %d, %q; want 1, no store", code, stderr)
 	}
 }
+
+func TestVerifyCmd(t *testing.T) {
+	dir := crashImage(t, 4)
+	code, stdout, stderr := runCmd(t, "verify", "--data", dir)
+	if code != 0 || !strings.Contains(stdout, "intact") || !strings.Contains(stdout, "note: the write-ahead log holds 4 records") {
+		t.Errorf("verify of a crash image: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// A byte flipped in the first record's payload: the log lost an acknowledged record.
+	path := filepath.Join(dir, bolt.WALFileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[40] ^= 1
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCmd(t, "verify", "--data", dir)
+	if code != 1 || !strings.Contains(stdout, "problem: bolt: write-ahead log") || !strings.Contains(stdout, "record 1 ") {
+		t.Errorf("verify of a damaged log: exit %d\nstdout:\n%s", code, stdout)
+	}
+	if code, _, _ := runCmd(t, "verify"); code != 2 {
+		t.Errorf("verify without --data: exit %d, want 2", code)
+	}
+}

@@ -1,5 +1,6 @@
-// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt) and a
-// write-ahead log under the data directory.
+// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt), a
+// write-ahead log and a file of ID high-water marks under the data directory
+// (FileName, WALFileName, IDsFileName).
 //
 // Writes from concurrent callers are group-committed. A single committer goroutine runs
 // the update functions queued, a group at a time, and hands what each group changed to
@@ -15,6 +16,17 @@
 //
 // Reads see every acknowledged write: View first flushes the open transaction when it
 // holds writes, so reads are cheapest when they come in between bursts of writes.
+//
+// # Damage
+//
+// Nothing damaged is read as if it were intact. Open checks the structure of the B+tree
+// file before bbolt reads it (see checkBeforeOpen: about as long as bbolt's own open)
+// and every stored value carries a checksum that every read verifies (store.ErrCorrupt);
+// a log record that does not read and was acknowledged (later records prove it) makes
+// Open refuse rather than lose it (LogError); the ID sequences resume past marks kept in
+// a file of their own (IDChunk). What Open refuses, Recover mends as far as the log
+// allows (`radbridge recover`), and Verify checks everything offline (`radbridge
+// verify`). A damaged B+tree file takes a backup (DB.Backup).
 //
 // # Caveats
 //
@@ -179,13 +191,22 @@ func Open(cfg Config) (*DB, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bolt: data directory: %w", err)
 	}
-	b, err := openBolt(cfg)
+	fallback, err := checkBeforeOpen(cfg)
 	if err != nil {
 		return nil, err
 	}
-	db, err := load(b, cfg)
+	var db *DB
+	err = guard(filepath.Join(cfg.Dir, FileName), func() error {
+		b, err := openBolt(cfg)
+		if err != nil {
+			return err
+		}
+		if db, err = load(b, cfg, fallback); err != nil {
+			b.Close()
+		}
+		return err
+	})
 	if err != nil {
-		b.Close()
 		return nil, err
 	}
 	db.wg.Add(3)
@@ -197,12 +218,8 @@ func Open(cfg Config) (*DB, error) {
 
 // openBolt opens the B+tree file in cfg.Dir, creating it if needed.
 func openBolt(cfg Config) (*bbolt.DB, error) {
-	timeout := cfg.LockTimeout
-	if timeout == 0 {
-		timeout = time.Second
-	}
 	b, err := bbolt.Open(filepath.Join(cfg.Dir, FileName), 0o600, &bbolt.Options{
-		Timeout:         timeout,
+		Timeout:         lockTimeout(cfg),
 		NoFreelistSync:  true, // faster commits; the freelist is rebuilt on open
 		FreelistType:    bbolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize(),
@@ -219,12 +236,13 @@ func openBolt(cfg Config) (*bbolt.DB, error) {
 }
 
 // load brings the opened B+tree file up to date (schema, write-ahead log, upgrades)
-// and returns the store over it, its goroutines not started yet.
-func load(b *bbolt.DB, cfg Config) (*DB, error) {
+// and returns the store over it, its goroutines not started yet. fallback, when set,
+// says that the meta page of the file's last commit may not read (see checkBeforeOpen).
+func load(b *bbolt.DB, cfg Config, fallback string) (*DB, error) {
 	if err := openSchema(b); err != nil {
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
-	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync)
+	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync, fallback)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +312,13 @@ func initialMmapSize() int {
 // recoverWAL opens the write-ahead log, applies the records the B+tree file does not
 // hold yet in one durable transaction, and returns the log, ready to start over, with
 // the seq of its last record.
-func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
+//
+// When fallback is set, bbolt opened the commit before the one whose meta page does
+// not read. That is a crash during a flush when the log holds records past what the
+// opened commit holds (the log starts over only once a flush is committed), and they
+// are applied; otherwise the last commit may have been damaged after it was written,
+// and its writes would be lost: recoverWAL refuses.
+func recoverWAL(b *bbolt.DB, dir string, noSync bool, fallback string) (*wal, uint64, error) {
 	w, data, err := openWAL(dir, noSync)
 	if err != nil {
 		return nil, 0, err
@@ -312,6 +336,13 @@ func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
 		return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
 	}
 	recs, err := planReplay(filepath.Join(dir, WALFileName), data, applied)
+	switch {
+	case fallback != "" && err != nil: // the log lost records the opened commit needs
+		err = fmt.Errorf("bolt: B+tree file %s: %s: %w", filepath.Join(dir, FileName), fallback, err)
+	case fallback != "" && len(recs) == 0:
+		err = &FileError{Path: filepath.Join(dir, FileName), Problems: []string{fallback +
+			", and the write-ahead log does not hold its writes: `radbridge recover --data DIR` opens the commit before it"}}
+	}
 	if err != nil {
 		w.close()
 		return nil, 0, err

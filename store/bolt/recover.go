@@ -45,11 +45,26 @@ func Recover(cfg Config) (*RecoverReport, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("bolt: recover: no store in %s: %w", cfg.Dir, err)
 	}
-	b, err := openBolt(cfg)
+	// A damaged B+tree file is beyond what the log can mend: that takes a backup.
+	fallback, err := checkBeforeOpen(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
+	var rep *RecoverReport
+	err = guard(path, func() error {
+		b, err := openBolt(cfg)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		rep, err = recoverOpened(b, cfg, fallback)
+		return err
+	})
+	return rep, err
+}
+
+// recoverOpened is Recover on the opened B+tree file.
+func recoverOpened(b *bbolt.DB, cfg Config, fallback string) (*RecoverReport, error) {
 	if err := openSchema(b); err != nil {
 		return nil, fmt.Errorf("bolt: recover: %w", err)
 	}
@@ -58,7 +73,7 @@ func Recover(cfg Config) (*RecoverReport, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("bolt: recover: %w", err)
 	}
-	rep := &RecoverReport{}
+	rep := &RecoverReport{Fallback: fallback}
 	var schema uint64
 	if err := b.View(func(btx *bbolt.Tx) error {
 		schema = fileSchema(btx)
@@ -149,6 +164,9 @@ type RecoverReport struct {
 	IDsJumped bool
 	// SavedLog is where the damaged log was copied, when it was.
 	SavedLog string
+	// Fallback, when set, says that a meta page of the B+tree file did not read:
+	// the file was taken as of the commit before it, and the log applied on top.
+	Fallback string
 	// Warnings are what the rebuild found that does not add up: records that do not
 	// decode, references to records that are gone.
 	Warnings []string
