@@ -60,11 +60,11 @@ func TestRecoverCmd(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCmd(t, "serve", "--data", dir, "--mllp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	code, _, stderr := runCmd(t, "serve", "--data", dir, "--mllp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
 	if code == 0 || !strings.Contains(stderr, "radbridge recover --data") {
 		t.Errorf("serve on a damaged log: exit %d, stderr %q; want a failure naming recover", code, stderr)
 	}
-	code, stdout, stderr = runCmd(t, "recover", "--data", dir)
+	code, stdout, stderr := runCmd(t, "recover", "--data", dir)
 	if code != 0 || !strings.Contains(stdout, "lost: 1 records (3)") || !strings.Contains(stdout, "kept: 5 records (1-2, 4-6)") ||
 		!strings.Contains(stdout, "the store opens") {
 		t.Errorf("recover: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

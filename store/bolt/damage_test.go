@@ -214,7 +214,7 @@ func TestOpen_DamagedFile(t *testing.T) {
 	n := 150
 	switch {
 	case raceEnabled:
-		n, offsets = 30, offsets[:48]
+		n, offsets = 12, offsets[:20]
 	case testing.Short():
 		n, offsets = 60, offsets[:80]
 	}

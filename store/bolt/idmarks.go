@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -192,4 +193,91 @@ func sat(n, d uint64) uint64 {
 		return math.MaxUint64
 	}
 	return n + d
+}
+
+// ReserveID implements store.Store.
+func (db *DB) ReserveID(ctx context.Context, k store.Kind) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	// Close writes the exact marks once no reservation is running.
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.isClosed() {
+		return "", store.ErrClosed
+	}
+	if err := db.failure(); err != nil {
+		return "", err
+	}
+	return db.reserve(k)
+}
+
+// errExhausted means an ID sequence reached its largest number.
+
+// reserve hands out the next ID of kind k.
+func (db *DB) reserve(k store.Kind) (string, error) {
+	if int(k) >= len(db.seqs) {
+		return "", fmt.Errorf("bolt: reserve an ID of unknown %s", k)
+	}
+	seq := &db.seqs[k]
+	var n uint64
+	for {
+		n = seq.Load()
+		if n == math.MaxUint64 {
+			return "", fmt.Errorf("bolt: reserve a %s ID: %w", k, errExhausted)
+		}
+		if seq.CompareAndSwap(n, n+1) {
+			n++
+			break
+		}
+	}
+	mark := db.ids.durable[k].Load()
+	if n > mark {
+		var want [len(kindBuckets)]uint64
+		want[k] = n
+		if err := db.ids.cover(want); err != nil {
+			return "", db.setFailed(err)
+		}
+	} else if mark-n < IDChunk/2 {
+		select {
+		case db.idsKick <- struct{}{}:
+		default: // a raise is asked for already
+		}
+	}
+	return store.FormatID(k, n), nil
+}
+
+// markLoop raises the marks ahead of the reservations, so that they rarely wait for
+// the ids file.
+func (db *DB) markLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.idsKick:
+			var want [len(kindBuckets)]uint64
+			for k := range want {
+				if n := db.seqs[k].Load(); db.ids.durable[k].Load()-n < IDChunk/2 {
+					want[k] = sat(n, 1)
+				}
+			}
+			if err := db.ids.cover(want); err != nil {
+				db.setFailed(err)
+			}
+		case <-db.closing:
+			return
+		case <-db.abandon:
+			return
+		}
+	}
+}
+
+// raise makes the IDs of kind k go on past n: a record was written under n.
+func (db *DB) raise(k store.Kind, n uint64) {
+	seq := &db.seqs[k]
+	for {
+		cur := seq.Load()
+		if cur >= n || seq.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }

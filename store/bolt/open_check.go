@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/radbridge/radbridge/store"
 )
@@ -61,7 +61,7 @@ func checkBeforeOpen(cfg Config) (string, error) {
 			break
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("bolt: %s is in use by another process: %w", cfg.Dir, bbolt.ErrTimeout)
+			return "", fmt.Errorf("bolt: %s is in use by another process: %w", cfg.Dir, berrors.ErrTimeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

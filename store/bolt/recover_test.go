@@ -73,16 +73,27 @@ func TestRecover_KeepsEveryProvableRecord(t *testing.T) {
 		}
 		return nil
 	})
-	// No ID handed out before the crash comes back, the lost record's included.
+	// No ID handed out before the crash comes back, the lost record's message and
+	// order included (the lost record's order was the one numbered after the last
+	// order of the record before it).
 	most := map[store.Kind]uint64{}
 	for _, id := range append(slices.Collect(maps.Values(ids)), lost) {
 		n, _ := store.ParseID(store.KindMessage, id)
 		most[store.KindMessage] = max(most[store.KindMessage], n)
 	}
-	for range 50 {
-		id := reserve(t, db, store.KindMessage)
-		if n, _ := store.ParseID(store.KindMessage, id); n <= most[store.KindMessage] {
-			t.Fatalf("ReserveID after Recover = %s, handed out before", id)
+	view(t, db, func(tx store.ReadTx) error {
+		list, _, err := tx.Orders(store.OrderQuery{Limit: 1})
+		if err == nil && len(list) == 1 {
+			most[store.KindOrder], _ = store.ParseID(store.KindOrder, list[0].ID)
+		}
+		return err
+	})
+	for k, m := range most {
+		for range 50 {
+			id := reserve(t, db, k)
+			if n, _ := store.ParseID(k, id); n <= m {
+				t.Fatalf("ReserveID(%s) after Recover = %s, handed out before", k, id)
+			}
 		}
 	}
 	// The store works on; a resend of the lost message is a new message.

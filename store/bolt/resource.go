@@ -47,8 +47,8 @@ func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
 	keys := func(yield func([]byte) bool) {
 		c := ranks.Cursor()
 		// Every key of the type sorts before typ\x01.
-		k, id := c.Seek(append([]byte(typ), 1))
-		if k == nil {
+		var k, id []byte
+		if k, _ = c.Seek(append([]byte(typ), 1)); k == nil {
 			k, id = c.Last()
 		} else {
 			k, id = c.Prev()

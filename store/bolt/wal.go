@@ -186,15 +186,6 @@ func appendPut(b []byte, bucket byte, k, v []byte) []byte {
 	return append(b, v...)
 }
 
-// uvarintLen is the length of n as a uvarint.
-func uvarintLen(n uint64) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
-}
-
 func appendDelete(b []byte, bucket byte, k []byte) []byte {
 	b = append(b, opDelete, bucket)
 	b = binary.AppendUvarint(b, uint64(len(k)))
