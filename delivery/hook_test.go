@@ -63,17 +63,21 @@ func TestWorker_Subscribe(t *testing.T) {
 	}
 	checkOutboxIndex(t, st)
 	var pending int
-	st.View(t.Context(), func(tx store.ReadTx) error {
-		_, pending, _ = tx.Outbox(store.OutboxQuery{State: store.OutboxPending})
-		return nil
-	})
+	countPending := func() {
+		t.Helper()
+		if err := st.View(t.Context(), func(tx store.ReadTx) error {
+			var err error
+			_, pending, err = tx.Outbox(store.OutboxQuery{State: store.OutboxPending})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	countPending()
 	deadline := time.Now().Add(5 * time.Second)
 	for pending > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
-		st.View(t.Context(), func(tx store.ReadTx) error {
-			_, pending, _ = tx.Outbox(store.OutboxQuery{State: store.OutboxPending})
-			return nil
-		})
+		countPending()
 	}
 	if pending != 0 {
 		t.Errorf("%d items still pending after their notifications were answered 200", pending)

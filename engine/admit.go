@@ -50,7 +50,11 @@ func (e *Engine) PrepareNew(ctx context.Context, o *order.Order, ctl, then order
 	}
 	e.check.Check(o, at)
 	if o.ID == "" {
-		o.ID = e.store.ReserveID(store.KindOrder)
+		id, err := e.store.ReserveID(ctx, store.KindOrder)
+		if err != nil {
+			return nil, err
+		}
+		o.ID = id
 	}
 	o.Source.MessageID = msgID
 	if err := o.ApplyControl(ctl, at, msgID); err != nil {

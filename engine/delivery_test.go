@@ -137,10 +137,13 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 		t.Errorf("orphan report: %d, want 422", r.Status)
 	}
 	var kept int
-	db.View(t.Context(), func(tx store.ReadTx) error {
-		_, kept, _ = tx.Messages(store.MessageQuery{Type: "DiagnosticReport"})
-		return nil
-	})
+	if err := db.View(t.Context(), func(tx store.ReadTx) error {
+		var err error
+		_, kept, err = tx.Messages(store.MessageQuery{Type: "DiagnosticReport"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if kept != 2 {
 		t.Errorf("%d DiagnosticReport messages kept, want 2 (the orphan too)", kept)
 	}

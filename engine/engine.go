@@ -181,8 +181,14 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 	if is, ok := e.checkHeader(h); !ok {
 		return e.reject(ctx, raw, len(raw), h, start, is)
 	}
+	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
 	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
-		msgID: e.store.ReserveID(store.KindMessage)}
+		msgID: msgID}
+	if err != nil {
+		// The message cannot be stored: finish still answers a resend of an accepted one
+		// from the store, and anything else with the AR it gives when storing fails.
+		return e.finish(ctx, in, func(store.Tx, *inbound, string) (outcome, error) { return outcome{}, err })
+	}
 	switch h.Type + "^" + h.Event {
 	case "ORM^O01", "OMI^O23", "OML^O21":
 		return e.finish(ctx, in, e.ordersProcessor(ctx, in))

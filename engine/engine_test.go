@@ -26,6 +26,20 @@ func newFixture(t *testing.T, check engine.Checker) *fixture {
 	return enginetest.New(t, enginetest.Options{Checker: check})
 }
 
+// countMessages is the number of messages stored.
+func countMessages(t *testing.T, f *fixture) int {
+	t.Helper()
+	var total int
+	if err := f.DB.View(t.Context(), func(tx store.ReadTx) error {
+		var err error
+		_, total, err = tx.Messages(store.MessageQuery{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
+
 func orm(control, ctl, placer, extra string) []byte {
 	return enginetest.CR(fmt.Sprintf(`
 MSH|^~\&|EHR|HOSP_A|RADBRIDGE|IMG|20261122093000||ORM^O01^ORM_O01|%s|P|2.5.1
@@ -85,8 +99,7 @@ func TestHandleV2_Resend(t *testing.T) {
 	if n := len(f.Orders(t, store.OrderQuery{})); n != 1 {
 		t.Errorf("%d orders after resends, want 1", n)
 	}
-	var total int
-	f.DB.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+	total := countMessages(t, f)
 	if total != 1 {
 		t.Errorf("%d messages stored after resends, want 1", total)
 	}
@@ -178,8 +191,7 @@ OBX|1|TX|18782-3^Report^LN||Normal.||||||F`), wantCode: "AE", wantErr: "204", wa
 				t.Errorf("no ERR with code %s in %q", tc.wantErr, ack.Bytes())
 			}
 			// Every message is kept for audit, even those rejected.
-			var total int
-			f.DB.View(t.Context(), func(tx store.ReadTx) error { _, total, _ = tx.Messages(store.MessageQuery{}); return nil })
+			total := countMessages(t, f)
 			if total != 1 {
 				t.Errorf("%d messages stored, want 1", total)
 			}
@@ -311,7 +323,13 @@ func TestMLLPHandler_Oversize(t *testing.T) {
 		t.Fatalf("ACK = %q", raw)
 	}
 	var msgs []*store.Message
-	f.DB.View(t.Context(), func(tx store.ReadTx) error { msgs, _, _ = tx.Messages(store.MessageQuery{}); return nil })
+	if err := f.DB.View(t.Context(), func(tx store.ReadTx) error {
+		var err error
+		msgs, _, err = tx.Messages(store.MessageQuery{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if len(msgs) != 1 || msgs[0].AckCode != "AR" || msgs[0].Size != len(big) || msgs[0].ControlID != "BIG1" {
 		t.Errorf("stored %+v", msgs)
 	}

@@ -75,7 +75,11 @@ func (e *Engine) EnqueueResult(tx store.Tx, o *order.Order, r order.Result, at t
 		if !rt.matches(o) {
 			continue
 		}
-		it := &store.OutboxItem{ID: e.store.ReserveID(store.KindOutbox), Destination: rt.Destination, Kind: rt.Kind,
+		id, err := tx.ReserveID(store.KindOutbox)
+		if err != nil {
+			return nil, err
+		}
+		it := &store.OutboxItem{ID: id, Destination: rt.Destination, Kind: rt.Kind,
 			OrderID: o.ID, ResultID: r.ID, State: store.OutboxPending, Created: at, NextAttempt: at}
 		it.Key = it.ID // the same for every attempt, and MSH-10 of an ORU
 		switch rt.Kind {

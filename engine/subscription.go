@@ -192,7 +192,11 @@ func (e *Engine) enqueueSubscriptions(tx store.Tx, o *order.Order, r order.Resul
 				return nil, err
 			}
 		}
-		it := &store.OutboxItem{ID: e.store.ReserveID(store.KindOutbox), Destination: s.destination(), Kind: "fhir",
+		id, err := tx.ReserveID(store.KindOutbox)
+		if err != nil {
+			return nil, err
+		}
+		it := &store.OutboxItem{ID: id, Destination: s.destination(), Kind: "fhir",
 			OrderID: o.ID, ResultID: r.ID, Payload: report, State: store.OutboxPending, Created: at, NextAttempt: at}
 		it.Key = it.ID
 		if err := tx.PutOutbox(it); err != nil {

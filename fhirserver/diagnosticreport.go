@@ -60,11 +60,14 @@ func renderReport(o *order.Order, r order.Result, n int) (fhir.Result, error) {
 func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	at := b.eng.Now()
 	fr, mapIssues := fhirmap.FromFHIRDiagnosticReport(req.Resource)
-	msgID := b.store.ReserveID(store.KindMessage)
+	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	var res fhir.Result
 	var refused *fhir.Error
 	var notify []string
-	err := b.store.Update(ctx, func(tx store.Tx) error {
+	err = b.store.Update(ctx, func(tx store.Tx) error {
 		res, refused, notify = fhir.Result{}, nil, nil
 		o, err := matchReport(tx, fr)
 		if err != nil {

@@ -124,7 +124,10 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	}
 	o := fo.Order
 	o.Source.Kind, o.Source.ClientID = order.SourceFHIR, req.Client
-	msgID := b.store.ReserveID(store.KindMessage)
+	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	nw, err := b.eng.PrepareNew(ctx, o, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)
 	if err != nil {
 		return fhir.Result{}, err
@@ -226,9 +229,12 @@ func putFHIRMessage(tx store.Tx, id, client, typ string, raw []byte, at time.Tim
 
 // createOther stores a resource the engine only keeps (a Subscription): a new id with
 // the given prefix, meta set.
-func (b *Server) createOther(ctx context.Context, req fhir.CreateRequest, prefix string) (fhir.Result, error) {
+func (b *Server) createOther(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
 	at := b.eng.Now()
-	id := b.resourceID(prefix)
+	id, err := b.store.ReserveID(ctx, store.KindResource)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	data, err := fhirmap.WithMeta(req.Resource, id, 1, at)
 	if err != nil {
 		return fhir.Result{}, err
@@ -240,12 +246,6 @@ func (b *Server) createOther(ctx context.Context, req fhir.CreateRequest, prefix
 	res := storedResult(r)
 	res.Created = true
 	return res, nil
-}
-
-// resourceID is a new id for a resource the engine only keeps (a Subscription, or one a
-// transaction creates): prefix and a number that is never handed out twice.
-func (b *Server) resourceID(prefix string) string {
-	return prefix + strings.TrimPrefix(b.store.ReserveID(store.KindMessage), "msg-")
 }
 
 // identifierIndex lists a resource's identifier values for store.Resource.Index.

@@ -28,7 +28,7 @@ func (b *Server) createSubscription(ctx context.Context, req fhir.CreateRequest)
 		return fhir.Result{}, err
 	}
 	req.Resource = active
-	res, err := b.createOther(ctx, req, "sub-")
+	res, err := b.createOther(ctx, req)
 	if err != nil {
 		return res, err
 	}

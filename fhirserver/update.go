@@ -34,9 +34,12 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
 	b.eng.Check(inc, at)
-	msgID := b.store.ReserveID(store.KindMessage)
+	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return fhir.Result{}, err
+	}
 	var res fhir.Result
-	err := b.store.Update(ctx, func(tx store.Tx) error {
+	err = b.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Order(req.ID)
 		if err != nil {
 			return notFound(err)
@@ -129,7 +132,10 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		case en.Method == http.MethodPut && (urlID == "" || !validID(urlID)):
 			return nil, entryError(i, "entry.request.url "+strconv.Quote(en.URL)+" must be Type/id for a PUT")
 		case typ == typeServiceRequest:
-			ids[i] = b.store.ReserveID(store.KindOrder)
+			var err error
+			if ids[i], err = b.store.ReserveID(ctx, store.KindOrder); err != nil {
+				return nil, err
+			}
 			if urlID != "" {
 				refs[typ+"/"+urlID] = typ + "/" + ids[i]
 			}
@@ -138,7 +144,10 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		case urlID != "":
 			ids[i] = urlID
 		default:
-			ids[i] = b.resourceID(strings.ToLower(typ[:3]) + "-")
+			var err error
+			if ids[i], err = b.store.ReserveID(ctx, store.KindResource); err != nil {
+				return nil, err
+			}
 		}
 		if en.FullURL != "" {
 			refs[en.FullURL] = typ + "/" + ids[i]
@@ -167,7 +176,10 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 	}
 	bundle.WriteString(`]}`)
 	fos, mapIssues := fhirmap.FromFHIR(bundle.Bytes())
-	msgID := b.store.ReserveID(store.KindMessage)
+	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
+	if err != nil {
+		return nil, err
+	}
 	byEntry := map[int]*engine.NewOrder{}
 	for _, fo := range fos {
 		fo.Order.Source.Kind, fo.Order.Source.ClientID = order.SourceFHIR, entries[fo.Entry].Client
@@ -179,7 +191,7 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		byEntry[fo.Entry] = nw
 	}
 	results := make([]fhir.Result, len(entries))
-	err := b.store.Update(ctx, func(tx store.Tx) error {
+	err = b.store.Update(ctx, func(tx store.Tx) error {
 		var orderIDs []string
 		for i := range entries {
 			typ := types[i]

@@ -11,3 +11,7 @@ var ErrConflict = errors.New("conflict")
 
 // ErrClosed means the store has been closed.
 var ErrClosed = errors.New("store closed")
+
+// ErrCorrupt means stored data failed an integrity check: a record whose checksum does
+// not match, or a damaged file. The data was not returned; see the backend's recovery.
+var ErrCorrupt = errors.New("stored data is corrupt")

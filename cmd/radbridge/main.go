@@ -49,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "version", "--version":
 		fmt.Fprintf(stdout, "radbridge %s (%s)\n", version, runtime.Version())
 		return 0
+	case "recover":
+		return cmdRecover(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "radbridge: unknown command %q\n", args[0])
 		usage(stderr)
@@ -68,6 +72,8 @@ commands:
   bench     load generators: bench mllp --addr HOST:PORT --conns N --count M
             and bench fhir --url http://HOST:PORT/fhir --clients N --count M
   version   print the version
+  recover   keep what a damaged write-ahead log still proves (recover --data DIR)
+  verify    check a stopped server's store offline (verify --data DIR): exit 0 when intact
   help      this text
 
 Each command takes -h for its flags.

@@ -89,7 +89,9 @@ func TestDB_RecordChunksReused(t *testing.T) {
 					t.Errorf("failing update %d: %v", i, err)
 				}
 				if i%10 == 0 { // a reader forces a flush
-					db.View(t.Context(), func(store.ReadTx) error { return nil })
+					if err := db.View(t.Context(), func(store.ReadTx) error { return nil }); err != nil {
+						t.Errorf("flushing read %d: %v", i, err)
+					}
 				}
 			}
 		})
@@ -125,6 +127,9 @@ func TestDB_RecordChunksReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	for _, err := range CheckFile(db) {
+		t.Errorf("B+tree file check after recovery: %v", err)
+	}
 	ids = append(ids, more.ID)
 	check(db)
 }

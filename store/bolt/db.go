@@ -1,5 +1,6 @@
-// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt) and a
-// write-ahead log under the data directory.
+// Package bolt is the embedded default store: one bbolt file (go.etcd.io/bbolt), a
+// write-ahead log and a file of ID high-water marks under the data directory
+// (FileName, WALFileName, IDsFileName).
 //
 // Writes from concurrent callers are group-committed. A single committer goroutine runs
 // the update functions queued, a group at a time, and hands what each group changed to
@@ -16,6 +17,17 @@
 // Reads see every acknowledged write: View first flushes the open transaction when it
 // holds writes, so reads are cheapest when they come in between bursts of writes.
 //
+// # Damage
+//
+// Nothing damaged is read as if it were intact. Open checks the structure of the B+tree
+// file before bbolt reads it (see checkBeforeOpen: about as long as bbolt's own open)
+// and every stored value carries a checksum that every read verifies (store.ErrCorrupt);
+// a log record that does not read and was acknowledged (later records prove it) makes
+// Open refuse rather than lose it (LogError); the ID sequences resume past marks kept in
+// a file of their own (IDChunk). What Open refuses, Recover mends as far as the log
+// allows (`radbridge recover`), and Verify checks everything offline (`radbridge
+// verify`). A damaged B+tree file takes a backup (DB.Backup).
+//
 // # Caveats
 //
 // Only one process may open a data directory; a second fails after Config.LockTimeout.
@@ -26,19 +38,15 @@ package bolt
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/radbridge/radbridge/store"
 )
@@ -117,7 +125,10 @@ type DB struct {
 	wal      *wal
 	reqs     chan *request
 	kick     chan struct{} // a reader wants a flush
-	closing  chan struct{}
+	ids      *idMarks
+	idsKick  chan struct{} // reservations near a mark: raise it ahead
+	closing  chan struct{} // closed by Close, under closeMu
+	closeMu  sync.RWMutex  // held for reading while a request is queued
 	stopped  chan struct{} // the committer has returned
 	abandon  chan struct{} // tests: stop as a crash would, without flushing
 	syncs    chan *group   // groups on their way to the log, in order
@@ -130,7 +141,7 @@ type DB struct {
 	onFlush  func(time.Duration)
 	// seqs are the last IDs handed out per store.Kind; they start from the buckets'
 	// sequences and every write of a new record raises its bucket's sequence to match.
-	seqs [3]atomic.Uint64
+	seqs [len(kindBuckets)]atomic.Uint64
 
 	// acked is the seq of the last log record on stable storage; flushed the last one
 	// the B+tree file holds. flushMu guards flushedCh, closed and renewed at every flush.
@@ -167,121 +178,6 @@ type group struct {
 	start  time.Time
 }
 
-// Open opens (creating if needed) the store in cfg.Dir, replaying what the write-ahead
-// log holds beyond the B+tree file.
-func Open(cfg Config) (*DB, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
-		return nil, fmt.Errorf("bolt: data directory: %w", err)
-	}
-	timeout := cfg.LockTimeout
-	if timeout == 0 {
-		timeout = time.Second
-	}
-	b, err := bbolt.Open(filepath.Join(cfg.Dir, FileName), 0o600, &bbolt.Options{
-		Timeout:         timeout,
-		NoFreelistSync:  true, // faster commits; the freelist is rebuilt on open
-		FreelistType:    bbolt.FreelistMapType,
-		InitialMmapSize: initialMmapSize(),
-		PageSize:        PageSize, // for a new file; an existing one keeps its own
-		NoSync:          cfg.NoSync,
-	})
-	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("bolt: %s is in use by another process: %w", cfg.Dir, err)
-		}
-		return nil, fmt.Errorf("bolt: open: %w", err)
-	}
-	if err := b.Update(initSchema); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("bolt: %w", err)
-	}
-	w, seq, err := recoverWAL(b, cfg.Dir, cfg.NoSync)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	db := &DB{bolt: b, wal: w, reqs: make(chan *request, 1024), kick: make(chan struct{}, 1),
-		closing: make(chan struct{}), stopped: make(chan struct{}), abandon: make(chan struct{}),
-		syncs:    make(chan *group, 256),
-		maxBatch: cfg.MaxBatch, interval: cfg.FlushInterval, observe: cfg.Observe, onFlush: cfg.ObserveFlush,
-		seq: seq, flushedCh: make(chan struct{})}
-	db.acked.Store(seq)
-	db.flushed.Store(seq)
-	b.View(func(btx *bbolt.Tx) error {
-		for k, id := range kindBuckets {
-			db.seqs[k].Store(btx.Bucket(bucketNames[id]).Sequence())
-		}
-		return nil
-	})
-	if db.maxBatch == 0 {
-		db.maxBatch = 512
-	}
-	if db.interval == 0 {
-		db.interval = DefaultFlushInterval
-	}
-	db.wg.Add(2)
-	go db.commitLoop()
-	go db.syncLoop()
-	return db, nil
-}
-
-// initialMmapSize is the address space the B+tree file is mapped with: 8 GiB on 64-bit
-// platforms (address space only, not memory), 256 MiB on 32-bit ones. A flush that
-// grows the file past the mapping must remap it, which waits for every open read
-// transaction: a backup streaming a large file would hold up the flush, and with it
-// every write, for as long as it takes.
-func initialMmapSize() int {
-	size := 256 << 20
-	if strconv.IntSize == 64 {
-		size <<= 5
-	}
-	return size
-}
-
-// recoverWAL opens the write-ahead log, applies the records the B+tree file does not
-// hold yet in one durable transaction, and returns the log, ready to start over, with
-// the seq of its last record.
-func recoverWAL(b *bbolt.DB, dir string, noSync bool) (*wal, uint64, error) {
-	w, recs, err := openWAL(dir, noSync)
-	if err != nil {
-		return nil, 0, err
-	}
-	var applied uint64
-	err = b.Update(func(btx *bbolt.Tx) error {
-		meta := btx.Bucket(bucketNames[bMeta])
-		if v := meta.Get(keyWALSeq); len(v) == 8 {
-			applied = binary.BigEndian.Uint64(v)
-		}
-		last := applied
-		for _, r := range recs {
-			if r.seq <= applied {
-				continue
-			}
-			if r.seq != last+1 {
-				return fmt.Errorf("write-ahead log: record %d follows %d: records are missing", r.seq, last)
-			}
-			if err := replay(btx, r.payload); err != nil {
-				return fmt.Errorf("write-ahead log record %d: %w", r.seq, err)
-			}
-			last = r.seq
-		}
-		if last == applied {
-			return nil
-		}
-		applied = last
-		return meta.Put(keyWALSeq, u64(last))
-	})
-	if err != nil {
-		w.close()
-		return nil, 0, fmt.Errorf("bolt: recovery: %w", err)
-	}
-	w.restart()
-	return w, applied, nil
-}
-
 // Update runs fn in a transaction shared with other concurrent callers and returns once
 // it is durable. See store.Store.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -289,17 +185,19 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 		return err
 	}
 	r := &request{fn: fn, done: make(chan struct{})}
-	select {
-	case <-db.closing:
+	// Close waits for the requests being queued, so that the committer, which drains
+	// the queue once closing is closed, answers every request it holds.
+	db.closeMu.RLock()
+	if db.isClosed() {
+		db.closeMu.RUnlock()
 		return store.ErrClosed
-	default:
 	}
 	select {
 	case db.reqs <- r:
+		db.closeMu.RUnlock()
 	case <-ctx.Done():
+		db.closeMu.RUnlock()
 		return ctx.Err()
-	case <-db.closing:
-		return store.ErrClosed
 	}
 	// Once queued, the request is committed or failed by the committer; waiting for it
 	// keeps the answer truthful even if ctx ends meanwhile.
@@ -307,20 +205,45 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return r.err
 }
 
-// ReserveID implements store.Store.
-func (db *DB) ReserveID(k store.Kind) string {
-	return formatID(kindPrefixes[k], db.seqs[k].Add(1))
+func (db *DB) isClosed() bool {
+	select {
+	case <-db.closing:
+		return true
+	default:
+		return false
+	}
 }
+
+var errRebuildDue = fmt.Errorf("a recovery was interrupted before it rebuilt the indexes: run `radbridge recover --data DIR` again: %w", store.ErrCorrupt)
+
+var errExhausted = errors.New("no IDs left")
 
 // View runs fn in a read-only transaction that sees every Update that has returned.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if db.isClosed() {
+		return store.ErrClosed
+	}
 	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return err
 	}
-	return db.bolt.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx, db: db}) })
+	return closedIs(db.bolt.View(func(btx *bbolt.Tx) error {
+		t := &tx{btx: btx, db: db}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.bad // a read met a damaged value and fn went on regardless
+	}))
+}
+
+// closedIs reports bbolt's error for a file closed meanwhile as store.ErrClosed.
+func closedIs(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
 }
 
 // Backup writes a consistent copy of the database to w while the store runs: the
@@ -331,15 +254,18 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if db.isClosed() {
+		return 0, store.ErrClosed
+	}
 	if err := db.awaitFlush(ctx, db.acked.Load()); err != nil {
 		return 0, err
 	}
 	var n int64
-	err := db.bolt.View(func(btx *bbolt.Tx) error {
+	err := closedIs(db.bolt.View(func(btx *bbolt.Tx) error {
 		var err error
 		n, err = btx.WriteTo(w)
 		return err
-	})
+	}))
 	if err != nil {
 		return n, fmt.Errorf("bolt: backup: %w", err)
 	}
@@ -412,9 +338,19 @@ func (db *DB) fail(err error) {
 func (db *DB) Close() error {
 	var err error
 	db.once.Do(func() {
+		db.closeMu.Lock()
 		close(db.closing)
+		db.closeMu.Unlock()
 		db.wg.Wait()
-		err = errors.Join(db.wal.close(), db.bolt.Close())
+		if db.failure() == nil {
+			// Nothing is handed out any more: the exact marks spare a restart the gap.
+			var last [len(kindBuckets)]uint64
+			for k := range last {
+				last[k] = db.seqs[k].Load()
+			}
+			err = db.ids.exact(last)
+		}
+		err = errors.Join(err, db.wal.close(), db.ids.close(), db.bolt.Close())
 	})
 	return err
 }
@@ -512,9 +448,12 @@ func (db *DB) commit(batch []*request) {
 		}
 		t := db.wtx
 		mark := len(db.record)
-		t.redo = &db.record
+		t.redo, t.bad = &db.record, nil
 		err := call(r.fn, t)
-		t.redo = nil
+		if err == nil {
+			err = t.bad // a read met a damaged value: what fn wrote may rest on it
+		}
+		t.redo, t.bad = nil, nil
 		if err != nil {
 			r.err = err
 			close(r.done)
@@ -568,9 +507,10 @@ func (db *DB) syncLoop() {
 			}
 		}
 		var last uint64
+		synced := db.acked.Load() // the records of this write say what was durable before it
 		for _, g := range batch {
 			if g.record != nil {
-				db.wal.appendRecord(g.seq, g.record)
+				db.wal.appendRecord(g.seq, synced, g.record)
 				last = g.seq
 			}
 		}
@@ -647,7 +587,11 @@ func (db *DB) flush() {
 		return
 	}
 	start := time.Now()
-	if err := btx.Bucket(bucketNames[bMeta]).Put(keyWALSeq, u64(db.seq)); err != nil {
+	err := putMeta(btx, keyWALSeq, u64(db.seq), SchemaVersion)
+	if err == nil {
+		err = putMeta(btx, keyIDMarks, encodeMarks(db.ids.load()), SchemaVersion)
+	}
+	if err != nil {
 		btx.Rollback()
 		db.fail(fmt.Errorf("flush: %w", err))
 		return

@@ -36,6 +36,25 @@ func update(t *testing.T, db *bolt.DB, fn func(store.Tx) error) error {
 	return db.Update(t.Context(), fn)
 }
 
+// view runs fn in a View and fails the test when the View fails, so that fn's
+// assertions cannot be skipped unnoticed.
+func view(t testing.TB, db store.Store, fn func(store.ReadTx) error) {
+	t.Helper()
+	if err := db.View(t.Context(), fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+// reserve returns a new ID of kind k.
+func reserve(t testing.TB, db store.Store, k store.Kind) string {
+	t.Helper()
+	id, err := db.ReserveID(t.Context(), k)
+	if err != nil {
+		t.Fatalf("ReserveID(%s): %v", k, err)
+	}
+	return id
+}
+
 func newOrder(fac, placer string) *order.Order {
 	return &order.Order{Source: order.Source{Kind: order.SourceV2, SendingFacility: fac}, Placer: placer, Status: order.StatusReceived}
 }
@@ -120,7 +139,7 @@ func TestDB_Messages_Query(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db.View(t.Context(), func(tx store.ReadTx) error {
+			view(t, db, func(tx store.ReadTx) error {
 				got, total, err := tx.Messages(tc.q)
 				if err != nil {
 					t.Fatal(err)
@@ -163,7 +182,7 @@ func TestDB_PutOrder_Indexes(t *testing.T) {
 	if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(o) }); err != nil {
 		t.Fatal(err)
 	}
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		got, err := tx.OrderByKey(o.Key())
 		if err != nil || got.ID != o.ID || got.Status != order.StatusReady {
 			t.Errorf("OrderByKey = %+v, %v", got, err)
@@ -220,7 +239,7 @@ func TestDB_Update_FailureIsolated(t *testing.T) {
 			t.Errorf("update %d: err = %v", i, err)
 		}
 	}
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		_, total, _ := tx.Messages(store.MessageQuery{})
 		if total != 32 {
 			t.Errorf("%d messages stored, want 32 (the failed updates left nothing)", total)
@@ -264,10 +283,10 @@ func TestDB_Reopen(t *testing.T) {
 		t.Errorf("Update after Close = %v, want ErrClosed", err)
 	}
 	db2 := openDB(t, dir)
-	if id := db2.ReserveID(store.KindOrder); id != "ord-201" {
+	if id := reserve(t, db2, store.KindOrder); id != "ord-201" {
 		t.Errorf("first ID reserved after reopen = %s, want ord-201", id)
 	}
-	db2.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db2, func(tx store.ReadTx) error {
 		_, total, _ := tx.Orders(store.OrderQuery{})
 		if total != 200 {
 			t.Errorf("after reopen: %d orders, want 200", total)
@@ -285,10 +304,15 @@ func TestOpen_NewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Update(func(tx *bbolt.Tx) error {
-		m, _ := tx.CreateBucketIfNotExists([]byte("meta"))
+	if err := b.Update(func(tx *bbolt.Tx) error {
+		m, err := tx.CreateBucketIfNotExists([]byte("meta"))
+		if err != nil {
+			return err
+		}
 		return m.Put([]byte("schema_version"), []byte{0, 0, 0, 0, 0, 0, 0, 99})
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	b.Close()
 	if _, err := bolt.Open(bolt.Config{Dir: dir}); err == nil {
 		t.Fatal("Open accepted a newer schema")
@@ -353,7 +377,7 @@ func TestDB_Outbox(t *testing.T) {
 	put(items[0])
 	items[2].State = store.OutboxDead
 	put(items[2])
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		check := func(q store.OutboxQuery, want ...string) {
 			t.Helper()
 			got, total, err := tx.Outbox(q)
@@ -396,10 +420,12 @@ func TestDB_Resources(t *testing.T) {
 			t.Errorf("version after put %d = %d", i+1, r.Version)
 		}
 	}
-	update(t, db, func(tx store.Tx) error {
+	if err := update(t, db, func(tx store.Tx) error {
 		return tx.PutResource(&store.Resource{Type: "Subscription", ID: "sub-1", JSON: []byte(`{}`)})
-	})
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	}); err != nil {
+		t.Fatal(err)
+	}
+	view(t, db, func(tx store.ReadTx) error {
 		cur, err := tx.Resource("ServiceRequest", "ord-1")
 		if err != nil || cur.Version != 2 || string(cur.JSON) != `{"v":2}` {
 			t.Errorf("Resource = %+v, %v", cur, err)
@@ -431,7 +457,7 @@ func TestOrderIndex_KeyEscaping(t *testing.T) {
 		if err := update(t, db, func(tx store.Tx) error { return tx.PutOrder(o) }); err != nil {
 			t.Fatal(err)
 		}
-		db.View(t.Context(), func(tx store.ReadTx) error {
+		view(t, db, func(tx store.ReadTx) error {
 			if got, err := tx.OrderByKey(o.Key()); err != nil || got.ID != o.ID {
 				t.Errorf("OrderByKey(%q) = %v, %v", o.Key(), got, err)
 			}

@@ -1,5 +1,7 @@
 package bolt
 
+import bbolt "go.etcd.io/bbolt"
+
 // Crash stops db the way a killed process would: the write transaction is abandoned
 // unflushed and the files are closed, so that what survives is what reached the log and
 // the B+tree file.
@@ -7,7 +9,7 @@ func Crash(db *DB) error {
 	close(db.abandon)
 	db.wg.Wait()
 	db.once.Do(func() { close(db.closing) })
-	return errorsJoin(db.wal.close(), db.bolt.Close())
+	return errorsJoin(errorsJoin(db.wal.close(), db.ids.close()), db.bolt.Close())
 }
 
 func errorsJoin(a, b error) error {
@@ -23,3 +25,16 @@ func BreakLog(db *DB) { db.wal.f.Close() }
 
 // FilePageSize is the page size of db's B+tree file.
 func FilePageSize(db *DB) int { return db.bolt.Info().PageSize }
+
+// CheckFile runs bbolt's consistency check over db's B+tree file and returns every
+// problem it reports.
+func CheckFile(db *DB) []error {
+	var errs []error
+	db.bolt.View(func(btx *bbolt.Tx) error {
+		for err := range btx.Check() {
+			errs = append(errs, err)
+		}
+		return nil
+	})
+	return errs
+}

@@ -2,7 +2,9 @@ package bolt_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,21 +49,30 @@ func TestDB_Put_recordsAsJSONMarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	for bucket, v := range map[string]any{"orders": o, "messages": m} {
-		want, err := json.Marshal(v)
+	// Each value is the record as json.Marshal writes it, sealed: followed by the
+	// CRC-32C of the bucket's number (orders 4, messages 1), the key's length as a
+	// uvarint, the key and the record.
+	for _, tc := range []struct {
+		bucket string
+		number byte
+		v      any
+	}{{"orders", 4, o}, {"messages", 1, m}} {
+		want, err := json.Marshal(tc.v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.View(func(tx *bbolt.Tx) error {
-			var got []byte
-			tx.Bucket([]byte(bucket)).ForEach(func(_, v []byte) error {
-				got = bytes.Clone(v)
+		var key, got []byte
+		if err := b.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket([]byte(tc.bucket)).ForEach(func(k, v []byte) error {
+				key, got = bytes.Clone(k), bytes.Clone(v)
 				return nil
 			})
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s record =\n%s\nwant json.Marshal's\n%s", bucket, got, want)
-			}
-			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sum := crc32.Checksum(append(append([]byte{tc.number, byte(len(key))}, key...), want...), crc32.MakeTable(crc32.Castagnoli))
+		if want = binary.BigEndian.AppendUint32(want, sum); !bytes.Equal(got, want) {
+			t.Errorf("%s record =\n%q\nwant json.Marshal's, sealed\n%q", tc.bucket, got, want)
+		}
 	}
 }

@@ -2,13 +2,14 @@ package bolt
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/radbridge/radbridge/store"
 )
 
 // OutboxItem implements store.ReadTx.
 func (t *tx) OutboxItem(id string) (*store.OutboxItem, error) {
-	k, err := parseID(prefixOutbox, id)
+	k, err := parseKey(store.KindOutbox, id)
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
@@ -25,11 +26,10 @@ func (t *tx) Outbox(q store.OutboxQuery) ([]*store.OutboxItem, int, error) {
 		match := func(it *store.OutboxItem) bool { return q.Destination == "" || it.Destination == q.Destination }
 		return collectCounted[store.OutboxItem](items, keys, limit, match)
 	}
-	prefix := q.State + "\x00"
 	if q.Destination != "" {
-		prefix += q.Destination + "\x00"
+		return collectCounted[store.OutboxItem](items, stateKeys(t.b(bOutboxState), q.State+"\x00"+q.Destination+"\x00"), limit, nil)
 	}
-	return collectCounted[store.OutboxItem](items, stateKeys(t.b(bOutboxState), prefix), limit, nil)
+	return collectCounted[store.OutboxItem](items, sortedStateKeys(t.b(bOutboxState), q.State+"\x00"), limit, nil)
 }
 
 // PutOutbox implements store.Tx.
@@ -80,13 +80,30 @@ func oldestFirst(b *bucket) func(yield func([]byte) bool) {
 }
 
 // stateKeys yields, oldest first, the record keys under an outbox_state prefix
-// ("state\x00" or "state\x00destination\x00"); the record key is the last 8 bytes.
+// "state\x00destination\x00"; the record key is the last 8 bytes.
 func stateKeys(idx *bucket, prefix string) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		p := []byte(prefix)
 		c := idx.Cursor()
 		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
 			if len(k) >= 8 && !yield(k[len(k)-8:]) {
+				return
+			}
+		}
+	}
+}
+
+// sortedStateKeys yields, oldest first, the record keys of every destination under an
+// outbox_state prefix "state\x00", whose entries sort by destination first.
+func sortedStateKeys(idx *bucket, prefix string) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		var keys [][]byte
+		for k := range stateKeys(idx, prefix) {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, bytes.Compare)
+		for _, k := range keys {
+			if !yield(k) {
 				return
 			}
 		}

@@ -11,6 +11,19 @@ import (
 
 func resourceKey(typ, id string) []byte { return []byte(typ + "/" + id) }
 
+// historyKey is the history key of one version of the resource under key.
+func historyKey(key []byte, version uint64) []byte {
+	b := make([]byte, 0, len(key)+9)
+	return append(append(append(b, key...), 0), u64(version)...)
+}
+
+// resOrderKey is the resource_order key of the rank-th resource created (of any type):
+// type\x00rank.
+func resOrderKey(typ string, rank uint64) []byte {
+	b := make([]byte, 0, len(typ)+9)
+	return append(append(append(b, typ...), 0), u64(rank)...)
+}
+
 // Resource implements store.ReadTx.
 func (t *tx) Resource(typ, id string) (*store.Resource, error) {
 	return getJSON[store.Resource](t.b(bResources), resourceKey(typ, id))
@@ -21,38 +34,44 @@ func (t *tx) ResourceVersion(typ, id string, version int) (*store.Resource, erro
 	if version < 1 {
 		return nil, store.ErrNotFound
 	}
-	return getJSON[store.Resource](t.b(bHistory), append(append(resourceKey(typ, id), 0), u64(uint64(version))...))
+	return getJSON[store.Resource](t.b(bHistory), historyKey(resourceKey(typ, id), uint64(version)))
 }
 
-// Resources implements store.ReadTx.
+// Resources implements store.ReadTx: newest first by creation, from resource_order.
 func (t *tx) Resources(typ string, limit int) ([]*store.Resource, int, error) {
-	b := t.b(bResources)
-	prefix := []byte(typ + "/")
+	if !validType(typ) {
+		return []*store.Resource{}, 0, nil
+	}
+	ranks := t.b(bResOrder)
+	prefix := append([]byte(typ), 0)
 	keys := func(yield func([]byte) bool) {
-		c := b.Cursor()
-		end := append(bytes.Clone(prefix), 0xff)
-		k, _ := c.Seek(end)
-		if k == nil {
-			k, _ = c.Last()
+		c := ranks.Cursor()
+		// Every key of the type sorts before typ\x01.
+		var k, id []byte
+		if k, _ = c.Seek(append([]byte(typ), 1)); k == nil {
+			k, id = c.Last()
 		} else {
-			k, _ = c.Prev()
+			k, id = c.Prev()
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			if !yield(k) {
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, id = c.Prev() {
+			if !yield(resourceKey(typ, string(id))) {
 				return
 			}
 		}
 	}
-	return collectCounted[store.Resource](b, keys, store.ClampLimit(limit), nil)
+	return collectCounted[store.Resource](t.b(bResources), keys, store.ClampLimit(limit), nil)
 }
 
 // FindResources implements store.ReadTx.
 func (t *tx) FindResources(typ, param, value string) ([]string, error) {
 	prefix := []byte(typ + "\x00" + param + "\x00" + value + "\x00")
-	var ids []string
+	ids := []string{}
 	c := t.b(bResIndex).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		ids = append(ids, string(k[len(prefix):]))
+	}
+	if t.bad != nil {
+		return nil, t.bad
 	}
 	return ids, nil
 }
@@ -61,10 +80,14 @@ func resIndexKey(typ, param, value, id string) []byte {
 	return []byte(typ + "\x00" + param + "\x00" + value + "\x00" + id)
 }
 
+// validType reports whether typ can name resources: not empty, and without the bytes
+// that separate the parts of their keys.
+func validType(typ string) bool { return typ != "" && !strings.ContainsAny(typ, "/\x00") }
+
 // PutResource implements store.Tx.
 func (t *tx) PutResource(r *store.Resource) error {
-	if r.Type == "" || r.ID == "" {
-		return errors.New("bolt: PutResource needs a type and an id")
+	if !validType(r.Type) || r.ID == "" || strings.ContainsRune(r.ID, 0) {
+		return fmt.Errorf("bolt: PutResource needs a type without / or NUL and an id without NUL, not %q, %q", r.Type, r.ID)
 	}
 	cur, err := t.Resource(r.Type, r.ID)
 	switch {
@@ -84,6 +107,8 @@ func (t *tx) PutResource(r *store.Resource) error {
 				}
 			}
 		}
+	} else if err := t.createResource(r); err != nil {
+		return err
 	}
 	for param, values := range r.Index {
 		for _, v := range values {
@@ -96,8 +121,32 @@ func (t *tx) PutResource(r *store.Resource) error {
 		}
 	}
 	key := resourceKey(r.Type, r.ID)
-	if err := putJSON(t.b(bHistory), append(append(bytes.Clone(key), 0), u64(uint64(r.Version))...), r); err != nil {
+	if err := putJSON(t.b(bHistory), historyKey(key, uint64(r.Version)), r); err != nil {
 		return fmt.Errorf("bolt: resource history: %w", err)
 	}
 	return putJSON(t.b(bResources), key, r)
+}
+
+// createResource ranks a new resource in resource_order and, when its id is one of the
+// form store.KindResource IDs take (one the store handed out, or a client's PUT that
+// looks like one), moves the kind's sequence past it, so that ReserveID never returns
+// the id of a stored resource.
+func (t *tx) createResource(r *store.Resource) error {
+	ranks := t.b(bResOrder)
+	rank := ranks.Sequence() + 1
+	if err := ranks.SetSequence(rank); err != nil {
+		return err
+	}
+	if err := ranks.Put(resOrderKey(r.Type, rank), []byte(r.ID)); err != nil {
+		return err
+	}
+	n, ok := store.ParseID(store.KindResource, r.ID)
+	if !ok {
+		return nil
+	}
+	t.db.raise(store.KindResource, n)
+	if b := t.b(bResources); n > b.Sequence() {
+		return b.SetSequence(n)
+	}
+	return nil
 }

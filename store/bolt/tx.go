@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -24,6 +25,16 @@ type tx struct {
 	// scratch is the committer's buffer for encoding records (see putJSON).
 	scratch []byte
 	bks     [len(bucketNames)]*bucket
+	// bad is the first stored value this transaction found failing its checksum since
+	// it was reset (see corrupt); View and Update fail with it.
+	bad error
+}
+
+// corrupt records a value that fails its checksum.
+func (t *tx) corrupt(err error) {
+	if t.bad == nil {
+		t.bad = err
+	}
 }
 
 // newKey returns the record key for id (reserving an ID when it is empty) and whether
@@ -31,11 +42,14 @@ type tx struct {
 // the key, so that the DB's ID counters resume past it after a restart.
 func (t *tx) newKey(k store.Kind, b *bucket, id *string) ([]byte, bool, error) {
 	if *id == "" {
-		*id = t.db.ReserveID(k)
+		var err error
+		if *id, err = t.db.reserve(k); err != nil {
+			return nil, false, err
+		}
 	}
-	key, err := parseID(kindPrefixes[k], *id)
+	key, err := parseKey(k, *id)
 	if err != nil {
-		return nil, false, fmt.Errorf("bolt: id %q: %w", *id, err)
+		return nil, false, fmt.Errorf("bolt: %s id %q: %w", k, *id, err)
 	}
 	// No key exceeds the bucket's sequence, so a key past it (an ID just reserved, the
 	// usual case) needs no lookup.
@@ -43,10 +57,15 @@ func (t *tx) newKey(k store.Kind, b *bucket, id *string) ([]byte, bool, error) {
 		if err := b.SetSequence(seq); err != nil {
 			return nil, false, err
 		}
+		t.db.raise(k, seq)
 		return key, true, nil
 	}
-	return key, b.Get(key) == nil, nil
+	v, err := b.get(key)
+	return key, v == nil, err
 }
+
+// ReserveID implements store.Tx.
+func (t *tx) ReserveID(k store.Kind) (string, error) { return t.db.reserve(k) }
 
 var _ store.Tx = (*tx)(nil)
 
@@ -61,7 +80,10 @@ func (t *tx) b(id byte) *bucket {
 }
 
 func getJSON[T any](b *bucket, key []byte) (*T, error) {
-	v := b.Get(key)
+	v, err := b.get(key)
+	if err != nil {
+		return nil, err
+	}
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
@@ -74,7 +96,7 @@ func getJSON[T any](b *bucket, key []byte) (*T, error) {
 
 // Message implements store.ReadTx.
 func (t *tx) Message(id string) (*store.Message, error) {
-	k, err := parseID(prefixMessage, id)
+	k, err := parseKey(store.KindMessage, id)
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
@@ -83,7 +105,10 @@ func (t *tx) Message(id string) (*store.Message, error) {
 
 // MessageByKey implements store.ReadTx.
 func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, error) {
-	k := t.b(bMsgIndex).Get(messageIndexKey(controlID, sender, true, digest, nil))
+	k, err := t.b(bMsgIndex).get(messageIndexKey(controlID, sender, true, digest, nil))
+	if err != nil {
+		return nil, err
+	}
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -92,11 +117,14 @@ func (t *tx) MessageByKey(sender, controlID, digest string) (*store.Message, err
 
 // Raw implements store.ReadTx.
 func (t *tx) Raw(id string) ([]byte, error) {
-	k, err := parseID(prefixMessage, id)
+	k, err := parseKey(store.KindMessage, id)
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	v := t.b(bRaw).Get(k)
+	v, err := t.b(bRaw).get(k)
+	if err != nil {
+		return nil, err
+	}
 	if v == nil {
 		return nil, store.ErrNotFound
 	}
@@ -110,7 +138,23 @@ func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
 		return (q.Sender == "" || m.Sender == q.Sender) && (q.Type == "" || m.Type == q.Type) &&
 			(q.ControlID == "" || m.ControlID == q.ControlID)
 	}
+	// before bounds the keys listed; a Before that is no message ID lists none.
+	var before []byte
+	if q.Before != "" {
+		var err error
+		if before, err = parseKey(store.KindMessage, q.Before); err != nil {
+			before = u64(0)
+		}
+	}
 	msgs := t.b(bMessages)
+	if q.Sender == "" && q.Type == "" && q.ControlID == "" {
+		out, _, err := scan[store.Message](msgs, keysBefore(msgs, before), limit, nil, false, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		n, err := count(t.b(bMeta), keyMessageCount)
+		return out, n, err
+	}
 	var keys func(yield func([]byte) bool)
 	if q.ControlID != "" {
 		prefix := q.ControlID + "\x00"
@@ -121,16 +165,12 @@ func (t *tx) Messages(q store.MessageQuery) ([]*store.Message, int, error) {
 	} else {
 		keys = allKeys(msgs)
 	}
-	if q.Sender == "" && q.Type == "" && q.ControlID == "" {
-		out, err := collect[store.Message](msgs, keys, limit, nil)
-		return out, count(t.b(bMeta), keyMessageCount), err
-	}
-	return collectCounted[store.Message](msgs, keys, limit, match)
+	return scan[store.Message](msgs, keys, limit, match, true, before)
 }
 
 // Order implements store.ReadTx.
 func (t *tx) Order(id string) (*order.Order, error) {
-	k, err := parseID(prefixOrder, id)
+	k, err := parseKey(store.KindOrder, id)
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
@@ -139,10 +179,13 @@ func (t *tx) Order(id string) (*order.Order, error) {
 
 // OrderByKey implements store.ReadTx.
 func (t *tx) OrderByKey(key string) (*order.Order, error) {
-	if key == "" {
+	if !strings.Contains(key, "|") { // not an order.Order.Key (and "" finds nothing)
 		return nil, store.ErrNotFound
 	}
-	k := t.b(bOrderIndex).Get(orderIndexKey(key))
+	k, err := t.b(bOrderIndex).get(orderIndexKey(key))
+	if err != nil {
+		return nil, err
+	}
 	if k == nil {
 		return nil, store.ErrNotFound
 	}
@@ -161,7 +204,11 @@ func (t *tx) Orders(q store.OrderQuery) ([]*order.Order, int, error) {
 		return collectCounted[order.Order](orders, indexKeys(t.b(bOrderStatus), string(q.Status)), limit, nil)
 	}
 	out, err := collect[order.Order](orders, allKeys(orders), limit, nil)
-	return out, count(t.b(bMeta), keyOrderCount), err
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := count(t.b(bMeta), keyOrderCount)
+	return out, n, err
 }
 
 // PutMessage implements store.Tx.
@@ -178,8 +225,12 @@ func (t *tx) PutMessage(m *store.Message, raw []byte) error {
 		}
 		idx := t.b(bMsgIndex)
 		ik := messageIndexKey(m.ControlID, m.Sender, m.Dedupe, m.Digest, key)
-		if m.Dedupe && idx.Get(ik) != nil {
-			return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
+		if m.Dedupe {
+			if cur, err := idx.get(ik); err != nil {
+				return err
+			} else if cur != nil {
+				return fmt.Errorf("bolt: message %s/%s: %w", m.Sender, m.ControlID, store.ErrConflict)
+			}
 		}
 		if err := idx.Put(ik, key); err != nil {
 			return err
@@ -247,7 +298,11 @@ func (t *tx) indexOrder(key []byte, prev, o *order.Order) error {
 	}
 	if k != "" && (prev == nil || prev.Key() != k) {
 		ik := orderIndexKey(k)
-		if cur := idx.Get(ik); cur != nil && !bytes.Equal(cur, key) {
+		cur, err := idx.get(ik)
+		if err != nil {
+			return err
+		}
+		if cur != nil && !bytes.Equal(cur, key) {
 			return fmt.Errorf("bolt: order key %s: %w", k, store.ErrConflict)
 		}
 		if err := idx.Put(ik, key); err != nil {
@@ -367,23 +422,30 @@ func indexKeys(idx *bucket, value string) func(yield func([]byte) bool) {
 
 // collect decodes up to limit records whose keys the iterator yields and that match.
 func collect[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, error) {
-	out, _, err := scan(b, keys, limit, match, false)
+	out, _, err := scan(b, keys, limit, match, false, nil)
 	return out, err
 }
 
 // collectCounted is collect that also counts every match.
 func collectCounted[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool) ([]*T, int, error) {
-	return scan(b, keys, limit, match, true)
+	return scan(b, keys, limit, match, true, nil)
 }
 
-func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool) ([]*T, int, error) {
-	out := []*T{}
-	total := 0
-	var err error
+// scan decodes up to limit records whose keys the iterator yields and that match, and
+// when counting, counts every match. When before is not nil, only records with smaller
+// keys are listed; the others still count.
+func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(*T) bool, counting bool, before []byte) (out []*T, total int, err error) {
+	out = []*T{}
+	defer func() {
+		if err == nil && b.t.bad != nil { // an index or a cursor met a damaged value
+			out, total, err = nil, 0, b.t.bad
+		}
+	}()
 	keys(func(k []byte) bool {
-		if match == nil && len(out) >= limit {
+		listed := before == nil || bytes.Compare(k, before) < 0
+		if match == nil && (len(out) >= limit || !listed) {
 			total++ // an index entry is a match; no need to decode it
-			return counting
+			return counting || !listed
 		}
 		var rec *T
 		if rec, err = getJSON[T](b, k); err != nil {
@@ -393,10 +455,32 @@ func scan[T any](b *bucket, keys func(func([]byte) bool), limit int, match func(
 			return true
 		}
 		total++
-		if len(out) < limit {
+		if listed && len(out) < limit {
 			out = append(out, rec)
 		}
 		return counting || len(out) < limit
 	})
 	return out, total, err
+}
+
+// keysBefore yields the keys of b below before (all of them when it is nil), newest
+// first.
+func keysBefore(b *bucket, before []byte) func(yield func([]byte) bool) {
+	if before == nil {
+		return allKeys(b)
+	}
+	return func(yield func([]byte) bool) {
+		c := b.Cursor()
+		k, _ := c.Seek(before)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil; k, _ = c.Prev() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
 }

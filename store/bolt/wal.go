@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,20 +20,27 @@ const WALFileName = "radbridge.wal"
 //
 // The file is a sequence of records, each
 //
-//	crc32c(4) | length(4) | seq(8) | payload(length)
+//	crc32c(4) | 1<<31 | length (4) | seq(8) | synced(8) | payload(length)
 //
-// with the CRC over everything after it. Record sequence numbers are consecutive. After
-// every flush the B+tree holds every record written so far (its meta bucket says up to
-// which seq), and the log starts again at offset 0, overwriting records it no longer
-// needs. Recovery reads from offset 0 while records are intact and consecutive, and
-// applies those past the B+tree's seq: a torn last write fails its CRC, and a record
-// left over from before the last restart of the log has a smaller seq than the one
-// before it, so either ends the log.
+// with the CRC over everything after it, integers big-endian. Record sequence numbers
+// are consecutive. synced is the seq of the last record on stable storage when the
+// write that holds this record began: every record up to synced had been acknowledged.
+// Builds before synced existed wrote 16-byte headers without it and without the top
+// bit of the length word; they still read back (see readWAL).
+//
+// After every flush the B+tree holds every record written so far (its meta bucket says
+// up to which seq), and the log starts again at offset 0, overwriting records it no
+// longer needs. Recovery reads from offset 0 while records are intact and consecutive
+// and applies those past the B+tree's seq; what stops the reading is either the end of
+// the log (zero fill, the bytes of a record from before the last restart, a write torn
+// by a crash) or damage to records that were acknowledged. planReplay tells them apart.
 //
 // The space the log writes into is zero-filled ahead of use, so that an fdatasync
 // after an append writes data only, not the file's size.
 const (
-	walHeader    = 16
+	walHeaderV1  = 16
+	walHeader    = 24
+	walV2        = 1 << 31 // in the length word: a header with synced
 	walChunk     = 1 << 20 // the log grows by zero-filled chunks of this size
 	maxWALRecord = 1 << 30 // a record larger than this is corruption
 )
@@ -52,78 +58,52 @@ type wal struct {
 // walRecord is one record read back by recovery.
 type walRecord struct {
 	seq     uint64
+	synced  uint64 // 0 in a record of the old format
+	v2      bool   // the record has synced
+	off     int64  // where it starts in the file
+	size    int64  // header and payload
 	payload []byte
 }
 
-// openWAL opens or creates the log in dir and returns it with the intact, consecutive
-// records it holds, in order.
-func openWAL(dir string, noSync bool) (*wal, []walRecord, error) {
+// openWAL opens or creates the log in dir and returns it with the bytes it holds.
+func openWAL(dir string, noSync bool) (*wal, []byte, error) {
 	path := filepath.Join(dir, WALFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bolt: write-ahead log: %w", err)
 	}
-	st, err := f.Stat()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("bolt: write-ahead log: %w", err)
 	}
-	w := &wal{f: f, size: st.Size(), noSync: noSync}
-	if st.Size() == 0 {
+	w := &wal{f: f, size: int64(len(data)), noSync: noSync}
+	if len(data) == 0 {
 		// A new file: make its directory entry durable before anything relies on it.
 		if err := syncDir(dir); err != nil {
 			f.Close()
 			return nil, nil, err
 		}
 	}
-	recs, err := readWAL(io.NewSectionReader(f, 0, st.Size()), st.Size())
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return w, recs, nil
+	return w, data, nil
 }
 
-// readWAL returns the records from the start of r, which holds size bytes, up to the
-// first one that is torn, corrupt, or does not follow its predecessor.
-func readWAL(r io.Reader, size int64) ([]walRecord, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var recs []walRecord
-	var hdr [walHeader]byte
-	for left := size; ; {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return recs, nil // end of file, or a torn header
-		}
-		left -= walHeader
-		n := binary.BigEndian.Uint32(hdr[4:8])
-		seq := binary.BigEndian.Uint64(hdr[8:16])
-		if n == 0 && seq == 0 || n > maxWALRecord || int64(n) > left {
-			return recs, nil // zero fill, garbage, or a length past the end of the file
-		}
-		left -= int64(n)
-		if len(recs) > 0 && seq != recs[len(recs)-1].seq+1 {
-			return recs, nil // a record from before the log last started over
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return recs, nil
-		}
-		crc := crc32.Update(crc32.Checksum(hdr[4:], crc32c), crc32c, payload)
-		if crc != binary.BigEndian.Uint32(hdr[:4]) {
-			return recs, nil
-		}
-		recs = append(recs, walRecord{seq: seq, payload: payload})
-	}
+// appendRecord adds one record to the buffer the next write takes; synced is the seq
+// of the last record on stable storage.
+func (w *wal) appendRecord(seq, synced uint64, payload []byte) {
+	w.buf = appendRecord(w.buf, seq, synced, payload)
 }
 
-// appendRecord adds one record to the buffer the next write takes.
-func (w *wal) appendRecord(seq uint64, payload []byte) {
-	at := len(w.buf)
-	w.buf = append(w.buf, make([]byte, walHeader)...)
-	binary.BigEndian.PutUint32(w.buf[at+4:at+8], uint32(len(payload)))
-	binary.BigEndian.PutUint64(w.buf[at+8:at+16], seq)
-	w.buf = append(w.buf, payload...)
-	binary.BigEndian.PutUint32(w.buf[at:at+4], crc32.Checksum(w.buf[at+4:], crc32c))
+// appendRecord appends a record to b.
+func appendRecord(b []byte, seq, synced uint64, payload []byte) []byte {
+	at := len(b)
+	b = append(b, make([]byte, walHeader)...)
+	binary.BigEndian.PutUint32(b[at+4:at+8], walV2|uint32(len(payload)))
+	binary.BigEndian.PutUint64(b[at+8:at+16], seq)
+	binary.BigEndian.PutUint64(b[at+16:at+24], synced)
+	b = append(b, payload...)
+	binary.BigEndian.PutUint32(b[at:at+4], crc32.Checksum(b[at+4:], crc32c))
+	return b
 }
 
 // write writes the buffered records and returns once they are on stable storage.
@@ -206,15 +186,6 @@ func appendPut(b []byte, bucket byte, k, v []byte) []byte {
 	return append(b, v...)
 }
 
-// uvarintLen is the length of n as a uvarint.
-func uvarintLen(n uint64) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
-}
-
 func appendDelete(b []byte, bucket byte, k []byte) []byte {
 	b = append(b, opDelete, bucket)
 	b = binary.AppendUvarint(b, uint64(len(k)))
@@ -229,17 +200,33 @@ var errBadRecord = errors.New("malformed write-ahead log record")
 
 // replay applies a record's operations to btx.
 func replay(btx *bbolt.Tx, payload []byte) error {
+	return forEachOp(payload, func(op, bucket byte, k, v []byte, seq uint64) error {
+		b := btx.Bucket(allBuckets[bucket])
+		switch op {
+		case opSeq:
+			return b.SetSequence(seq)
+		case opDelete:
+			return b.Delete(k)
+		}
+		return b.Put(k, v)
+	})
+}
+
+// forEachOp decodes a record's operations in order and calls fn with each: a put's
+// key and value, a delete's key, a sequence. It returns errBadRecord, applying
+// nothing more, at the first that does not decode.
+func forEachOp(payload []byte, fn func(op, bucket byte, k, v []byte, seq uint64) error) error {
 	for p := payload; len(p) > 0; {
 		if len(p) < 2 || int(p[1]) >= len(allBuckets) {
 			return errBadRecord
 		}
-		op, b := p[0], btx.Bucket(allBuckets[p[1]])
+		op, bucket := p[0], p[1]
 		p = p[2:]
 		if op == opSeq {
 			if len(p) < 8 {
 				return errBadRecord
 			}
-			if err := b.SetSequence(binary.BigEndian.Uint64(p)); err != nil {
+			if err := fn(op, bucket, nil, nil, binary.BigEndian.Uint64(p)); err != nil {
 				return err
 			}
 			p = p[8:]
@@ -250,21 +237,18 @@ func replay(btx *bbolt.Tx, payload []byte) error {
 			return errBadRecord
 		}
 		p = rest
+		var v []byte
 		switch op {
 		case opDelete:
-			if err := b.Delete(k); err != nil {
-				return err
-			}
 		case opPut:
-			var v []byte
 			if v, p, ok = cutBytes(p); !ok {
 				return errBadRecord
 			}
-			if err := b.Put(k, v); err != nil {
-				return err
-			}
 		default:
 			return errBadRecord
+		}
+		if err := fn(op, bucket, k, v, 0); err != nil {
+			return err
 		}
 	}
 	return nil

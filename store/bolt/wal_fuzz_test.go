@@ -1,13 +1,15 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"path/filepath"
 	"testing"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/radbridge/radbridge/store"
 )
 
 // FuzzReplayLog feeds arbitrary bytes to recovery as a write-ahead log file: reading
@@ -23,6 +25,7 @@ func FuzzReplayLog(f *testing.F) {
 	f.Add(ops)
 	f.Add(record(1, ops))
 	f.Add(append(record(1, ops), record(2, ops)...))
+	f.Add(appendRecord(appendRecord(nil, 1, 0, ops), 2, 1, ops))
 	f.Add([]byte{opPut, 200, 1, 'k'})
 	f.Add([]byte{opPut, bRaw, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	db, err := bbolt.Open(filepath.Join(f.TempDir(), "fuzz.db"), 0o600, &bbolt.Options{NoSync: true})
@@ -35,9 +38,17 @@ func FuzzReplayLog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, file := range [][]byte{data, record(1, data)} {
-			recs, err := readWAL(bytes.NewReader(file), int64(len(file)))
-			if err != nil {
-				t.Fatalf("readWAL: %v", err)
+			recs, end := readWAL(file)
+			if end > int64(len(file)) {
+				t.Fatalf("readWAL ended at %d, past the %d bytes", end, len(file))
+			}
+			for _, r := range findRecords(file, end, 0) {
+				if r.off < end || r.off+r.size > int64(len(file)) {
+					t.Fatalf("findRecords: record at %d+%d outside [%d, %d)", r.off, r.size, end, len(file))
+				}
+			}
+			if _, err := planReplay("fuzz.wal", file, 0); err != nil && !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("planReplay: %v", err)
 			}
 			for i, r := range recs {
 				if i > 0 && r.seq != recs[i-1].seq+1 {
@@ -59,9 +70,9 @@ func (fuzzRollback) Error() string { return "roll back" }
 
 var errRollbackFuzz error = fuzzRollback{}
 
-// record frames payload as the log writes it.
+// record frames payload as builds before synced wrote it (the old format).
 func record(seq uint64, payload []byte) []byte {
-	b := make([]byte, walHeader, walHeader+len(payload))
+	b := make([]byte, walHeaderV1, walHeaderV1+len(payload))
 	binary.BigEndian.PutUint32(b[4:8], uint32(len(payload)))
 	binary.BigEndian.PutUint64(b[8:16], seq)
 	b = append(b, payload...)

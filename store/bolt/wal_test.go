@@ -1,7 +1,9 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -61,6 +63,15 @@ func putMessages(t *testing.T, db *bolt.DB, prefix string, n int) map[string]str
 	return ids
 }
 
+// checkFile fails the test when bbolt's consistency check finds a problem in db's
+// B+tree file.
+func checkFile(t *testing.T, db *bolt.DB) {
+	t.Helper()
+	for _, err := range bolt.CheckFile(db) {
+		t.Errorf("B+tree file check: %v", err)
+	}
+}
+
 // checkMessages asserts that every message in ids is stored under its ID with its raw
 // bytes and its order, and that the store counts exactly msgs messages and orders
 // orders.
@@ -104,10 +115,12 @@ func TestDB_Crash_ReplaysLog(t *testing.T) {
 		t.Fatalf("write-ahead log after the crash: %v, %v", st, err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	checkMessages(t, db, ids, 300, 300)
-	// IDs go on past the replayed records: none is handed out twice.
-	if id := db.ReserveID(store.KindMessage); id != "msg-301" {
-		t.Errorf("first message ID after recovery = %s, want msg-301", id)
+	// IDs go on past the replayed records and every ID that may have been handed out
+	// before the crash: past the mark the first reservation wrote, IDChunk past ID 1.
+	if id, want := reserve(t, db, store.KindMessage), store.FormatID(store.KindMessage, 1+bolt.IDChunk+1); id != want {
+		t.Errorf("first message ID after recovery = %s, want %s (past the high-water mark)", id, want)
 	}
 	// A second crash right after recovery loses nothing either.
 	more := putMessages(t, db, "D", 20)
@@ -117,6 +130,7 @@ func TestDB_Crash_ReplaysLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	for k, v := range more {
 		ids[k] = v
 	}
@@ -144,8 +158,9 @@ func TestDB_Crash_AfterFlush_OldRecordsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	checkMessages(t, db, ids, 50, 51)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		got, err := tx.Order(o.ID)
 		if err != nil || got.Status != order.StatusCancelled {
 			t.Errorf("order after recovery: %+v, %v; want the canceled version", got, err)
@@ -191,8 +206,9 @@ func TestDB_Crash_TornLastRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			db = openDB(t, dir)
+			checkFile(t, db)
 			checkMessages(t, db, ids, 10, 10)
-			db.View(t.Context(), func(tx store.ReadTx) error {
+			view(t, db, func(tx store.ReadTx) error {
 				if _, err := tx.MessageByKey("S", "torn", ""); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("the torn record was applied: %v", err)
 				}
@@ -244,7 +260,7 @@ func TestDB_FailedUpdate_LeavesNothing_AfterCrash(t *testing.T) {
 	}
 	wg.Wait()
 	check := func(db *bolt.DB, when string, orders int) {
-		db.View(t.Context(), func(tx store.ReadTx) error {
+		view(t, db, func(tx store.ReadTx) error {
 			for i, uerr := range errs {
 				_, merr := tx.MessageByKey("S", fmt.Sprint(i), "")
 				_, oerr := tx.OrderByKey(newOrder("S", fmt.Sprint("F", i)).Key())
@@ -267,8 +283,9 @@ func TestDB_FailedUpdate_LeavesNothing_AfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
+	checkFile(t, db)
 	check(db, "after recovery", 46)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.OrderByKey(newOrder("S", "after").Key()); err != nil {
 			t.Errorf("order written after the failed updates: %v", err)
 		}
@@ -289,7 +306,8 @@ func TestDB_Crash_LargeRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, dir)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	checkFile(t, db)
+	view(t, db, func(tx store.ReadTx) error {
 		raw, err := tx.Raw(m.ID)
 		if err != nil || string(raw) != string(big) {
 			t.Errorf("large raw after recovery: %d bytes, %v; want %d", len(raw), err, len(big))
@@ -332,9 +350,10 @@ func TestOpen_LogWithGap(t *testing.T) {
 	}
 	path := filepath.Join(dir, bolt.WALFileName)
 	data, _ := os.ReadFile(path)
-	// Drop the first record: its length is in bytes 4..8 of its header.
-	n := int(data[4])<<24 | int(data[5])<<16 | int(data[6])<<8 | int(data[7])
-	if err := os.WriteFile(path, data[16+n:], 0o600); err != nil {
+	// Drop the first record: its length is in bytes 4..8 of its 24-byte header, below
+	// the format bit.
+	n := int(binary.BigEndian.Uint32(data[4:8]) &^ (1 << 31))
+	if err := os.WriteFile(path, data[24+n:], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := bolt.Open(bolt.Config{Dir: dir})
@@ -371,8 +390,9 @@ func TestDB_LogWriteFails_StoreFails(t *testing.T) {
 	if db.Err() != nil {
 		t.Fatalf("after restart: %v", db.Err())
 	}
+	checkFile(t, db)
 	checkMessages(t, db, ids, 5, 5)
-	db.View(t.Context(), func(tx store.ReadTx) error {
+	view(t, db, func(tx store.ReadTx) error {
 		if _, err := tx.MessageByKey("S", "lost", ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("the unacknowledged update was kept: %v", err)
 		}
@@ -401,5 +421,85 @@ func TestDB_Backup(t *testing.T) {
 	// Writes after the backup do not reach it.
 	putMessages(t, db, "after", 3)
 	copyDB := openDB(t, dir)
+	checkFile(t, copyDB)
 	checkMessages(t, copyDB, ids, 40, 40)
+}
+
+// logOffsets returns where each record of the log starts, reading the headers the
+// store writes (24 bytes, the length below the format bit) up to the zero fill.
+func logOffsets(data []byte) []int {
+	var offs []int
+	for off := 0; off+24 <= len(data); {
+		word := binary.BigEndian.Uint32(data[off+4 : off+8])
+		if word == 0 {
+			break
+		}
+		offs = append(offs, off)
+		off += 24 + int(word&^(1<<31))
+	}
+	return offs
+}
+
+// writeRecords stores n messages one Update after another, so that each is a log
+// record and a write of its own, and crashes the store, leaving them in the log alone.
+func writeRecords(t *testing.T, dir string, n int) map[string]string {
+	t.Helper()
+	db := openUnflushed(t, dir)
+	ids := map[string]string{}
+	for i := range n {
+		for k, v := range putMessages(t, db, fmt.Sprint("M", i, "-"), 1) {
+			ids[k] = v
+		}
+	}
+	if err := bolt.Crash(db); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// A record in the middle of the log that does not read back was acknowledged (records
+// written after it prove it): Open refuses, names it and the way out, and changes
+// nothing.
+func TestOpen_MidLogCorruption(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(data []byte, at int)
+	}{
+		{"payload byte", func(d []byte, at int) { d[at+40] ^= 0x01 }},
+		{"length", func(d []byte, at int) { d[at+7] ^= 0x08 }},
+		{"seq", func(d []byte, at int) { d[at+15] ^= 0x02 }},
+		{"sector zeroed", func(d []byte, at int) { clear(d[at : at+64]) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeRecords(t, dir, 8)
+			path := filepath.Join(dir, bolt.WALFileName)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offs := logOffsets(data)
+			if len(offs) != 8 {
+				t.Fatalf("%d records in the log, want 8", len(offs))
+			}
+			tc.damage(data, offs[3])
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dbBefore, _ := os.ReadFile(filepath.Join(dir, bolt.FileName))
+			_, err = bolt.Open(bolt.Config{Dir: dir})
+			var le *bolt.LogError
+			if !errors.As(err, &le) || !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Open with record 4 damaged = %v, want a LogError (ErrCorrupt)", err)
+			}
+			if le.Record != 4 || le.Offset != int64(offs[3]) || le.Later != 5 || !strings.Contains(err.Error(), "radbridge recover --data") {
+				t.Errorf("LogError = %+v (%v); want record 4 at offset %d, record 5 after it, and the recover command", le, err, offs[3])
+			}
+			walAfter, _ := os.ReadFile(path)
+			dbAfter, _ := os.ReadFile(filepath.Join(dir, bolt.FileName))
+			if !bytes.Equal(walAfter, data) || !bytes.Equal(dbAfter, dbBefore) {
+				t.Error("the refused Open changed the files")
+			}
+		})
+	}
 }
