@@ -119,11 +119,14 @@ type destination struct {
 	} `yaml:"match"`
 	MLLP string `yaml:"mllp"`
 	FHIR string `yaml:"fhir"`
+	// TLS, when set, speaks TLS to the destination (see destinationTLS). Default: plain
+	// TCP for mllp; the system roots and no client certificate for an https fhir URL.
+	TLS *destinationTLS `yaml:"tls"`
 }
 
 // delivery turns the destinations into the engine's routes and the delivery worker's
-// configuration.
-func (c *config) delivery() ([]engine.Route, delivery.Config) {
+// configuration, reading their TLS files.
+func (c *config) delivery() ([]engine.Route, delivery.Config, error) {
 	var routes []engine.Route
 	var dc delivery.Config
 	for _, d := range c.Destinations {
@@ -132,9 +135,13 @@ func (c *config) delivery() ([]engine.Route, delivery.Config) {
 			kind = "fhir"
 		}
 		routes = append(routes, engine.Route{Destination: d.Name, Kind: kind, SendingFacility: d.Match.SendingFacility, FHIRSource: d.Match.FHIRSource})
-		dc.Destinations = append(dc.Destinations, delivery.Destination{Name: d.Name, MLLP: d.MLLP, FHIR: d.FHIR})
+		tc, err := d.TLS.config()
+		if err != nil {
+			return nil, delivery.Config{}, fmt.Errorf("destinations[%d] (%s).tls: %w", len(routes)-1, d.Name, err)
+		}
+		dc.Destinations = append(dc.Destinations, delivery.Destination{Name: d.Name, MLLP: d.MLLP, FHIR: d.FHIR, TLS: tc})
 	}
-	return routes, dc
+	return routes, dc, nil
 }
 
 // defaults fills what the file and flags left unset.
@@ -218,7 +225,9 @@ func (c *config) validate() error {
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
-	if _, dc := c.delivery(); len(dc.Destinations) > 0 {
+	if _, dc, err := c.delivery(); err != nil {
+		return err
+	} else if len(dc.Destinations) > 0 {
 		if err := dc.Validate(); err != nil {
 			return err
 		}

@@ -106,7 +106,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
-	routes, dcfg := cfg.delivery()
+	routes, dcfg, err := cfg.delivery()
+	if err != nil {
+		return err
+	}
 	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes}, db, checker, log, metrics)
 	if err != nil {
 		return err
