@@ -56,6 +56,9 @@ type config struct {
 			Key      string `yaml:"key"`
 			ClientCA string `yaml:"client_ca"`
 		} `yaml:"tls"`
+		// Senders, when set, says which connections may send as which sending facility
+		// (see senderRule). Default: any connection, any facility.
+		Senders []senderRule `yaml:"senders"`
 	} `yaml:"mllp"`
 	HTTP struct {
 		// Addr is the HTTP listen address. Default: ":8080".
@@ -221,6 +224,9 @@ func (c *config) validate() error {
 	}
 	if c.Store.FlushInterval < 0 {
 		return errors.New("store.flush_interval must not be negative")
+	}
+	if err := c.validateSecurity(); err != nil {
+		return err
 	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)

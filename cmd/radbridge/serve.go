@@ -110,7 +110,11 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes}, db, checker, log, metrics)
+	senders, err := cfg.senders()
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, Senders: senders}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}
