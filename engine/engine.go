@@ -46,6 +46,9 @@ type Config struct {
 	// Senders restricts which MLLP connections may send as which sending facility
 	// (see Senders). Default: none, every connection may send as any facility.
 	Senders Senders
+	// Subscriptions says which endpoints and headers R4 Subscriptions may use (see
+	// SubscriptionPolicy). Default: none; every Subscription is refused.
+	Subscriptions SubscriptionPolicy
 }
 
 // Validate reports a configuration that cannot work.
@@ -56,6 +59,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Senders.Validate(); err != nil {
+		return err
+	}
+	if err := c.Subscriptions.Validate(); err != nil {
 		return err
 	}
 	for i, r := range c.Routes {

@@ -111,6 +111,12 @@ type config struct {
 	PriorAuth rules.Config `yaml:"prior_auth"`
 	// Destinations are where results go back to the ordering provider.
 	Destinations []destination `yaml:"destinations"`
+	// FHIR configures the FHIR API beyond the HTTP listener.
+	FHIR struct {
+		// Subscriptions says where R4 Subscriptions may send results (see
+		// subscriptionsConfig). Default: nowhere; every Subscription is refused.
+		Subscriptions subscriptionsConfig `yaml:"subscriptions"`
+	} `yaml:"fhir"`
 }
 
 // destination is one place results are delivered to.

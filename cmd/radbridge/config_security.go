@@ -7,6 +7,7 @@ import (
 
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
+	"github.com/radbridge/radbridge/internal/allowlist"
 )
 
 // destinationTLS is a destination's `tls` block: TLS 1.2 or later, the destination's
@@ -81,9 +82,39 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
+// subscriptionsConfig is fhir.subscriptions: what R4 rest-hook Subscriptions may make
+// radbridge call and send (engine.SubscriptionPolicy).
+type subscriptionsConfig struct {
+	// Allow lists URL prefixes ("https://app.example.org/hooks"); a channel endpoint must
+	// lie under one: same scheme, host and port, and the prefix's path on a segment
+	// boundary; userinfo, fragments, dot segments and encoded slashes are refused.
+	// Default: none, so every Subscription is refused.
+	Allow []string `yaml:"allow"`
+	// AllowHeaders lists the header names a channel may ask to be sent with its
+	// notifications (e.g. Authorization, for the subscriber's own token). Default: none;
+	// a Subscription with any channel.header is refused.
+	AllowHeaders []string `yaml:"allow_headers"`
+}
+
+// policy returns the engine's policy for the block.
+func (s subscriptionsConfig) policy() (engine.SubscriptionPolicy, error) {
+	urls, err := allowlist.New(s.Allow)
+	if err != nil {
+		return engine.SubscriptionPolicy{}, fmt.Errorf("fhir.subscriptions.allow: %w", err)
+	}
+	p := engine.SubscriptionPolicy{Allow: urls, AllowHeaders: s.AllowHeaders}
+	if err := p.Validate(); err != nil {
+		return engine.SubscriptionPolicy{}, fmt.Errorf("fhir.subscriptions.allow_headers: %w", err)
+	}
+	return p, nil
+}
+
 // validateSecurity checks the security settings added in wave 2.
 func (c *config) validateSecurity() error {
 	if _, err := c.senders(); err != nil {
+		return err
+	}
+	if _, err := c.FHIR.Subscriptions.policy(); err != nil {
 		return err
 	}
 	for i, r := range c.MLLP.Senders {

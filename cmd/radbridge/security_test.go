@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +146,53 @@ func TestConfig_Senders(t *testing.T) {
 		if _, err := loadTestConfig(t, tc.yaml); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.wantErr)
 		}
+	}
+}
+
+// TestServe_SubscriptionAllowlist: serve takes a Subscription whose endpoint is under
+// fhir.subscriptions.allow and refuses one elsewhere.
+func TestServe_SubscriptionAllowlist(t *testing.T) {
+	cfg, err := loadTestConfig(t, `
+fhir:
+  subscriptions:
+    allow: ["https://app.example.org/hooks"]
+    allow_headers: [Authorization]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveInProcess(t, cfg)
+	post := func(endpoint string) int {
+		body := `{"resourceType":"Subscription","status":"requested","reason":"r","criteria":"DiagnosticReport?status=final",
+ "channel":{"type":"rest-hook","endpoint":"` + endpoint + `","header":["Authorization: Bearer t"]}}`
+		resp, err := http.Post("http://"+cfg.HTTP.Addr+"/fhir/Subscription", "application/fhir+json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	if got := post("https://app.example.org/hooks/1"); got != http.StatusCreated {
+		t.Errorf("allowed endpoint: %d, want 201", got)
+	}
+	if got := post("https://app.example.org.evil.test/hooks/1"); got != http.StatusUnprocessableEntity {
+		t.Errorf("endpoint outside the allowlist: %d, want 422", got)
+	}
+}
+
+func TestConfig_Subscriptions(t *testing.T) {
+	for _, tc := range []struct{ yaml, wantErr string }{
+		{"fhir: {subscriptions: {allow: [hooks.example.org]}}\n", "fhir.subscriptions.allow"},
+		{"fhir: {subscriptions: {allow: [\"https://u@hooks.example.org\"]}}\n", "userinfo"},
+		{"fhir: {subscriptions: {allow_headers: [Host]}}\n", "fhir.subscriptions.allow_headers"},
+		{"fhir: {subscriptions: {allow_headers: [\"Bad Name\"]}}\n", "not a header name"},
+	} {
+		if _, err := loadTestConfig(t, tc.yaml); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.wantErr)
+		}
+	}
+	if _, err := loadTestConfig(t, "fhir: {subscriptions: {allow: [\"https://hooks.example.org/r4\"], allow_headers: [authorization]}}\n"); err != nil {
+		t.Errorf("valid block: %v", err)
 	}
 }

@@ -114,7 +114,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, Senders: senders}, db, checker, log, metrics)
+	subscriptions, err := cfg.FHIR.Subscriptions.policy()
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, Senders: senders,
+		Subscriptions: subscriptions}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}
