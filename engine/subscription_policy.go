@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"net/textproto"
 	"slices"
@@ -45,15 +44,11 @@ func (p SubscriptionPolicy) Validate() error {
 	return nil
 }
 
-// errNoEndpoints means the policy allows no endpoint at all.
-var errNoEndpoints = errors.New("no endpoint is allowed")
-
 // check says what the policy refuses in s, or "" when it allows it. It never quotes a
 // header value: those are the subscriber's secrets.
 func (p SubscriptionPolicy) check(s subscription) (expression, problem string) {
 	if p.Allow.Len() == 0 {
-		return "Subscription.channel.endpoint", "radbridge accepts no Subscriptions here: " + errNoEndpoints.Error() +
-			"; an operator allows endpoints by URL prefix with fhir.subscriptions.allow in the configuration"
+		return "Subscription.channel.endpoint", "radbridge accepts no Subscriptions here: no endpoint is allowed; an operator allows endpoints by URL prefix with fhir.subscriptions.allow in the configuration"
 	}
 	if err := p.Allow.Check(s.Channel.Endpoint); err != nil {
 		return "Subscription.channel.endpoint", "the endpoint is not allowed (" + err.Error() + "): radbridge sends only to " +
