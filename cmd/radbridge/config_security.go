@@ -17,10 +17,11 @@ type destinationTLS struct {
 	// CA is the PEM file of the CAs that may sign the destination's certificate; they
 	// replace the system roots. Default: the system roots.
 	CA string `yaml:"ca"`
-	// Cert and Key are the PEM files of radbridge's client certificate and key, for
-	// mutual TLS; both or neither. Default: no client certificate.
+	// Cert is the PEM file of radbridge's client certificate (chain), for mutual TLS;
+	// set with key. Default: no client certificate.
 	Cert string `yaml:"cert"`
-	Key  string `yaml:"key"`
+	// Key is the PEM file of cert's private key. Default: none.
+	Key string `yaml:"key"`
 	// ServerName is the name the destination's certificate must carry. Default: the
 	// host of mllp or fhir.
 	ServerName string `yaml:"server_name"`
