@@ -2,7 +2,7 @@ module github.com/radbridge/radbridge
 
 go 1.26
 
-toolchain go1.26.8
+toolchain go1.26.10
 
 require (
 	github.com/google/fhir/go v0.7.4

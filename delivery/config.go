@@ -80,8 +80,10 @@ type Destination struct {
 	// ("fhir" items), e.g. "https://ehr.example.org/fhir".
 	FHIR string
 	// TLS, when non-nil, is the client TLS configuration: MLLP over TLS, or the
-	// trusted roots and client certificate for an https FHIR base. Default: nil,
-	// plain TCP for MLLP and the system roots for https.
+	// trusted roots and client certificate for an https FHIR base (see TLSFiles).
+	// Versions below TLS 1.2 are never used, and InsecureSkipVerify is invalid: the
+	// destination's certificate is always verified. With FHIR it needs an https URL.
+	// Default: nil, plain TCP for MLLP and the system roots for https.
 	TLS *tls.Config
 	// Hook, with FHIR, makes the destination an R4 rest-hook Subscription endpoint
 	// (FHIR is then the channel endpoint). Default: nil, a FHIR server that takes
@@ -148,6 +150,12 @@ func (d Destination) validate() error {
 		if u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf(".FHIR %q (%s): a base URL has no query or fragment", d.FHIR, d.Name)
 		}
+		if d.TLS != nil && u.Scheme != "https" {
+			return fmt.Errorf(".TLS (%s): TLS needs an https FHIR URL, not %s", d.Name, u.Scheme)
+		}
+	}
+	if d.TLS != nil && d.TLS.InsecureSkipVerify {
+		return fmt.Errorf(".TLS (%s): InsecureSkipVerify is not allowed: the destination's certificate must be verified", d.Name)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"crypto/tls"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ func TestConfig_Validate(t *testing.T) {
 		{name: "mllp without port", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", MLLP: "ehr.example.org"}}}, wantErr: "Destinations[0].MLLP"},
 		{name: "fhir not http", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", FHIR: "ftp://h/fhir"}}}, wantErr: "Destinations[0].FHIR"},
 		{name: "fhir with query", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", FHIR: "http://h/fhir?a=b"}}}, wantErr: "Destinations[0].FHIR"},
+		{name: "tls for https", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", FHIR: "https://h/fhir", TLS: &tls.Config{}}}}},
+		{name: "tls for http", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", FHIR: "http://h/fhir", TLS: &tls.Config{}}}}, wantErr: "Destinations[0].TLS"},
+		{name: "tls unverified", cfg: delivery.Config{Destinations: []delivery.Destination{{Name: "x", MLLP: "h:1", TLS: &tls.Config{InsecureSkipVerify: true}}}}, wantErr: "InsecureSkipVerify"},
 		{name: "negative initial", cfg: delivery.Config{Backoff: delivery.Backoff{Initial: -1}}, wantErr: "Backoff.Initial"},
 		{name: "max below initial", cfg: delivery.Config{Backoff: delivery.Backoff{Initial: time.Minute, Max: time.Second}}, wantErr: "Backoff.Max"},
 		{name: "initial above default max", cfg: delivery.Config{Backoff: delivery.Backoff{Initial: time.Hour}}, wantErr: "Backoff.Initial"},

@@ -83,3 +83,30 @@ func TestWorker_Subscribe(t *testing.T) {
 		t.Errorf("%d items still pending after their notifications were answered 200", pending)
 	}
 }
+
+// A rest-hook sender adds the channel's header lines with canonical names, and leaves
+// out lines that are not headers, hold control characters, or name a header the
+// sender sets itself.
+func TestHTTPSender_Send_HookHeaders(t *testing.T) {
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got <- r.Header.Clone()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	s := delivery.NewHTTPSender(srv.URL+"/hook", nil)
+	defer s.Close()
+	s.Hook = &delivery.Hook{Headers: []string{
+		"authorization: Bearer k1", "X-Trace-2: t", "Idempotency-Key: mine", "Content-Type: text/plain",
+		"X-Bad: a\r\nX-Injected: b", "Bad Name: x", "no colon",
+	}}
+	if _, err := s.Send(t.Context(), &store.OutboxItem{ID: "o1", Kind: delivery.KindFHIR, Payload: []byte(`{"resourceType":"DiagnosticReport","id":"r1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	h := <-got
+	if h.Get("Authorization") != "Bearer k1" || h.Get("X-Trace-2") != "t" || h.Get("Idempotency-Key") != "o1" ||
+		h.Get("X-Bad") != "" || h.Get("X-Injected") != "" || len(h.Values("Idempotency-Key")) != 1 {
+		t.Errorf("headers sent: %v", h)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -44,10 +45,33 @@ type HTTPSender struct {
 // Hook is how an R4 rest-hook Subscription wants its notifications (FHIR R4
 // subscription.html, "rest-hook"): with a payload, the resource is sent as an update,
 // PUT [endpoint]/[type]/[id]; without one, an empty POST to the endpoint. Headers are
-// the channel's header values ("Name: value"), added to every request.
+// the channel's header values ("Name: value"), added to every request; a line that is
+// not a valid header, holds control characters or names a header the sender sets
+// itself (Idempotency-Key, Content-Type, Accept) is left out. Which headers a
+// Subscription may ask for at all is the engine's policy (engine.SubscriptionPolicy).
 type Hook struct {
 	Payload bool
 	Headers []string
+}
+
+// hookHeader splits a channel header line into a canonical name and its value,
+// reporting false for one that must not be sent.
+func hookHeader(line string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(line, ":")
+	name, value = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)), strings.TrimSpace(value)
+	if !ok || name == "" || strings.ContainsFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return "", "", false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return "", "", false
+		}
+	}
+	switch name {
+	case "Idempotency-Key", "Content-Type", "Accept", "Host", "Content-Length", "Transfer-Encoding", "Connection":
+		return "", "", false
+	}
+	return name, value, true
 }
 
 var _ Sender = (*HTTPSender)(nil)
@@ -84,8 +108,8 @@ func (s *HTTPSender) Send(ctx context.Context, it *store.OutboxItem) (string, er
 	}
 	if s.Hook != nil {
 		for _, v := range s.Hook.Headers {
-			if name, value, ok := strings.Cut(v, ":"); ok && fhir.ValidResourceType(strings.ReplaceAll(strings.TrimSpace(name), "-", "")) {
-				h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+			if name, value, ok := hookHeader(v); ok && h.Get(name) == "" {
+				h.Add(name, value)
 			}
 		}
 	}

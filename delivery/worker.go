@@ -184,9 +184,9 @@ func (w *Worker) AddDestination(d Destination) error {
 
 func (d *dest) newSender(now func() time.Time) Sender {
 	if d.MLLP != "" {
-		return NewMLLPSender(d.MLLP, d.TLS)
+		return NewMLLPSender(d.MLLP, clientTLS(d.TLS))
 	}
-	s := NewHTTPSender(d.FHIR, d.TLS)
+	s := NewHTTPSender(d.FHIR, clientTLS(d.TLS))
 	s.Now, s.Hook = now, d.Hook
 	return s
 }

@@ -174,7 +174,7 @@ func TestDelivery_Subscription(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer endpoint.Close()
-	f := deliveringFixture(t, nil, nil)
+	f := subscribingFixture(t, []string{endpoint.URL + "/hook"}, "Authorization")
 	srv := fhirServer(t, f)
 
 	bad := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",

@@ -43,6 +43,12 @@ type Config struct {
 	// Routes send the results of matching orders to delivery destinations. Default:
 	// none; results are then kept and readable but delivered nowhere.
 	Routes []Route
+	// Senders restricts which MLLP connections may send as which sending facility
+	// (see Senders). Default: none, every connection may send as any facility.
+	Senders Senders
+	// Subscriptions says which endpoints and headers R4 Subscriptions may use (see
+	// SubscriptionPolicy). Default: none; every Subscription is refused.
+	Subscriptions SubscriptionPolicy
 }
 
 // Validate reports a configuration that cannot work.
@@ -51,6 +57,12 @@ func (c Config) Validate() error {
 		if p != "P" && p != "T" && p != "D" {
 			return fmt.Errorf("engine: processing ID %q is not P, T or D", p)
 		}
+	}
+	if err := c.Senders.Validate(); err != nil {
+		return err
+	}
+	if err := c.Subscriptions.Validate(); err != nil {
+		return err
 	}
 	for i, r := range c.Routes {
 		switch {
@@ -132,7 +144,7 @@ const (
 // error is for logging: when it is not nil the returned acknowledgment is a rejection
 // (AR/CR with ERR 207) and nothing was stored.
 func (e *Engine) HandleV2(ctx context.Context, raw []byte) ([]byte, error) {
-	res, err := e.handleV2(ctx, raw, "")
+	res, err := e.handleV2(ctx, raw, "", nil)
 	return res.deliver, err
 }
 
@@ -161,12 +173,14 @@ type Finding struct {
 // acknowledgment, its code, the stored message and orders, the findings. The error is
 // for logging, as with HandleV2; an MLLP connection is then closed without an answer.
 func (e *Engine) Handle(ctx context.Context, raw []byte) (Result, error) {
-	return e.handleV2(ctx, raw, "")
+	return e.handleV2(ctx, raw, "", nil)
 }
 
 // handleV2 runs the pipeline. reprocessOf names the stored message being processed again
-// (POST /api/messages/{id}/reprocess): it is not answered from the resend index.
-func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (Result, error) {
+// (POST /api/messages/{id}/reprocess): it is not answered from the resend index. peer is
+// the connection the message arrived on, judged by Config.Senders; nil when there is
+// none.
+func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string, peer *Peer) (Result, error) {
 	start := e.now()
 	m, err := hl7.Parse(raw)
 	if err != nil {
@@ -180,6 +194,11 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 	h := m.Header()
 	if is, ok := e.checkHeader(h); !ok {
 		return e.reject(ctx, raw, len(raw), h, start, is)
+	}
+	if peer != nil {
+		if is, ok := e.checkSender(ctx, h, *peer); !ok {
+			return e.reject(ctx, raw, len(raw), h, start, is)
+		}
 	}
 	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
 	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
@@ -213,7 +232,7 @@ func (e *Engine) Reprocess(ctx context.Context, id string) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	return e.handleV2(ctx, raw, id)
+	return e.handleV2(ctx, raw, id, nil)
 }
 
 // checkHeader applies the rules that make a message unprocessable whatever its type.

@@ -21,11 +21,13 @@ var (
 	_ mllp.OversizeHandler = MLLPHandler{}
 )
 
-// ServeMLLP implements mllp.Handler.
-func (h MLLPHandler) ServeMLLP(ctx context.Context, msg []byte, _ mllp.ConnInfo) ([]byte, error) {
+// ServeMLLP implements mllp.Handler. The connection's address and verified client
+// certificate are judged by the engine's sender rules (Config.Senders).
+func (h MLLPHandler) ServeMLLP(ctx context.Context, msg []byte, info mllp.ConnInfo) ([]byte, error) {
 	// The transport reuses msg after the call; the engine keeps views of it only
 	// until the acknowledgment is built.
-	res, err := h.Engine.handleV2(ctx, msg, "")
+	peer := peerOf(info)
+	res, err := h.Engine.handleV2(ctx, msg, "", &peer)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -91,18 +93,44 @@ type Subscriber interface {
 	Subscribe(destination, endpoint string, payload bool, headers []string) error
 }
 
+// SubscriptionProblem is why the engine does not take a Subscription.
+type SubscriptionProblem struct {
+	// Expression is the FHIRPath of the element at fault, e.g.
+	// "Subscription.channel.endpoint".
+	Expression string
+	// Text says what is wrong and, for a refusal by policy, how an operator allows it.
+	Text string
+	// Refused is true when the operator's policy (Config.Subscriptions) refuses what
+	// the engine could otherwise do; false when the engine cannot do it at all.
+	Refused bool
+}
+
 // CheckSubscription reads an R4 Subscription resource and says what the engine cannot
-// honour in it: the element (a FHIRPath) and the problem, both empty when it can
+// honour in it (an unsupported channel or criteria) or its policy refuses (an endpoint
+// outside Config.Subscriptions.Allow, a header not in AllowHeaders); nil when it can
 // notify about results as the Subscription asks. err is for JSON that is not a
 // Subscription at all.
-func CheckSubscription(resource []byte) (expression, problem string, err error) {
+func (e *Engine) CheckSubscription(resource []byte) (*SubscriptionProblem, error) {
 	var s subscription
 	if err := json.Unmarshal(resource, &s); err != nil {
-		return "", "", err
+		return nil, err
 	}
-	expression, problem = s.check()
-	return expression, problem, nil
+	return e.checkSubscription(s), nil
 }
+
+func (e *Engine) checkSubscription(s subscription) *SubscriptionProblem {
+	if expr, problem := s.check(); problem != "" {
+		return &SubscriptionProblem{Expression: expr, Text: problem}
+	}
+	if expr, problem := e.cfg.Subscriptions.check(s); problem != "" {
+		return &SubscriptionProblem{Expression: expr, Text: problem, Refused: true}
+	}
+	return nil
+}
+
+// ErrSubscriptionRefused is returned by Engine.Subscribe for a Subscription that
+// CheckSubscription does not pass.
+var ErrSubscriptionRefused = errors.New("engine: subscription refused")
 
 // ErrNoSubscriber means no delivery worker that takes Subscriptions is connected.
 var ErrNoSubscriber = errors.New("engine: no delivery worker is running: subscriptions cannot be notified")
@@ -126,7 +154,10 @@ func (e *Engine) Subscribe(id string, resource []byte) error {
 		return err
 	}
 	s.ID = id
-	return sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.Channel.Header)
+	if p := e.checkSubscription(s); p != nil {
+		return fmt.Errorf("%w: %s: %s", ErrSubscriptionRefused, p.Expression, p.Text)
+	}
+	return sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.headers())
 }
 
 // Resubscribe registers the stored active Subscriptions with the delivery worker; call
@@ -141,23 +172,36 @@ func (e *Engine) Resubscribe(ctx context.Context) error {
 		return err
 	}
 	for _, s := range subs {
-		if err := sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.Channel.Header); err != nil {
+		if err := sub.Subscribe(s.destination(), s.Channel.Endpoint, s.Channel.Payload != "", s.headers()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// subscriptions returns the stored active Subscriptions the engine takes now. One the
+// policy refuses (the configuration changed since it was created) is logged and left
+// out: nothing is sent to it.
 func (e *Engine) subscriptions(ctx context.Context) ([]subscription, error) {
-	var out []subscription
+	var all []subscription
 	err := e.store.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		out, err = activeSubscriptions(tx)
+		all, err = activeSubscriptions(tx)
 		return err
 	})
+	var out []subscription
+	for _, s := range all {
+		if p := e.checkSubscription(s); p != nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "subscription not registered: refused by the configuration",
+				slog.String("subscription_id", s.ID), slog.String("element", p.Expression), slog.String("reason", p.Text))
+			continue
+		}
+		out = append(out, s)
+	}
 	return out, err
 }
 
+// activeSubscriptions returns the stored active Subscriptions, whatever the policy.
 func activeSubscriptions(tx store.ReadTx) ([]subscription, error) {
 	list, _, err := tx.Resources("Subscription", store.MaxLimit)
 	if err != nil {
@@ -184,8 +228,8 @@ func (e *Engine) enqueueSubscriptions(tx store.Tx, o *order.Order, r order.Resul
 	var dests []string
 	var report []byte
 	for _, s := range subs {
-		if !s.matches(o, r) {
-			continue
+		if !s.matches(o, r) || e.checkSubscription(s) != nil {
+			continue // a Subscription the policy refuses gets nothing, not even queued
 		}
 		if report == nil {
 			if report, _, _, err = fhirmap.DiagnosticReportJSON(o, r, n); err != nil {

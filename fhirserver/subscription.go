@@ -4,20 +4,27 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/mapping/fhirmap"
 )
 
 // createSubscription accepts an R4 rest-hook Subscription for DiagnosticReports: it is
-// stored active and its endpoint becomes a delivery destination at once.
+// stored active and its endpoint becomes a delivery destination at once. One the engine
+// cannot honour is answered 422 not-supported; one its policy refuses (an endpoint
+// outside fhir.subscriptions.allow, a header outside allow_headers) 422 business-rule,
+// naming the element, and nothing is stored or sent.
 func (b *Server) createSubscription(ctx context.Context, req fhir.CreateRequest) (fhir.Result, error) {
-	expr, problem, err := engine.CheckSubscription(req.Resource)
+	problem, err := b.eng.CheckSubscription(req.Resource)
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	if problem != "" {
-		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported", Expression: expr, Diagnostics: problem}}}
+	if problem != nil {
+		code := "not-supported"
+		if problem.Refused {
+			code = "business-rule"
+		}
+		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: code,
+			Expression: problem.Expression, Diagnostics: problem.Text}}}
 	}
 	if !b.eng.CanSubscribe() {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusServiceUnavailable, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",

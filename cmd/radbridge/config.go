@@ -61,6 +61,9 @@ type config struct {
 			// by this PEM CA bundle (mutual TLS). Default: none (no client certificates).
 			ClientCA string `yaml:"client_ca"`
 		} `yaml:"tls"`
+		// Senders, when set, says which connections may send as which sending facility
+		// (see senderRule). Default: any connection, any facility.
+		Senders []senderRule `yaml:"senders"`
 	} `yaml:"mllp"`
 	HTTP struct {
 		// Addr is the HTTP listen address. Default: ":8080".
@@ -113,6 +116,12 @@ type config struct {
 	PriorAuth rules.Config `yaml:"prior_auth"`
 	// Destinations are where results go back to the ordering provider.
 	Destinations []destination `yaml:"destinations"`
+	// FHIR configures the FHIR API beyond the HTTP listener.
+	FHIR struct {
+		// Subscriptions says where R4 Subscriptions may send results (see
+		// subscriptionsConfig). Default: nowhere; every Subscription is refused.
+		Subscriptions subscriptionsConfig `yaml:"subscriptions"`
+	} `yaml:"fhir"`
 }
 
 // destination is one place results are delivered to.
@@ -133,11 +142,14 @@ type destination struct {
 	// FHIR is the FHIR base URL results are POSTed to as DiagnosticReports. Default:
 	// none.
 	FHIR string `yaml:"fhir"`
+	// TLS, when set, speaks TLS to the destination (see destinationTLS). Default: plain
+	// TCP for mllp; the system roots and no client certificate for an https fhir URL.
+	TLS *destinationTLS `yaml:"tls"`
 }
 
 // delivery turns the destinations into the engine's routes and the delivery worker's
-// configuration.
-func (c *config) delivery() ([]engine.Route, delivery.Config) {
+// configuration, reading their TLS files.
+func (c *config) delivery() ([]engine.Route, delivery.Config, error) {
 	var routes []engine.Route
 	var dc delivery.Config
 	for _, d := range c.Destinations {
@@ -146,9 +158,13 @@ func (c *config) delivery() ([]engine.Route, delivery.Config) {
 			kind = "fhir"
 		}
 		routes = append(routes, engine.Route{Destination: d.Name, Kind: kind, SendingFacility: d.Match.SendingFacility, FHIRSource: d.Match.FHIRSource})
-		dc.Destinations = append(dc.Destinations, delivery.Destination{Name: d.Name, MLLP: d.MLLP, FHIR: d.FHIR})
+		tc, err := d.TLS.config()
+		if err != nil {
+			return nil, delivery.Config{}, fmt.Errorf("destinations[%d] (%s).tls: %w", len(routes)-1, d.Name, err)
+		}
+		dc.Destinations = append(dc.Destinations, delivery.Destination{Name: d.Name, MLLP: d.MLLP, FHIR: d.FHIR, TLS: tc})
 	}
-	return routes, dc
+	return routes, dc, nil
 }
 
 // defaults fills what the file and flags left unset.
@@ -229,10 +245,15 @@ func (c *config) validate() error {
 	if c.Store.FlushInterval < 0 {
 		return errors.New("store.flush_interval must not be negative")
 	}
+	if err := c.validateSecurity(); err != nil {
+		return err
+	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
-	if _, dc := c.delivery(); len(dc.Destinations) > 0 {
+	if _, dc, err := c.delivery(); err != nil {
+		return err
+	} else if len(dc.Destinations) > 0 {
 		if err := dc.Validate(); err != nil {
 			return err
 		}

@@ -106,8 +106,20 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
-	routes, dcfg := cfg.delivery()
-	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes}, db, checker, log, metrics)
+	routes, dcfg, err := cfg.delivery()
+	if err != nil {
+		return err
+	}
+	senders, err := cfg.senders()
+	if err != nil {
+		return err
+	}
+	subscriptions, err := cfg.FHIR.Subscriptions.policy()
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, Senders: senders,
+		Subscriptions: subscriptions}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,8 @@ func (c *conn) handshake() bool {
 	st := tc.ConnectionState()
 	c.info.TLS = &st
 	if len(st.VerifiedChains) > 0 && len(st.VerifiedChains[0]) > 0 {
-		c.info.PeerSubject = st.VerifiedChains[0][0].Subject.String()
+		c.info.PeerCertificate = st.VerifiedChains[0][0]
+		c.info.PeerSubject = c.info.PeerCertificate.Subject.String()
 	}
 	c.log.Debug("mllp TLS handshake done", "peer_subject", c.info.PeerSubject)
 	return true

@@ -3,6 +3,7 @@ package mllp
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 )
 
@@ -71,6 +72,9 @@ type ConnInfo struct {
 	// with ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert).
 	// Empty for plain TCP or when no verified certificate was presented.
 	PeerSubject string
+	// PeerCertificate is the verified client certificate (the leaf of the first
+	// verified chain), set exactly when PeerSubject is. It must not be modified.
+	PeerCertificate *x509.Certificate
 	// TLS is the state of the TLS connection after the handshake; nil for
 	// plain TCP. It must not be modified.
 	TLS *tls.ConnectionState

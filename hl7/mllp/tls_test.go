@@ -1,6 +1,7 @@
 package mllp
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -110,7 +111,7 @@ func TestServer_TLS_Handshake(t *testing.T) {
 	if ack, err := c.Send(t.Context(), []byte("MSH|tls")); err != nil || string(ack) != "ok" {
 		t.Fatalf("Send() = %q, %v, want %q", ack, err, "ok")
 	}
-	if info := <-infos; info.TLS == nil || !info.TLS.HandshakeComplete || info.PeerSubject != "" {
+	if info := <-infos; info.TLS == nil || !info.TLS.HandshakeComplete || info.PeerSubject != "" || info.PeerCertificate != nil {
 		t.Errorf("ConnInfo = %+v, want a completed TLS state and no peer subject", info)
 	}
 }
@@ -129,8 +130,12 @@ func TestServer_MTLS_PeerSubject(t *testing.T) {
 	if _, err := c.Send(t.Context(), []byte("MSH|mtls")); err != nil {
 		t.Fatalf("Send() = %v, want nil", err)
 	}
-	if got, want := (<-infos).PeerSubject, "CN=ris-client,O=Test Hospital"; got != want {
+	info := <-infos
+	if got, want := info.PeerSubject, "CN=ris-client,O=Test Hospital"; got != want {
 		t.Errorf("PeerSubject = %q, want %q", got, want)
+	}
+	if info.PeerCertificate == nil || !bytes.Equal(info.PeerCertificate.Raw, pki.client.Certificate[0]) {
+		t.Errorf("PeerCertificate = %v, want the client certificate", info.PeerCertificate)
 	}
 }
 

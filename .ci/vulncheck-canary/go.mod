@@ -1,0 +1,5 @@
+module radbridge.invalid/vulncheck-canary
+
+go 1.22
+
+require golang.org/x/text v0.3.7
