@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/rules"
@@ -59,17 +60,21 @@ func New(cfg Config) (*API, error) {
 	return &API{engine: cfg.Engine, store: cfg.Store, deliverer: cfg.Deliverer, preauth: cfg.Preauth}, nil
 }
 
-// Routes registers the API's routes on r.
+// Routes registers the API's routes on r, each with the scope it needs (package auth):
+// reads need auth.ScopeAPIRead, changes auth.ScopeAPIOperate.
 func (a *API) Routes(r *mux.Router) {
-	r.HandleFunc("/api/messages", a.listMessages).Methods(http.MethodGet)
-	r.HandleFunc("/api/messages/{id}", a.getMessage).Methods(http.MethodGet)
-	r.HandleFunc("/api/messages/{id}/reprocess", a.reprocess).Methods(http.MethodPost)
-	r.HandleFunc("/api/orders", a.listOrders).Methods(http.MethodGet)
-	r.HandleFunc("/api/orders/{id}", a.getOrder).Methods(http.MethodGet)
-	r.HandleFunc("/api/orders/{id}/authorization", a.decideAuthorization).Methods(http.MethodPost)
-	r.HandleFunc("/api/preauth", a.getPreauth).Methods(http.MethodGet)
-	r.HandleFunc("/api/outbox", a.listOutbox).Methods(http.MethodGet)
-	r.HandleFunc("/api/outbox/{id}/retry", a.retryOutbox).Methods(http.MethodPost)
+	route := func(method, path, scope string, h http.HandlerFunc) {
+		r.Handle(path, auth.Require(scope, h)).Methods(method)
+	}
+	route(http.MethodGet, "/api/messages", auth.ScopeAPIRead, a.listMessages)
+	route(http.MethodGet, "/api/messages/{id}", auth.ScopeAPIRead, a.getMessage)
+	route(http.MethodPost, "/api/messages/{id}/reprocess", auth.ScopeAPIOperate, a.reprocess)
+	route(http.MethodGet, "/api/orders", auth.ScopeAPIRead, a.listOrders)
+	route(http.MethodGet, "/api/orders/{id}", auth.ScopeAPIRead, a.getOrder)
+	route(http.MethodPost, "/api/orders/{id}/authorization", auth.ScopeAPIOperate, a.decideAuthorization)
+	route(http.MethodGet, "/api/preauth", auth.ScopeAPIRead, a.getPreauth)
+	route(http.MethodGet, "/api/outbox", auth.ScopeAPIRead, a.listOutbox)
+	route(http.MethodPost, "/api/outbox/{id}/retry", auth.ScopeAPIOperate, a.retryOutbox)
 }
 
 // outboxItem is an outbox item in GET /api/outbox: everything but the payload.

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"runtime"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7/mllp"
@@ -58,8 +62,16 @@ type config struct {
 		} `yaml:"tls"`
 	} `yaml:"mllp"`
 	HTTP struct {
-		// Addr is the HTTP listen address. Default: ":8080".
+		// Addr is the HTTP listen address. Default: "127.0.0.1:8080", loopback only;
+		// give a host or ":8080" to listen on other interfaces.
 		Addr string `yaml:"addr"`
+		// CORS lets web pages on other origins call the server.
+		CORS struct {
+			// AllowOrigins are the origins (exact: scheme://host[:port]) whose pages may
+			// call: they get CORS answers, and their state-changing requests are not
+			// refused as cross-origin. Default: none, and no CORS header is sent.
+			AllowOrigins []string `yaml:"allow_origins"`
+		} `yaml:"cors"`
 		// BaseURL is the FHIR base as clients reach it (behind a proxy), used in
 		// Location headers and links. Default: derived from each request.
 		BaseURL string `yaml:"base_url"`
@@ -75,7 +87,24 @@ type config struct {
 		// negative means no cap.
 		MaxConcurrentLargeBodies int `yaml:"max_concurrent_large_bodies"`
 	} `yaml:"http"`
-	// DataDir holds the database. Default: "./data".
+	// Auth configures authentication (package auth; DESIGN.md, "Security").
+	Auth struct {
+		// Mode is on or off. Off serves every route to anyone and is accepted only on
+		// a loopback http.addr. Default: on.
+		Mode string `yaml:"mode"`
+		// Issuer is this server's URL as the issuer and audience of its access tokens,
+		// without a path ("https://rb.example.org"); client assertions name
+		// Issuer + "/auth/token" as their audience. Default: http.base_url without its
+		// path when set, otherwise the scheme and Host of each request.
+		Issuer string `yaml:"issuer"`
+		// Tokens are static bearer tokens, each by its SHA-256. When none has
+		// radbridge/api.admin, serve creates <data_dir>/admin.token on first start.
+		Tokens []authToken `yaml:"tokens"`
+		// Clients are the SMART Backend Services clients of POST /auth/token.
+		Clients []authClient `yaml:"clients"`
+	} `yaml:"auth"`
+	// DataDir holds the database, the token signing key and the admin token.
+	// Default: "./data".
 	DataDir string `yaml:"data_dir"`
 	// Store tunes the embedded store.
 	Store struct {
@@ -121,6 +150,82 @@ type destination struct {
 	FHIR string `yaml:"fhir"`
 }
 
+// authToken is a static bearer token, known by its SHA-256 in hex.
+type authToken struct {
+	Name   string   `yaml:"name"`
+	SHA256 string   `yaml:"sha256"`
+	Scopes []string `yaml:"scopes"`
+}
+
+// authClient is a client of the token endpoint: its key set inline (jwks, a mapping or
+// a JSON string) or in a file (jwks_file), and the scopes it may be granted.
+type authClient struct {
+	ID       string    `yaml:"id"`
+	JWKS     jwksValue `yaml:"jwks"`
+	JWKSFile string    `yaml:"jwks_file"`
+	Scopes   []string  `yaml:"scopes"`
+}
+
+// jwksValue is a JSON Web Key Set written in the YAML file, as JSON text.
+type jwksValue []byte
+
+// UnmarshalYAML takes a JSON string or a YAML mapping.
+func (j *jwksValue) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*j = []byte(n.Value)
+		return nil
+	}
+	var v map[string]any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	*j = b
+	return err
+}
+
+// authConfig is the configuration of the auth package: the key sets read from their
+// files, the issuer derived from http.base_url when unset.
+func (c *config) authConfig() (auth.Config, error) {
+	ac := auth.Config{Off: c.Auth.Mode == "off", Issuer: c.Auth.Issuer, Dir: c.DataDir, AllowOrigins: c.HTTP.CORS.AllowOrigins}
+	if ac.Issuer == "" && c.HTTP.BaseURL != "" {
+		if u, err := url.Parse(c.HTTP.BaseURL); err == nil {
+			ac.Issuer = u.Scheme + "://" + u.Host
+		}
+	}
+	for _, t := range c.Auth.Tokens {
+		ac.Tokens = append(ac.Tokens, auth.Token{Name: t.Name, SHA256: t.SHA256, Scopes: t.Scopes})
+	}
+	for i, cl := range c.Auth.Clients {
+		jwks := []byte(cl.JWKS)
+		switch {
+		case (len(jwks) == 0) == (cl.JWKSFile == ""):
+			return ac, fmt.Errorf("auth.clients[%d] (%s): set exactly one of jwks and jwks_file", i, cl.ID)
+		case cl.JWKSFile != "":
+			var err error
+			if jwks, err = os.ReadFile(cl.JWKSFile); err != nil {
+				return ac, fmt.Errorf("auth.clients[%d] (%s): jwks_file: %w", i, cl.ID, err)
+			}
+		}
+		ac.Clients = append(ac.Clients, auth.Client{ID: cl.ID, JWKS: jwks, Scopes: cl.Scopes})
+	}
+	return ac, ac.Validate()
+}
+
+// loopback reports whether the listen address addr takes connections from this host
+// only: 127.0.0.0/8, ::1 or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // delivery turns the destinations into the engine's routes and the delivery worker's
 // configuration.
 func (c *config) delivery() ([]engine.Route, delivery.Config) {
@@ -161,7 +266,10 @@ func (c *config) defaults() {
 		c.MLLP.FrameBudget = 4 * int64(c.MLLP.MaxMessageSize)
 	}
 	if c.HTTP.Addr == "" {
-		c.HTTP.Addr = ":8080"
+		c.HTTP.Addr = "127.0.0.1:8080"
+	}
+	if c.Auth.Mode == "" {
+		c.Auth.Mode = "on"
 	}
 	if c.HTTP.LargeBody == 0 {
 		c.HTTP.LargeBody = 1 << 20
@@ -208,6 +316,19 @@ func (c *config) validate() error {
 	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
 		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",
 			c.MLLP.FrameBudget, c.MLLP.MaxMessageSize)
+	}
+	switch c.Auth.Mode {
+	case "on":
+	case "off":
+		if !loopback(c.HTTP.Addr) {
+			return fmt.Errorf("auth.mode off needs a loopback http.addr (127.0.0.1, ::1 or localhost), not %q: "+
+				"without authentication anyone who reaches the port reads patient data", c.HTTP.Addr)
+		}
+	default:
+		return fmt.Errorf("auth.mode %q: want on or off", c.Auth.Mode)
+	}
+	if _, err := c.authConfig(); err != nil {
+		return err
 	}
 	if c.HTTP.LargeBody < 0 {
 		return errors.New("http.large_body must not be negative")
