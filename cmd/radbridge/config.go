@@ -65,6 +65,14 @@ type config struct {
 		// Addr is the HTTP listen address. Default: "127.0.0.1:8080", loopback only;
 		// give a host or ":8080" to listen on other interfaces.
 		Addr string `yaml:"addr"`
+		// TLS serves HTTPS (TLS 1.2 or later) with the certificate chain and key in
+		// these PEM files; with client_ca, clients must present a certificate that CA
+		// issued. Default: plain HTTP.
+		TLS struct {
+			Cert     string `yaml:"cert"`
+			Key      string `yaml:"key"`
+			ClientCA string `yaml:"client_ca"`
+		} `yaml:"tls"`
 		// CORS lets web pages on other origins call the server.
 		CORS struct {
 			// AllowOrigins are the origins (exact: scheme://host[:port]) whose pages may
@@ -316,6 +324,12 @@ func (c *config) validate() error {
 	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
 		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",
 			c.MLLP.FrameBudget, c.MLLP.MaxMessageSize)
+	}
+	if (c.HTTP.TLS.Cert == "") != (c.HTTP.TLS.Key == "") {
+		return errors.New("http.tls: cert and key go together")
+	}
+	if c.HTTP.TLS.ClientCA != "" && c.HTTP.TLS.Cert == "" {
+		return errors.New("http.tls.client_ca needs http.tls.cert and key")
 	}
 	switch c.Auth.Mode {
 	case "on":

@@ -185,6 +185,8 @@ http:
 		{name: "bad hash", yaml: "auth: {tokens: [{name: t, sha256: secret, scopes: [radbridge/api.read]}]}\n", wantErr: "64 hex digits"},
 		{name: "user scope", yaml: "auth: {tokens: [{name: t, sha256: " + hash + ", scopes: [user/*.read]}]}\n", wantErr: "not granted to backend clients"},
 		{name: "unknown key", yaml: "auth: {token: []}\n", wantErr: "field token not found"},
+		{name: "tls key alone", yaml: "http: {tls: {key: k.pem}}\n", wantErr: "http.tls: cert and key go together"},
+		{name: "client CA alone", yaml: "http: {tls: {client_ca: ca.pem}}\n", wantErr: "http.tls.client_ca needs"},
 		{name: "origin with a path", yaml: "http: {cors: {allow_origins: [\"https://a.example/app\"]}}\n", wantErr: "scheme://host[:port] exactly"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,12 +21,13 @@ import (
 func serveInProcess(t *testing.T, cfg *config) string {
 	t.Helper()
 	cfg.DataDir, cfg.MLLP.Addr, cfg.HTTP.Addr = t.TempDir(), loopbackPort(t), loopbackPort(t)
-	return serveConfigured(t, cfg, slog.New(slog.DiscardHandler))
+	return serveConfigured(t, cfg, slog.New(slog.DiscardHandler), nil)
 }
 
 // serveConfigured runs serve as serveInProcess does, with cfg's addresses and data
-// directory as they are, logging to log.
-func serveConfigured(t *testing.T, cfg *config, log *slog.Logger) string {
+// directory as they are, logging to log; client, when not nil, is what asks for
+// readiness (over HTTPS when cfg says so).
+func serveConfigured(t *testing.T, cfg *config, log *slog.Logger, client *http.Client) string {
 	t.Helper()
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
@@ -41,8 +42,15 @@ func serveConfigured(t *testing.T, cfg *config, log *slog.Logger) string {
 			t.Errorf("serve: %v", err)
 		}
 	})
+	scheme := "http"
+	if cfg.HTTP.TLS.Cert != "" {
+		scheme = "https"
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		resp, err := http.Get("http://" + cfg.HTTP.Addr + "/readyz")
+		resp, err := client.Get(scheme + "://" + cfg.HTTP.Addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -126,10 +126,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		Help: "Orders awaiting prior authorization past their due-by time.",
 	}, func() float64 { return float64(eng.OverdueCount(ctx)) }))
 
-	var tlsConfig *tls.Config
+	var tlsConfig, httpTLS *tls.Config
 	if cfg.MLLP.TLS.Cert != "" {
 		if tlsConfig, err = mllp.TLSConfigFromFiles(cfg.MLLP.TLS.Cert, cfg.MLLP.TLS.Key, cfg.MLLP.TLS.ClientCA); err != nil {
 			return fmt.Errorf("mllp.tls: %w", err)
+		}
+	}
+	if cfg.HTTP.TLS.Cert != "" {
+		if httpTLS, err = serverTLSConfig(cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, cfg.HTTP.TLS.ClientCA); err != nil {
+			return fmt.Errorf("http.tls: %w", err)
 		}
 	}
 	ml, err := net.Listen("tcp", cfg.MLLP.Addr)
@@ -175,6 +180,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	hs := &http.Server{
 		Handler: httpHandler(authn, httpRoutes(httpDeps{api: apiHandler, fhir: fhirHandler, auth: authn, reg: reg, ready: &ready, store: db,
 			limit: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)})),
+		TLSConfig:         httpTLS,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -194,7 +200,11 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return nil
 	})
 	g.Go(func() error {
-		if err := hs.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+		serveHTTP := hs.Serve
+		if httpTLS != nil {
+			serveHTTP = func(l net.Listener) error { return hs.ServeTLS(l, "", "") }
+		}
+		if err := serveHTTP(hl); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
@@ -218,7 +228,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	})
 	ready.Store(true)
 	log.Info("radbridge started", slog.String("mllp_addr", ml.Addr().String()), slog.String("http_addr", hl.Addr().String()),
-		slog.String("data_dir", cfg.DataDir), slog.Bool("mllp_tls", tlsConfig != nil),
+		slog.String("data_dir", cfg.DataDir), slog.Bool("mllp_tls", tlsConfig != nil), slog.Bool("http_tls", httpTLS != nil),
 		slog.String("auth_mode", cfg.Auth.Mode))
 	if err := g.Wait(); err != nil {
 		return err
