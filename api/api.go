@@ -22,8 +22,9 @@ import (
 	"github.com/radbridge/radbridge/store"
 )
 
-// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API"). It is safe
-// for concurrent use.
+// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API"). Without
+// auth.ScopePHIRead in the request's principal, raw messages and patient identity are
+// masked in its answers. It is safe for concurrent use.
 type API struct {
 	engine    *engine.Engine
 	store     store.Store
@@ -61,7 +62,8 @@ func New(cfg Config) (*API, error) {
 }
 
 // Routes registers the API's routes on r, each with the scope it needs (package auth):
-// reads need auth.ScopeAPIRead, changes auth.ScopeAPIOperate.
+// reads need auth.ScopeAPIRead, changes auth.ScopeAPIOperate. Patient identity and raw
+// messages are masked for a caller without auth.ScopePHIRead.
 func (a *API) Routes(r *mux.Router) {
 	route := func(method, path, scope string, h http.HandlerFunc) {
 		r.Handle(path, auth.Require(scope, h)).Methods(method)
@@ -207,6 +209,9 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 		out.messageItem, out.Raw, out.Ack = toItem(m), string(raw), string(m.Ack)
 		return nil
 	})
+	if !seesPHI(r) {
+		out.Raw = masked
+	}
 	if !readOK(w, err, "message "+id) {
 		return
 	}
@@ -251,7 +256,8 @@ type authItem struct {
 	DueBy           *time.Time       `json:"due_by"`
 }
 
-func toOrderItem(o *order.Order) orderItem {
+// toOrderItem lists o; its patient id is masked unless phi.
+func toOrderItem(o *order.Order, phi bool) orderItem {
 	it := orderItem{ID: o.ID, Placer: o.Placer, Filler: o.Filler, Status: o.Status, Source: string(o.Source.Kind),
 		Procedure: procedureItem{CPT: o.Procedure.CPT, Text: o.Procedure.Text, Modality: o.Procedure.Modality},
 		// required means this order needs an authorization: an exempt order does not,
@@ -271,6 +277,9 @@ func toOrderItem(o *order.Order) orderItem {
 	}
 	if len(o.Patient.Identifiers) > 0 {
 		it.Patient = o.Patient.Identifiers[0].Value
+		if !phi {
+			it.Patient = masked
+		}
 	}
 	if !o.Authorization.DueBy.IsZero() {
 		d := o.Authorization.DueBy
@@ -295,6 +304,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 	onlyOverdue := q.Get("overdue") == "true"
 	var items []orderItem
 	var total int
+	phi := seesPHI(r)
 	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		var list []*order.Order
 		var n int
@@ -306,7 +316,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		total = n
 		for _, o := range list {
-			items = append(items, toOrderItem(o))
+			items = append(items, toOrderItem(o, phi))
 		}
 		return err
 	})
@@ -330,6 +340,9 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	})
 	if !readOK(w, err, "order "+id) {
 		return
+	}
+	if !seesPHI(r) {
+		o = maskOrder(o)
 	}
 	writeJSON(w, http.StatusOK, o)
 }
@@ -360,7 +373,7 @@ func (a *API) decideAuthorization(w http.ResponseWriter, r *http.Request) {
 	case !readOK(w, err, "order "+id):
 		return
 	}
-	writeJSON(w, http.StatusOK, toOrderItem(o))
+	writeJSON(w, http.StatusOK, toOrderItem(o, seesPHI(r)))
 }
 
 // getPreauth answers GET /api/preauth?cpt=&class=&payer= like `radbridge preauth --json`.

@@ -280,8 +280,8 @@ func TestServe_Scopes(t *testing.T) {
 	}
 	srv := &server{web: cfg.HTTP.Addr, token: readTok}
 	srv.getJSON(t, "/api/orders?placer=SC1", &orders)
-	if len(orders.Items) != 1 {
-		t.Fatalf("orders read with radbridge/api.read: %+v, want one", orders)
+	if len(orders.Items) != 1 || orders.Items[0].Patient != "(masked: needs radbridge/phi.read)" {
+		t.Fatalf("orders read with radbridge/api.read: %+v, want one with its patient masked", orders)
 	}
 	orderID := orders.Items[0].ID
 	var msgs struct {
