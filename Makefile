@@ -12,7 +12,8 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/radbridge
 
-## run: the engine with no configuration (MLLP :2575, HTTP :8080, data under ./data)
+## run: the engine with no configuration (MLLP :2575, HTTP 127.0.0.1:8080, data under ./data,
+## the admin token in data/admin.token)
 run: build
 	./$(BIN) serve
 
