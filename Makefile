@@ -20,7 +20,8 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/radbridge
 
-## run: the engine with no configuration (MLLP :2575, HTTP :8080, data under ./data);
+## run: the engine with no configuration (MLLP :2575, HTTP 127.0.0.1:8080, data under ./data,
+## the admin token in data/admin.token);
 ## make run MLLP_ADDR=127.0.0.1:12575 HTTP_ADDR=127.0.0.1:18080 DATA=/tmp/rb, or ARGS="..."
 run: build
 	./$(BIN) serve $(if $(MLLP_ADDR),--mllp-addr $(MLLP_ADDR)) $(if $(HTTP_ADDR),--http-addr $(HTTP_ADDR)) $(if $(DATA),--data $(DATA)) $(ARGS)

@@ -15,14 +15,16 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 )
 
-// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API"). It is safe
-// for concurrent use.
+// API serves the engine's JSON API under /api (see DESIGN.md, "Engine API"). Without
+// auth.ScopePHIRead in the request's principal, raw messages and patient identity are
+// masked in its answers. It is safe for concurrent use.
 type API struct {
 	engine    *engine.Engine
 	store     store.Store
@@ -59,17 +61,22 @@ func New(cfg Config) (*API, error) {
 	return &API{engine: cfg.Engine, store: cfg.Store, deliverer: cfg.Deliverer, preauth: cfg.Preauth}, nil
 }
 
-// Routes registers the API's routes on r.
+// Routes registers the API's routes on r, each with the scope it needs (package auth):
+// reads need auth.ScopeAPIRead, changes auth.ScopeAPIOperate. Patient identity and raw
+// messages are masked for a caller without auth.ScopePHIRead.
 func (a *API) Routes(r *mux.Router) {
-	r.HandleFunc("/api/messages", a.listMessages).Methods(http.MethodGet)
-	r.HandleFunc("/api/messages/{id}", a.getMessage).Methods(http.MethodGet)
-	r.HandleFunc("/api/messages/{id}/reprocess", a.reprocess).Methods(http.MethodPost)
-	r.HandleFunc("/api/orders", a.listOrders).Methods(http.MethodGet)
-	r.HandleFunc("/api/orders/{id}", a.getOrder).Methods(http.MethodGet)
-	r.HandleFunc("/api/orders/{id}/authorization", a.decideAuthorization).Methods(http.MethodPost)
-	r.HandleFunc("/api/preauth", a.getPreauth).Methods(http.MethodGet)
-	r.HandleFunc("/api/outbox", a.listOutbox).Methods(http.MethodGet)
-	r.HandleFunc("/api/outbox/{id}/retry", a.retryOutbox).Methods(http.MethodPost)
+	route := func(method, path, scope string, h http.HandlerFunc) {
+		r.Handle(path, auth.Require(scope, h)).Methods(method)
+	}
+	route(http.MethodGet, "/api/messages", auth.ScopeAPIRead, a.listMessages)
+	route(http.MethodGet, "/api/messages/{id}", auth.ScopeAPIRead, a.getMessage)
+	route(http.MethodPost, "/api/messages/{id}/reprocess", auth.ScopeAPIOperate, a.reprocess)
+	route(http.MethodGet, "/api/orders", auth.ScopeAPIRead, a.listOrders)
+	route(http.MethodGet, "/api/orders/{id}", auth.ScopeAPIRead, a.getOrder)
+	route(http.MethodPost, "/api/orders/{id}/authorization", auth.ScopeAPIOperate, a.decideAuthorization)
+	route(http.MethodGet, "/api/preauth", auth.ScopeAPIRead, a.getPreauth)
+	route(http.MethodGet, "/api/outbox", auth.ScopeAPIRead, a.listOutbox)
+	route(http.MethodPost, "/api/outbox/{id}/retry", auth.ScopeAPIOperate, a.retryOutbox)
 }
 
 // outboxItem is an outbox item in GET /api/outbox: everything but the payload.
@@ -202,6 +209,9 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 		out.messageItem, out.Raw, out.Ack = toItem(m), string(raw), string(m.Ack)
 		return nil
 	})
+	if !seesPHI(r) {
+		out.Raw = masked
+	}
 	if !readOK(w, err, "message "+id) {
 		return
 	}
@@ -246,7 +256,8 @@ type authItem struct {
 	DueBy           *time.Time       `json:"due_by"`
 }
 
-func toOrderItem(o *order.Order) orderItem {
+// toOrderItem lists o; its patient id is masked unless phi.
+func toOrderItem(o *order.Order, phi bool) orderItem {
 	it := orderItem{ID: o.ID, Placer: o.Placer, Filler: o.Filler, Status: o.Status, Source: string(o.Source.Kind),
 		Procedure: procedureItem{CPT: o.Procedure.CPT, Text: o.Procedure.Text, Modality: o.Procedure.Modality},
 		// required means this order needs an authorization: an exempt order does not,
@@ -266,6 +277,9 @@ func toOrderItem(o *order.Order) orderItem {
 	}
 	if len(o.Patient.Identifiers) > 0 {
 		it.Patient = o.Patient.Identifiers[0].Value
+		if !phi {
+			it.Patient = masked
+		}
 	}
 	if !o.Authorization.DueBy.IsZero() {
 		d := o.Authorization.DueBy
@@ -290,6 +304,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 	onlyOverdue := q.Get("overdue") == "true"
 	var items []orderItem
 	var total int
+	phi := seesPHI(r)
 	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		var list []*order.Order
 		var n int
@@ -301,7 +316,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		total = n
 		for _, o := range list {
-			items = append(items, toOrderItem(o))
+			items = append(items, toOrderItem(o, phi))
 		}
 		return err
 	})
@@ -325,6 +340,9 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	})
 	if !readOK(w, err, "order "+id) {
 		return
+	}
+	if !seesPHI(r) {
+		o = maskOrder(o)
 	}
 	writeJSON(w, http.StatusOK, o)
 }
@@ -355,7 +373,7 @@ func (a *API) decideAuthorization(w http.ResponseWriter, r *http.Request) {
 	case !readOK(w, err, "order "+id):
 		return
 	}
-	writeJSON(w, http.StatusOK, toOrderItem(o))
+	writeJSON(w, http.StatusOK, toOrderItem(o, seesPHI(r)))
 }
 
 // getPreauth answers GET /api/preauth?cpt=&class=&payer= like `radbridge preauth --json`.

@@ -17,14 +17,7 @@ func TestAPI_OverdueAndPreauth(t *testing.T) {
 	srv := f.Server(t, checker)
 	get := func(path string) map[string]any {
 		t.Helper()
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return m
+		return f.Do(t, http.MethodGet, srv.URL+path, nil).Body
 	}
 	if n := get("/api/orders?overdue=true")["total"]; n != 0.0 {
 		t.Errorf("overdue now = %v, want 0", n)
@@ -60,18 +53,14 @@ func TestAPI_ExemptOrderNotRequired(t *testing.T) {
 	})
 	f.Send(t, emergency)
 	srv := f.Server(t, checker)
-	resp, err := http.Get(srv.URL + "/api/orders?placer=P800")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := f.Do(t, http.MethodGet, srv.URL+"/api/orders?placer=P800", nil)
 	var body struct {
 		Items []struct {
 			Status        string         `json:"status"`
 			Authorization map[string]any `json:"authorization"`
 		} `json:"items"`
 	}
-	json.NewDecoder(resp.Body).Decode(&body)
+	json.Unmarshal(resp.Raw, &body)
 	if len(body.Items) != 1 {
 		t.Fatalf("items %+v", body.Items)
 	}

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,30 +95,24 @@ func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
 	}
 
 	srv := f.Server(t, checker)
-	post := func(body string) (*http.Response, map[string]any) {
+	post := func(body string) (int, map[string]any) {
 		t.Helper()
-		resp, err := http.Post(srv.URL+"/api/orders/"+o.ID+"/authorization", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp, m
+		r := f.Do(t, http.MethodPost, srv.URL+"/api/orders/"+o.ID+"/authorization", []byte(body), "Content-Type", "application/json")
+		return r.Status, r.Body
 	}
-	if resp, _ := post(`{"decision":"maybe"}`); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("bad decision: %s, want 400", resp.Status)
+	if status, _ := post(`{"decision":"maybe"}`); status != http.StatusBadRequest {
+		t.Errorf("bad decision: %d, want 400", status)
 	}
-	resp, body := post(`{"decision":"approved","number":"PA-778"}`)
-	if resp.StatusCode != http.StatusOK || body["status"] != "ready" {
-		t.Fatalf("approve: %s %v, want 200 ready", resp.Status, body)
+	status, body := post(`{"decision":"approved","number":"PA-778"}`)
+	if status != http.StatusOK || body["status"] != "ready" {
+		t.Fatalf("approve: %d %v, want 200 ready", status, body)
 	}
 	auth := body["authorization"].(map[string]any)
 	if auth["status"] != "approved" || auth["number"] != "PA-778" {
 		t.Errorf("authorization = %v", auth)
 	}
-	if resp, _ := post(`{"decision":"denied"}`); resp.StatusCode != http.StatusConflict {
-		t.Errorf("deciding a ready order again: %s, want 409", resp.Status)
+	if status, _ := post(`{"decision":"denied"}`); status != http.StatusConflict {
+		t.Errorf("deciding a ready order again: %d, want 409", status)
 	}
 	if o := f.Orders(t, store.OrderQuery{Placer: "P600"})[0]; o.Status != order.StatusReady {
 		t.Errorf("stored status %s, want ready", o.Status)

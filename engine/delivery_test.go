@@ -105,7 +105,7 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 
 	// FHIR: the app's order, its report posted back to the app.
 	srv := fhirServer(t, f)
-	created := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-9"))
+	created := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-9"))
 	if created.Status != http.StatusCreated {
 		t.Fatalf("ServiceRequest: %d %s", created.Status, created.Raw)
 	}
@@ -113,7 +113,7 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 	dr := []byte(`{"resourceType":"DiagnosticReport","status":"final","identifier":[{"value":"RPT-9"}],
  "code":{"coding":[{"system":"http://loinc.org","code":"18748-4"}]},"basedOn":[{"reference":"ServiceRequest/` + id + `"}],
  "conclusion":"Normal MRI of the brain."}`)
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", dr); r.Status != http.StatusCreated {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", dr); r.Status != http.StatusCreated {
 		t.Fatalf("DiagnosticReport: %d %s", r.Status, r.Raw)
 	}
 	select {
@@ -127,13 +127,13 @@ OBX|1|TX|18782-3^Study observation^LN|1|No acute intracranial abnormality.||||||
 		t.Fatal("no DiagnosticReport reached the app")
 	}
 	waitStatus(t, f, "APP-9", order.StatusDelivered)
-	if r := enginetest.Do(t, "GET", srv.URL+"/fhir/DiagnosticReport?based-on=ServiceRequest/"+id, nil); r.Body["total"] != 1.0 {
+	if r := f.Do(t, "GET", srv.URL+"/fhir/DiagnosticReport?based-on=ServiceRequest/"+id, nil); r.Body["total"] != 1.0 {
 		t.Errorf("DiagnosticReport search: %s", r.Raw)
 	}
 
 	// A report for no known order is kept and refused.
 	orphan := bytes.Replace(dr, []byte("ServiceRequest/"+id), []byte("ServiceRequest/ord-999"), 1)
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", orphan); r.Status != http.StatusUnprocessableEntity {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/DiagnosticReport", orphan); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("orphan report: %d, want 422", r.Status)
 	}
 	var kept int
@@ -177,12 +177,12 @@ func TestDelivery_Subscription(t *testing.T) {
 	f := subscribingFixture(t, []string{endpoint.URL + "/hook"}, "Authorization")
 	srv := fhirServer(t, f)
 
-	bad := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
+	bad := f.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"x",
  "criteria":"Observation?code=1","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`"}}`))
 	if bad.Status != http.StatusUnprocessableEntity {
 		t.Errorf("Subscription on Observations: %d, want 422 (%s)", bad.Status, bad.Raw)
 	}
-	sub := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"results",
+	sub := f.Do(t, "POST", srv.URL+"/fhir/Subscription", []byte(`{"resourceType":"Subscription","status":"requested","reason":"results",
  "criteria":"DiagnosticReport?status=final","channel":{"type":"rest-hook","endpoint":"`+endpoint.URL+`/hook","payload":"application/fhir+json","header":["Authorization: Bearer s3cret"]}}`))
 	if sub.Status != http.StatusCreated || sub.Body["status"] != "active" {
 		t.Fatalf("Subscription: %d %s", sub.Status, sub.Raw)

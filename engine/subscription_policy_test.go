@@ -128,7 +128,7 @@ func TestSubscription_NoneAllowed(t *testing.T) {
 	hook := newHookServer(t)
 	f := subscribingFixture(t, nil)
 	srv := fhirServer(t, f)
-	r := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", subscriptionJSON(hook.URL+"/hook"))
+	r := f.Do(t, "POST", srv.URL+"/fhir/Subscription", subscriptionJSON(hook.URL+"/hook"))
 	wantRefusal(t, r, "Subscription.channel.endpoint", "fhir.subscriptions.allow")
 	if n := storedSubscriptions(t, f); n != 0 {
 		t.Errorf("%d Subscriptions stored, want 0", n)
@@ -142,7 +142,7 @@ func TestSubscription_Allowlist(t *testing.T) {
 	f := subscribingFixture(t, []string{good.URL + "/hooks"}, "Authorization")
 	srv := fhirServer(t, f)
 	post := func(body []byte) enginetest.Response {
-		return enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", body)
+		return f.Do(t, "POST", srv.URL+"/fhir/Subscription", body)
 	}
 	goodHost := strings.TrimPrefix(good.URL, "http://")
 	for _, endpoint := range []string{
@@ -191,7 +191,7 @@ func TestSubscription_RefusedAfterConfigChange(t *testing.T) {
 	hook := newHookServer(t)
 	f := subscribingFixture(t, []string{hook.URL})
 	srv := fhirServer(t, f)
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/Subscription", subscriptionJSON(hook.URL+"/hook")); r.Status != http.StatusCreated {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/Subscription", subscriptionJSON(hook.URL+"/hook")); r.Status != http.StatusCreated {
 		t.Fatalf("Subscription: %d %s", r.Status, r.Raw)
 	}
 

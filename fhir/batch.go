@@ -13,7 +13,8 @@ import (
 // batch serves a batch Bundle (https://hl7.org/fhir/R4/http.html#transaction): each
 // entry is validated and processed on its own, through the same checks as the
 // matching single interaction (POST create, PUT update, GET read or search), and a
-// failed entry does not stop the others. The answer is 200 with a batch-response
+// failed entry does not stop the others; an entry the caller's scopes do not permit is
+// answered 403 and not processed. The answer is 200 with a batch-response
 // Bundle whose entries carry their own status and OperationOutcome. Problems of the
 // Bundle itself (outside the entries' resources) fail the whole request.
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request, body []byte, scanned []scanIssue) {
@@ -90,6 +91,9 @@ func (h *Handler) batchEntry(r *http.Request, base string, pref prefer, p string
 	}
 	u, segs, query, e := entryURL(base, p, re.Request.URL)
 	if e != nil {
+		return entryJSON{}, e
+	}
+	if e := h.permitEntry(r, p, re.Request.Method, segs); e != nil {
 		return entryJSON{}, e
 	}
 	rt, ok := h.byTyp[segs[0]]

@@ -3,10 +3,13 @@ package fhir
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // rawBundle is what the handlers read of an inbound Bundle after the gate passed it.
@@ -49,7 +52,8 @@ func entryBindings(data []byte) []Issue {
 
 // bundle serves POST [base]: a transaction Bundle
 // (https://hl7.org/fhir/R4/http.html#transaction), validated whole, applied by the
-// Backend all or nothing, answered with a transaction-response Bundle; or a batch
+// Backend all or nothing, answered with a transaction-response Bundle (403 before
+// anything is applied when the caller's scopes do not permit every entry); or a batch
 // Bundle (see batch).
 func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) {
 	body, e := readBody(r)
@@ -113,6 +117,9 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 		if en.URL, segs, query, e = entryURL(base, p, re.Request.URL); e != nil {
 			return nil, e
 		}
+		if e := h.permitEntry(r, p, en.Method, segs); e != nil {
+			return nil, e
+		}
 		switch en.Method {
 		case http.MethodPost, http.MethodPut:
 			if e := checkEntryWrite(p, re.Resource, en.Method, segs, query); e != nil {
@@ -139,6 +146,39 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 		entries = append(entries, en)
 	}
 	return entries, nil
+}
+
+// permitEntry refuses a Bundle entry (at FHIRPath p) whose interaction the caller's
+// scopes do not permit: POST a create, PUT an update, GET of [type] a search and of
+// [type]/[id] a read, DELETE a delete. A request with no principal (auth.FromContext)
+// is permitted nothing. Each refusal is logged, with the caller's name.
+func (h *Handler) permitEntry(r *http.Request, p, method string, segs []string) *Error {
+	var in auth.Interaction
+	switch {
+	case method == http.MethodPost:
+		in = auth.Create
+	case method == http.MethodPut || method == http.MethodPatch:
+		in = auth.Update
+	case method == http.MethodDelete:
+		in = auth.Delete
+	case len(segs) == 1:
+		in = auth.Search
+	default:
+		in = auth.Read
+	}
+	who := auth.FromContext(r.Context())
+	if who.Permits(segs[0], in) {
+		return nil
+	}
+	need := auth.NeedFHIR(segs[0], in).String()
+	name := ""
+	if who != nil {
+		name = who.Name
+	}
+	h.log.WarnContext(r.Context(), "fhir bundle entry refused", slog.Int("status", http.StatusForbidden), slog.String("route", r.URL.Path),
+		slog.String("entry", p), slog.String("principal", name), slog.String("reason", "needs "+need))
+	return errorf(http.StatusForbidden, "forbidden", p+".request",
+		"the token's scopes do not permit %s %s (it needs %s)", method, segs[0], need)
 }
 
 // entryURL normalizes entry.request.url: relative to base, without a leading '/'.

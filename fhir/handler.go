@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // Handler serves the FHIR R4 REST API under /fhir: content negotiation, body limits,
@@ -49,10 +51,56 @@ func NewHandler(cfg Config, be Backend, log *slog.Logger) (*Handler, error) {
 	return h, nil
 }
 
-// Routes registers the Handler on r for the path /fhir and everything below it.
+// Routes registers the Handler on r for the path /fhir and everything below it, with
+// the scopes each request needs (package auth): /fhir/metadata is public; an
+// interaction on a type needs a system/ scope that permits it (see need); POST /fhir
+// needs some system/ scope, and the scopes of each of its Bundle's entries, which the
+// Bundle handlers check once they have read them.
 func (h *Handler) Routes(r *mux.Router) {
-	r.Handle("/fhir", h)
-	r.PathPrefix("/fhir/").Handler(h)
+	r.Handle("/fhir/metadata", auth.Public(h))
+	r.Handle("/fhir", auth.RequireFunc(need, h))
+	r.PathPrefix("/fhir/").Handler(auth.RequireFunc(need, h))
+}
+
+// ResourceTypes returns the resource types the Handler serves.
+func (h *Handler) ResourceTypes() []string {
+	names := make([]string, len(h.types))
+	for i, rt := range h.types {
+		names[i] = rt.Name
+	}
+	return names
+}
+
+// need is what a FHIR request needs, by the shape of its path and its method, as
+// routes dispatches it: [type] GET is a search and POST a create; [type]/_search POST
+// a search; [type]/[id] (and below, such as _history) GET a read, PUT or PATCH an
+// update, DELETE a delete. The system level (POST /fhir, a Bundle) needs some system/
+// scope; its entries are checked by the handler. Paths this server does not serve need
+// the same, by type, so that whoever may not use a type cannot probe it.
+func need(r *http.Request) auth.Need {
+	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/fhir"), "/")
+	if rest == "" {
+		return auth.NeedAnyFHIR()
+	}
+	segs := strings.Split(rest, "/")
+	typ := segs[0]
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if len(segs) == 1 {
+			return auth.NeedFHIR(typ, auth.Search)
+		}
+		return auth.NeedFHIR(typ, auth.Read)
+	case http.MethodPost:
+		if len(segs) == 2 && segs[1] == "_search" {
+			return auth.NeedFHIR(typ, auth.Search)
+		}
+		return auth.NeedFHIR(typ, auth.Create)
+	case http.MethodPut, http.MethodPatch:
+		return auth.NeedFHIR(typ, auth.Update)
+	case http.MethodDelete:
+		return auth.NeedFHIR(typ, auth.Delete)
+	}
+	return auth.NeedFHIR(typ, auth.Read)
 }
 
 // ServeHTTP serves one FHIR request; the path must start with /fhir.

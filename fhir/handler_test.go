@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/fhir"
 )
 
@@ -30,6 +31,12 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg fhir.Config) *testServer {
 	t.Helper()
+	return newScopedServer(t, cfg, auth.AllScopes()...)
+}
+
+// newScopedServer is newTestServer for a caller with scopes only.
+func newScopedServer(t testing.TB, cfg fhir.Config, scopes ...string) *testServer {
+	t.Helper()
 	be := newMemBackend()
 	h, err := fhir.NewHandler(cfg, be, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if err != nil {
@@ -37,9 +44,22 @@ func newTestServer(t testing.TB, cfg fhir.Config) *testServer {
 	}
 	r := mux.NewRouter()
 	h.Routes(r)
+	r.Use(withScopes(scopes...))
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, be: be}
+}
+
+// withScopes is middleware that gives every request a principal with scopes, as the
+// authentication middleware in front of the Handler does (package auth; its own tests
+// and the server's cover the tokens).
+func withScopes(scopes ...string) mux.MiddlewareFunc {
+	p := &auth.Principal{Name: "test-client", Scopes: auth.NewScopes(scopes)}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
+		})
+	}
 }
 
 type response struct {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // formatKind classifies a media type or _format value.
@@ -227,9 +229,13 @@ func ContextWithClient(ctx context.Context, client string) context.Context {
 	return context.WithValue(ctx, clientKey{}, client)
 }
 
-// clientOf names the caller: the authenticated client when a middleware set one,
-// otherwise the remote IP (without the port, which changes per connection).
+// clientOf names the caller: the authenticated principal (auth.FromContext) or the
+// client a middleware set with ContextWithClient, otherwise the remote IP (without
+// the port, which changes per connection).
 func clientOf(r *http.Request) string {
+	if p := auth.FromContext(r.Context()); p != nil && p.Name != "" {
+		return p.Name
+	}
 	if c, ok := r.Context().Value(clientKey{}).(string); ok && c != "" {
 		return c
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // cannedBackend answers every call with one fixed ServiceRequest and a finding.
@@ -62,6 +64,7 @@ func TestHandler_OutputsAreValidR4(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			req = req.WithContext(auth.NewContext(req.Context(), &auth.Principal{Scopes: auth.NewScopes(auth.AllScopes())}))
 			req.Header.Set("Content-Type", "application/fhir+json")
 			if tc.prefer != "" {
 				req.Header.Set("Prefer", tc.prefer)

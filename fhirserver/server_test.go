@@ -28,7 +28,7 @@ func fhirServer(t *testing.T, f *enginetest.Fixture) *httptest.Server { return f
 func TestFHIR_CreateReadSearch(t *testing.T) {
 	f := newFixture(t, enginetest.Checker(t))
 	srv := fhirServer(t, f)
-	created := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-1"))
+	created := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-1"))
 	if created.Status != http.StatusCreated {
 		t.Fatalf("POST: %d %s", created.Status, created.Raw)
 	}
@@ -36,7 +36,7 @@ func TestFHIR_CreateReadSearch(t *testing.T) {
 	if id == "" || !strings.Contains(created.Header.Get("Location"), "/ServiceRequest/"+id) || created.Header.Get("ETag") == "" {
 		t.Fatalf("POST: id %q, Location %q, ETag %q", id, created.Header.Get("Location"), created.Header.Get("ETag"))
 	}
-	read := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+id, nil)
+	read := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+id, nil)
 	if read.Status != http.StatusOK || read.Body["id"] != id {
 		t.Fatalf("GET: %d %s", read.Status, read.Raw)
 	}
@@ -53,12 +53,12 @@ func TestFHIR_CreateReadSearch(t *testing.T) {
 		"status=active": 1, "status=revoked": 0, "authored=2026-11-22": 1, "authored=gt2026-11-23": 0,
 		"authored=ge2026-11": 1, "requester=1234567893": 1,
 	} {
-		got := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil)
+		got := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil)
 		if got.Status != http.StatusOK || got.Body["total"] != want {
 			t.Errorf("search %s: %d total %v, want %v (%s)", query, got.Status, got.Body["total"], want, got.Raw)
 		}
 	}
-	task := enginetest.Do(t, "GET", srv.URL+"/fhir/Task?based-on=ServiceRequest/"+id, nil)
+	task := f.Do(t, "GET", srv.URL+"/fhir/Task?based-on=ServiceRequest/"+id, nil)
 	if task.Status != http.StatusOK || task.Body["total"] != 1.0 {
 		t.Errorf("Task search: %d %s", task.Status, task.Raw)
 	}
@@ -73,7 +73,7 @@ func TestFHIR_ConditionalCreateConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("COND-1"),
+			r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("COND-1"),
 				"If-None-Exist", "identifier=https://app.example.org/orders|COND-1")
 			codes[i] = r.Status
 		}()
@@ -96,7 +96,7 @@ func TestFHIR_ConditionalCreateConcurrent(t *testing.T) {
 		t.Errorf("%d orders stored, want 1", n)
 	}
 	// Without the condition, a second order with the same placer number is refused.
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("COND-1")); r.Status != http.StatusConflict {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("COND-1")); r.Status != http.StatusConflict {
 		t.Errorf("unconditional duplicate: %d, want 409", r.Status)
 	}
 }
@@ -105,7 +105,7 @@ func TestFHIR_FindingsAndUpdate(t *testing.T) {
 	f := newFixture(t, enginetest.Checker(t))
 	srv := fhirServer(t, f)
 	incomplete := bytes.Replace(enginetest.MRIRequest("UPD-1"), []byte(`"reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9","display":"Headache"}],"text":"Headache"}]`), []byte(`"priority":"routine"`), 1)
-	r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", incomplete, "Prefer", "return=OperationOutcome")
+	r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", incomplete, "Prefer", "return=OperationOutcome")
 	if r.Status != http.StatusCreated || r.Body["resourceType"] != "OperationOutcome" {
 		t.Fatalf("POST with return=OperationOutcome: %d %s", r.Status, r.Raw)
 	}
@@ -125,17 +125,17 @@ func TestFHIR_FindingsAndUpdate(t *testing.T) {
 	}
 	// The corrected request, with the version it replaces, completes the order.
 	fixed := append(bytes.TrimSuffix(enginetest.MRIRequest("UPD-1"), []byte("}")), []byte(`,"id":"`+id+`"}`)...)
-	if r := enginetest.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"9"`); r.Status != http.StatusPreconditionFailed {
+	if r := f.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"9"`); r.Status != http.StatusPreconditionFailed {
 		t.Errorf("PUT with a stale If-Match: %d, want 412 (%s)", r.Status, r.Raw)
 	}
-	if r := enginetest.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"1"`); r.Status != http.StatusOK {
+	if r := f.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, fixed, "If-Match", `W/"1"`); r.Status != http.StatusOK {
 		t.Fatalf("PUT: %d %s", r.Status, r.Raw)
 	}
 	if o := f.Orders(t, store.OrderQuery{Placer: "UPD-1"}); o[0].Status != order.StatusPendingAuth {
 		t.Errorf("after the correction: %s, want pending-authorization", o[0].Status)
 	}
 	revoked := bytes.Replace(fixed, []byte(`"status":"active"`), []byte(`"status":"revoked"`), 1)
-	if r := enginetest.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, revoked); r.Status != http.StatusOK || r.Body["status"] != "revoked" {
+	if r := f.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, revoked); r.Status != http.StatusOK || r.Body["status"] != "revoked" {
 		t.Fatalf("PUT revoked: %d %s", r.Status, r.Raw)
 	}
 	if o := f.Orders(t, store.OrderQuery{Placer: "UPD-1"}); o[0].Status != order.StatusCancelled {
@@ -150,15 +150,15 @@ func TestFHIR_V2OrderVisible(t *testing.T) {
 		t.Fatalf("ORM: %s", got)
 	}
 	o := f.Orders(t, store.OrderQuery{Placer: "P900"})[0]
-	r := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+o.ID, nil)
+	r := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+o.ID, nil)
 	if r.Status != http.StatusOK || r.Body["status"] != "active" || !bytes.Contains(r.Raw, []byte(`"P900"`)) {
 		t.Fatalf("GET v2 order as ServiceRequest: %d %s", r.Status, r.Raw)
 	}
-	if s := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?identifier=P900", nil); s.Body["total"] != 1.0 {
+	if s := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?identifier=P900", nil); s.Body["total"] != 1.0 {
 		t.Errorf("search by the v2 placer number: %s", s.Raw)
 	}
 	// A FHIR client cannot rewrite an order its HL7 sender owns.
-	if r := enginetest.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+o.ID, enginetest.MRIRequest("P900")); r.Status != http.StatusConflict && r.Status != http.StatusBadRequest {
+	if r := f.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+o.ID, enginetest.MRIRequest("P900")); r.Status != http.StatusConflict && r.Status != http.StatusBadRequest {
 		t.Errorf("PUT on a v2 order: %d, want 409", r.Status)
 	}
 }
@@ -189,16 +189,16 @@ func TestFHIR_ConformanceSamples(t *testing.T) {
 				srv := fhirServer(t, f)
 				switch {
 				case head.ResourceType == "ServiceRequest":
-					r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", data)
+					r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", data)
 					if r.Status != http.StatusCreated {
 						t.Fatalf("POST: %d %s", r.Status, r.Raw)
 					}
-					back := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+fmt.Sprint(r.Body["id"]), nil)
+					back := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+fmt.Sprint(r.Body["id"]), nil)
 					if back.Status != http.StatusOK {
 						t.Fatalf("read back: %d %s", back.Status, back.Raw)
 					}
 				case head.ResourceType == "Bundle" && head.Type == "transaction":
-					r := enginetest.Do(t, "POST", srv.URL+"/fhir", data)
+					r := f.Do(t, "POST", srv.URL+"/fhir", data)
 					if r.Status != http.StatusOK || r.Body["type"] != "transaction-response" {
 						t.Fatalf("transaction: %d %s", r.Status, r.Raw)
 					}
@@ -221,22 +221,22 @@ func TestFHIR_ConditionalCreateNewIdentifier(t *testing.T) {
 	srv := fhirServer(t, f)
 	for i := range 30 {
 		placer := fmt.Sprint("NEW-", i)
-		r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest(placer), "If-None-Exist", "identifier=https://app.example.org/orders|"+placer)
+		r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest(placer), "If-None-Exist", "identifier=https://app.example.org/orders|"+placer)
 		if r.Status != http.StatusCreated {
 			t.Fatalf("conditional create %d: %d %s", i, r.Status, r.Raw)
 		}
 	}
 	// An identifier that is not the placer number finds its order through the index.
 	other := bytes.Replace(enginetest.MRIRequest("PL-77"), []byte(`"identifier":[{"type"`), []byte(`"identifier":[{"system":"urn:oid:9.9","value":"VISIT-5"},{"type"`), 1)
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", other); r.Status != http.StatusCreated {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", other); r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Raw)
 	}
 	for query, want := range map[string]float64{"identifier=VISIT-5": 1, "identifier=urn:oid:9.9|VISIT-5": 1, "identifier=NEW-7": 1, "identifier=NOPE": 0} {
-		if r := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil); r.Body["total"] != want {
+		if r := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+query, nil); r.Body["total"] != want {
 			t.Errorf("search %s: total %v, want %v", query, r.Body["total"], want)
 		}
 	}
-	if r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("NEW-3"), "If-None-Exist", "identifier=VISIT-5"); r.Status != http.StatusOK {
+	if r := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("NEW-3"), "If-None-Exist", "identifier=VISIT-5"); r.Status != http.StatusOK {
 		t.Errorf("conditional create matching by a secondary identifier: %d, want 200", r.Status)
 	}
 }
@@ -275,7 +275,7 @@ func TestFHIR_SearchPastScanLimit(t *testing.T) {
 	}
 	search := func(query string) enginetest.Response {
 		t.Helper()
-		r := enginetest.Do(t, "GET", srv.URL+"/fhir/"+query, nil)
+		r := f.Do(t, "GET", srv.URL+"/fhir/"+query, nil)
 		if r.Status != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", query, r.Status, r.Raw)
 		}
@@ -295,7 +295,7 @@ func TestFHIR_SearchPastScanLimit(t *testing.T) {
 	if r := search("ServiceRequest?identifier=PL0"); r.Body["total"] != 1.0 || warning(r) != "" {
 		t.Errorf("identifier=PL0: total %v, outcome %q; want 1 and no warning", r.Body["total"], warning(r))
 	}
-	created := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-COND"), "If-None-Exist", "patient=MRN77")
+	created := f.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", enginetest.MRIRequest("APP-COND"), "If-None-Exist", "patient=MRN77")
 	if created.Status != http.StatusPreconditionFailed || !strings.Contains(string(created.Raw), "identifier") {
 		t.Errorf("conditional create on a scan: %d %s; want 412 asking for an identifier", created.Status, created.Raw)
 	}
@@ -331,7 +331,7 @@ func TestFHIR_TransactionKeepsJSON(t *testing.T) {
    "subject":{"reference":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000001"},
    "requester":{"reference":"urn:uuid:0b5e0d1e-0000-4000-8000-000000000002"},
    "authoredOn":"2026-11-22T09:00:00Z", ` + note + `}}]}`)
-	r := enginetest.Do(t, "POST", srv.URL+"/fhir", bundle)
+	r := f.Do(t, "POST", srv.URL+"/fhir", bundle)
 	if r.Status != http.StatusOK {
 		t.Fatalf("transaction: %d %s", r.Status, r.Raw)
 	}
@@ -343,7 +343,7 @@ func TestFHIR_TransactionKeepsJSON(t *testing.T) {
 	if len(ids) != 3 || !strings.HasPrefix(ids[2], "ServiceRequest/") {
 		t.Fatalf("transaction response locations %q", ids)
 	}
-	read := enginetest.Do(t, "GET", srv.URL+"/fhir/"+ids[2], nil)
+	read := f.Do(t, "GET", srv.URL+"/fhir/"+ids[2], nil)
 	if read.Status != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", ids[2], read.Status, read.Raw)
 	}

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -60,7 +61,8 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	conditional := fs.Bool("conditional", false, "send If-None-Exist: identifier=SYSTEM|PLACER (conditional create); 200 for an existing match counts as success")
 	ifNoneExist := fs.String("if-none-exist", "", "send this If-None-Exist header (search parameters) with every create instead; 412 counts as a failure")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for each response")
-	usage := "usage: radbridge bench fhir --url http://HOST:PORT/fhir [--clients N] [--count M] [--prefix P] [--conditional | --if-none-exist QUERY]"
+	tokenFile := fs.String("token-file", "", "file holding the bearer token to send, such as DATA_DIR/admin.token (default: none)")
+	usage := "usage: radbridge bench fhir --url http://HOST:PORT/fhir [--token-file FILE] [--clients N] [--count M] [--prefix P] [--conditional | --if-none-exist QUERY]"
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
@@ -69,6 +71,15 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		*clients < 1 || *count < 1 || !benchPrefixOK.MatchString(*prefix) || fs.NArg() > 0 || (*conditional && *ifNoneExist != "") {
 		fmt.Fprintln(stderr, usage)
 		return 2
+	}
+	var token string
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "radbridge bench fhir: %v\n", err)
+			return 2
+		}
+		token = strings.TrimSpace(string(b))
 	}
 	endpoint := u.String() + "/ServiceRequest"
 	res := runLoad(ctx, *clients, *count, stderr, func() (func(i int) error, func()) {
@@ -84,7 +95,7 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			} else if *ifNoneExist != "" {
 				cond = *ifNoneExist
 			}
-			if err := benchCreate(ctx, cl, endpoint, benchResource(*prefix, i), placer, cond); err != nil {
+			if err := benchCreate(ctx, cl, endpoint, token, benchResource(*prefix, i), placer, cond); err != nil {
 				return fmt.Errorf("ServiceRequest %s: %w", placer, err)
 			}
 			return nil
@@ -97,11 +108,15 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // benchCreate posts one ServiceRequest and checks the answer: 201 Created (or, for a
 // conditional create that matched, 200 OK) in application/fhir+json, with an ETag, and
 // a ServiceRequest body whose id the Location names and whose identifiers include
-// placer. A non-empty ifNoneExist makes the create conditional.
-func benchCreate(ctx context.Context, cl *http.Client, endpoint string, body []byte, placer, ifNoneExist string) error {
+// placer. A non-empty ifNoneExist makes the create conditional; a non-empty token is
+// sent as the bearer token.
+func benchCreate(ctx context.Context, cl *http.Client, endpoint, token string, body []byte, placer, ifNoneExist string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", "application/fhir+json")
 	req.Header.Set("Accept", "application/fhir+json")

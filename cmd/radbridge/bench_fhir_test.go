@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // benchFHIRLine is bench fhir's summary line.
@@ -72,8 +75,13 @@ func TestBenchFHIR_Serve(t *testing.T) {
 	}
 	srv := startServer(t, t.TempDir())
 	base := "http://" + srv.web + "/fhir"
+	tokenFile := filepath.Join(srv.dataDir, auth.AdminTokenFile)
 	const count, clients = 24, 4
 	code, out, errOut := runBenchFHIR(t, "--url", base, "--clients", fmt.Sprint(clients), "--count", fmt.Sprint(count), "--prefix", "BF")
+	if code != 1 || !strings.Contains(errOut, "401 Unauthorized") {
+		t.Errorf("bench fhir without a token: exit %d, want 1 with 401s\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runBenchFHIR(t, "--url", base, "--token-file", tokenFile, "--clients", fmt.Sprint(clients), "--count", fmt.Sprint(count), "--prefix", "BF")
 	if code != 0 {
 		t.Fatalf("bench fhir exited %d\n%s%s", code, out, errOut)
 	}
@@ -99,17 +107,17 @@ func TestBenchFHIR_Serve(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = runBenchFHIR(t, "--url", base, "--clients", "2", "--count", "3", "--prefix", "BF")
+	code, out, errOut = runBenchFHIR(t, "--url", base, "--token-file", tokenFile, "--clients", "2", "--count", "3", "--prefix", "BF")
 	if code != 1 || !strings.Contains(errOut, "409 Conflict") {
 		t.Errorf("resend without If-None-Exist: exit %d, want 1 with 409s\n%s%s", code, out, errOut)
 	}
 	wantSummary(t, out, 3, 2, 3)
 
-	code, out, errOut = runBenchFHIR(t, "--url", base, "--clients", "2", "--count", fmt.Sprint(count), "--prefix", "BF", "--conditional")
+	code, out, errOut = runBenchFHIR(t, "--url", base, "--token-file", tokenFile, "--clients", "2", "--count", fmt.Sprint(count), "--prefix", "BF", "--conditional")
 	if code != 0 {
 		t.Errorf("conditional resend: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out, errOut = runBenchFHIR(t, "--url", base, "--clients", "2", "--count", "4", "--prefix", "BG", "--conditional")
+	code, out, errOut = runBenchFHIR(t, "--url", base, "--token-file", tokenFile, "--clients", "2", "--count", "4", "--prefix", "BG", "--conditional")
 	if code != 0 {
 		t.Errorf("conditional create: exit %d\n%s%s", code, out, errOut)
 	}
@@ -176,9 +184,19 @@ func TestBenchFHIR_BadResponses(t *testing.T) {
 		})
 	}
 	t.Run("good", func(t *testing.T) {
-		srv := httptest.NewServer(http.HandlerFunc(good))
+		tokenFile := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(tokenFile, []byte("bench-token\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer bench-token" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			good(w, r)
+		}))
 		defer srv.Close()
-		code, out, errOut := runBenchFHIR(t, "--url", srv.URL+"/fhir/", "--clients", "2", "--count", "3", "--prefix", "X")
+		code, out, errOut := runBenchFHIR(t, "--url", srv.URL+"/fhir/", "--token-file", tokenFile, "--clients", "2", "--count", "3", "--prefix", "X")
 		if code != 0 {
 			t.Errorf("bench fhir: exit %d\n%s%s", code, out, errOut)
 		}
@@ -257,6 +275,11 @@ func BenchmarkServe_FHIRCreate(b *testing.B) {
 			b.Fatalf("serve not ready: %v", err)
 		}
 	}
+	tok, err := os.ReadFile(filepath.Join(cfg.DataDir, auth.AdminTokenFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tok))
 	endpoint := base + "/fhir/ServiceRequest"
 	var n atomic.Int64
 	b.SetParallelism(8) // 16 clients with GOMAXPROCS 2
@@ -267,7 +290,7 @@ func BenchmarkServe_FHIRCreate(b *testing.B) {
 		cl := &http.Client{Transport: tr}
 		for pb.Next() {
 			i := int(n.Add(1))
-			if err := benchCreate(ctx, cl, endpoint, benchResource("P", i), "P"+strconv.Itoa(i), ""); err != nil {
+			if err := benchCreate(ctx, cl, endpoint, token, benchResource("P", i), "P"+strconv.Itoa(i), ""); err != nil {
 				b.Error(err)
 				return
 			}

@@ -181,6 +181,7 @@ func postFHIR(t *testing.T, srv *server, data []byte) answer {
 	}
 	req.Header.Set("Content-Type", "application/fhir+json")
 	req.Header.Set("Prefer", "return=OperationOutcome")
+	req.Header.Set("Authorization", "Bearer "+srv.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

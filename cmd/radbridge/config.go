@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"runtime"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7/mllp"
@@ -66,8 +70,29 @@ type config struct {
 		Senders []senderRule `yaml:"senders"`
 	} `yaml:"mllp"`
 	HTTP struct {
-		// Addr is the HTTP listen address. Default: ":8080".
+		// Addr is the HTTP listen address. Default: "127.0.0.1:8080", loopback only;
+		// give a host or ":8080" to listen on other interfaces.
 		Addr string `yaml:"addr"`
+		// TLS serves HTTPS (TLS 1.2 or later) with the certificate chain and key in
+		// these PEM files; with client_ca, clients must present a certificate that CA
+		// issued. Default: plain HTTP.
+		TLS struct {
+			// Cert is the PEM certificate (chain) the HTTPS listener presents. Default:
+			// none (plain HTTP); set with key.
+			Cert string `yaml:"cert"`
+			// Key is the PEM private key of cert. Default: none.
+			Key string `yaml:"key"`
+			// ClientCA, when set, makes the listener require client certificates signed
+			// by this PEM CA bundle. Default: none (no client certificates).
+			ClientCA string `yaml:"client_ca"`
+		} `yaml:"tls"`
+		// CORS lets web pages on other origins call the server.
+		CORS struct {
+			// AllowOrigins are the origins (exact: scheme://host[:port]) whose pages may
+			// call: they get CORS answers, and their state-changing requests are not
+			// refused as cross-origin. Default: none, and no CORS header is sent.
+			AllowOrigins []string `yaml:"allow_origins"`
+		} `yaml:"cors"`
 		// BaseURL is the FHIR base as clients reach it (behind a proxy), used in
 		// Location headers and links. Default: derived from each request.
 		BaseURL string `yaml:"base_url"`
@@ -83,7 +108,24 @@ type config struct {
 		// negative means no cap.
 		MaxConcurrentLargeBodies int `yaml:"max_concurrent_large_bodies"`
 	} `yaml:"http"`
-	// DataDir holds the database. Default: "./data".
+	// Auth configures authentication (package auth; DESIGN.md, "Security").
+	Auth struct {
+		// Mode is on or off. Off serves every route to anyone and is accepted only on
+		// a loopback http.addr. Default: on.
+		Mode string `yaml:"mode"`
+		// Issuer is this server's URL as the issuer and audience of its access tokens,
+		// without a path ("https://rb.example.org"); client assertions name
+		// Issuer + "/auth/token" as their audience. Default: http.base_url without its
+		// path when set, otherwise the scheme and Host of each request.
+		Issuer string `yaml:"issuer"`
+		// Tokens are static bearer tokens, each by its SHA-256. When none has
+		// radbridge/api.admin, serve creates <data_dir>/admin.token on first start.
+		Tokens []authToken `yaml:"tokens"`
+		// Clients are the SMART Backend Services clients of POST /auth/token.
+		Clients []authClient `yaml:"clients"`
+	} `yaml:"auth"`
+	// DataDir holds the database, the token signing key and the admin token.
+	// Default: "./data".
 	DataDir string `yaml:"data_dir"`
 	// Store tunes the embedded store.
 	Store struct {
@@ -147,6 +189,94 @@ type destination struct {
 	TLS *destinationTLS `yaml:"tls"`
 }
 
+// authToken is a static bearer token, known by its SHA-256 in hex.
+type authToken struct {
+	// Name names the token in logs and audit records (never its value). Required,
+	// unique.
+	Name string `yaml:"name"`
+	// SHA256 is the token's SHA-256 in hex (sha256sum of the token without a newline).
+	// Required.
+	SHA256 string `yaml:"sha256"`
+	// Scopes are what the token may do (e.g. radbridge/api.read, system/*.rs).
+	// Required.
+	Scopes []string `yaml:"scopes"`
+}
+
+// authClient is a client of the token endpoint: its key set inline (jwks, a mapping or
+// a JSON string) or in a file (jwks_file), and the scopes it may be granted.
+type authClient struct {
+	// ID is the client_id: the iss and sub of its assertions. Required, unique.
+	ID string `yaml:"id"`
+	// JWKS is the client's public key set (RS384 or ES384 keys, each with a kid), as
+	// a mapping or JSON text. Default: none; set this or jwks_file.
+	JWKS jwksValue `yaml:"jwks"`
+	// JWKSFile is a file holding the client's key set as JSON. Default: none.
+	JWKSFile string `yaml:"jwks_file"`
+	// Scopes are the most the client may be granted; a token request gets the
+	// intersection with what it asks. Required.
+	Scopes []string `yaml:"scopes"`
+}
+
+// jwksValue is a JSON Web Key Set written in the YAML file, as JSON text.
+type jwksValue []byte
+
+// UnmarshalYAML takes a JSON string or a YAML mapping.
+func (j *jwksValue) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*j = []byte(n.Value)
+		return nil
+	}
+	var v map[string]any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	*j = b
+	return err
+}
+
+// authConfig is the configuration of the auth package: the key sets read from their
+// files, the issuer derived from http.base_url when unset.
+func (c *config) authConfig() (auth.Config, error) {
+	ac := auth.Config{Off: c.Auth.Mode == "off", Issuer: c.Auth.Issuer, Dir: c.DataDir, AllowOrigins: c.HTTP.CORS.AllowOrigins}
+	if ac.Issuer == "" && c.HTTP.BaseURL != "" {
+		if u, err := url.Parse(c.HTTP.BaseURL); err == nil {
+			ac.Issuer = u.Scheme + "://" + u.Host
+		}
+	}
+	for _, t := range c.Auth.Tokens {
+		ac.Tokens = append(ac.Tokens, auth.Token{Name: t.Name, SHA256: t.SHA256, Scopes: t.Scopes})
+	}
+	for i, cl := range c.Auth.Clients {
+		jwks := []byte(cl.JWKS)
+		switch {
+		case (len(jwks) == 0) == (cl.JWKSFile == ""):
+			return ac, fmt.Errorf("auth.clients[%d] (%s): set exactly one of jwks and jwks_file", i, cl.ID)
+		case cl.JWKSFile != "":
+			var err error
+			if jwks, err = os.ReadFile(cl.JWKSFile); err != nil {
+				return ac, fmt.Errorf("auth.clients[%d] (%s): jwks_file: %w", i, cl.ID, err)
+			}
+		}
+		ac.Clients = append(ac.Clients, auth.Client{ID: cl.ID, JWKS: jwks, Scopes: cl.Scopes})
+	}
+	return ac, ac.Validate()
+}
+
+// loopback reports whether the listen address addr takes connections from this host
+// only: 127.0.0.0/8, ::1 or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // delivery turns the destinations into the engine's routes and the delivery worker's
 // configuration, reading their TLS files.
 func (c *config) delivery() ([]engine.Route, delivery.Config, error) {
@@ -191,7 +321,10 @@ func (c *config) defaults() {
 		c.MLLP.FrameBudget = 4 * int64(c.MLLP.MaxMessageSize)
 	}
 	if c.HTTP.Addr == "" {
-		c.HTTP.Addr = ":8080"
+		c.HTTP.Addr = "127.0.0.1:8080"
+	}
+	if c.Auth.Mode == "" {
+		c.Auth.Mode = "on"
 	}
 	if c.HTTP.LargeBody == 0 {
 		c.HTTP.LargeBody = 1 << 20
@@ -238,6 +371,25 @@ func (c *config) validate() error {
 	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
 		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",
 			c.MLLP.FrameBudget, c.MLLP.MaxMessageSize)
+	}
+	if (c.HTTP.TLS.Cert == "") != (c.HTTP.TLS.Key == "") {
+		return errors.New("http.tls: cert and key go together")
+	}
+	if c.HTTP.TLS.ClientCA != "" && c.HTTP.TLS.Cert == "" {
+		return errors.New("http.tls.client_ca needs http.tls.cert and key")
+	}
+	switch c.Auth.Mode {
+	case "on":
+	case "off":
+		if !loopback(c.HTTP.Addr) {
+			return fmt.Errorf("auth.mode off needs a loopback http.addr (127.0.0.1, ::1 or localhost), not %q: "+
+				"without authentication anyone who reaches the port reads patient data", c.HTTP.Addr)
+		}
+	default:
+		return fmt.Errorf("auth.mode %q: want on or off", c.Auth.Mode)
+	}
+	if _, err := c.authConfig(); err != nil {
+		return err
 	}
 	if c.HTTP.LargeBody < 0 {
 		return errors.New("http.large_body must not be negative")

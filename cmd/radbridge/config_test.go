@@ -1,12 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 func TestConfig_StoreFlushInterval(t *testing.T) {
@@ -131,5 +137,101 @@ func TestConfig_HTTPLargeBodies(t *testing.T) {
 					tc.yaml, c.HTTP.LargeBody, c.HTTP.MaxConcurrentLargeBodies, tc.threshold, tc.slots)
 			}
 		})
+	}
+}
+
+func TestConfig_Auth(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := json.Marshal(jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecJWK := string(jwk)
+	jwksFile := filepath.Join(dir, "client.jwks.json")
+	if err := os.WriteFile(jwksFile, []byte(`{"keys":[`+ecJWK+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hash := strings.Repeat("ab", 32)
+	good := `auth:
+  mode: on
+  issuer: https://rb.example.org
+  tokens:
+    - {name: scraper, sha256: ` + hash + `, scopes: [radbridge/metrics.read]}
+  clients:
+    - id: inline-map
+      jwks: {keys: [` + ecJWK + `]}
+      scopes: [system/ServiceRequest.cruds]
+    - id: inline-json
+      jwks: '{"keys":[` + ecJWK + `]}'
+      scopes: [system/*.rs]
+    - {id: from-file, jwks_file: ` + jwksFile + `, scopes: [system/Task.read]}
+http:
+  cors: {allow_origins: ["https://console.example.org"]}
+`
+	for _, tc := range []struct {
+		name, yaml, wantErr string
+	}{
+		{name: "good", yaml: good},
+		{name: "defaults", yaml: "data_dir: d\n"},
+		{name: "mode", yaml: "auth: {mode: maybe}\n", wantErr: `auth.mode "maybe": want on or off`},
+		{name: "off elsewhere", yaml: "auth: {mode: off}\nhttp: {addr: \":8080\"}\n", wantErr: "auth.mode off needs a loopback http.addr"},
+		{name: "both jwks", yaml: "auth: {clients: [{id: c, jwks: '{}', jwks_file: x, scopes: [system/*.rs]}]}\n", wantErr: "exactly one of jwks and jwks_file"},
+		{name: "no jwks", yaml: "auth: {clients: [{id: c, scopes: [system/*.rs]}]}\n", wantErr: "exactly one of jwks and jwks_file"},
+		{name: "missing jwks file", yaml: "auth: {clients: [{id: c, jwks_file: " + filepath.Join(dir, "none") + ", scopes: [system/*.rs]}]}\n", wantErr: "jwks_file"},
+		{name: "bad hash", yaml: "auth: {tokens: [{name: t, sha256: secret, scopes: [radbridge/api.read]}]}\n", wantErr: "64 hex digits"},
+		{name: "user scope", yaml: "auth: {tokens: [{name: t, sha256: " + hash + ", scopes: [user/*.read]}]}\n", wantErr: "not granted to backend clients"},
+		{name: "unknown key", yaml: "auth: {token: []}\n", wantErr: "field token not found"},
+		{name: "tls key alone", yaml: "http: {tls: {key: k.pem}}\n", wantErr: "http.tls: cert and key go together"},
+		{name: "client CA alone", yaml: "http: {tls: {client_ca: ca.pem}}\n", wantErr: "http.tls.client_ca needs"},
+		{name: "origin with a path", yaml: "http: {cors: {allow_origins: [\"https://a.example/app\"]}}\n", wantErr: "scheme://host[:port] exactly"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "radbridge.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := loadConfig(path)
+			if err == nil {
+				c.defaults()
+				err = c.validate()
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ac, err := c.authConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name == "defaults" {
+				if c.HTTP.Addr != "127.0.0.1:8080" || c.MLLP.Addr != ":2575" || ac.Off || len(ac.Tokens) != 0 {
+					t.Errorf("defaults: http.addr %q, mllp.addr %q, auth off %v; want loopback HTTP, MLLP :2575, auth on", c.HTTP.Addr, c.MLLP.Addr, ac.Off)
+				}
+				return
+			}
+			if ac.Off || ac.Issuer != "https://rb.example.org" || len(ac.Tokens) != 1 || len(ac.Clients) != 3 || len(ac.AllowOrigins) != 1 {
+				t.Errorf("auth config %+v", ac)
+			}
+		})
+	}
+}
+
+// Without auth.issuer, the issuer is http.base_url's origin.
+func TestConfig_AuthIssuerFromBaseURL(t *testing.T) {
+	c := new(config)
+	c.HTTP.BaseURL = "https://rb.example.org/fhir"
+	c.defaults()
+	ac, err := c.authConfig()
+	if err != nil || ac.Issuer != "https://rb.example.org" {
+		t.Errorf("issuer %q (%v), want https://rb.example.org", ac.Issuer, err)
 	}
 }

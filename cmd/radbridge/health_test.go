@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/radbridge/radbridge/api"
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/fhirserver"
@@ -47,9 +49,31 @@ func testChecker(t *testing.T) *rules.Checker {
 	return checker
 }
 
-// routesServer serves httpRoutes over eng and st on a test server, closed at the end
-// of the test.
-func routesServer(t *testing.T, eng *engine.Engine, st adminStore, ready bool) *httptest.Server {
+// routesServer serves httpHandler over eng and st on a test server, closed at the end
+// of the test, with the configuration's tokens (auth.tokens) in ac and the admin token
+// file in a temporary data directory; it returns the admin token too.
+func routesServer(t *testing.T, eng *engine.Engine, st adminStore, ready bool) (*httptest.Server, string) {
+	t.Helper()
+	return routesServerAuth(t, eng, st, ready, auth.Config{})
+}
+
+func routesServerAuth(t *testing.T, eng *engine.Engine, st adminStore, ready bool, ac auth.Config) (*httptest.Server, string) {
+	t.Helper()
+	d := testDeps(t, eng, st, ready, ac)
+	srv := httptest.NewServer(httpHandler(d.auth, httpRoutes(d.httpDeps)))
+	t.Cleanup(srv.Close)
+	return srv, adminToken(t, d.dataDir)
+}
+
+// testHTTPDeps are httpDeps with the data directory of their Authenticator.
+type testHTTPDeps struct {
+	httpDeps
+	dataDir string
+}
+
+// testDeps is what httpRoutes serves: the FHIR and engine API handlers over eng and
+// st, and an Authenticator with ac on a temporary data directory.
+func testDeps(t *testing.T, eng *engine.Engine, st adminStore, ready bool, ac auth.Config) testHTTPDeps {
 	t.Helper()
 	fh, err := fhir.NewHandler(fhir.Config{}, fhirserver.New(eng, st), nil)
 	if err != nil {
@@ -59,18 +83,49 @@ func routesServer(t *testing.T, eng *engine.Engine, st adminStore, ready bool) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r atomic.Bool
+	ac.Dir, ac.Refuse, ac.ResourceTypes = t.TempDir(), authRefusal, fh.ResourceTypes()
+	authn, err := auth.New(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := new(atomic.Bool)
 	r.Store(ready)
-	srv := httptest.NewServer(httpRoutes(a, fh, prometheus.NewRegistry(), &r, st))
-	t.Cleanup(srv.Close)
-	return srv
+	return testHTTPDeps{httpDeps{api: a, fhir: fh, auth: authn, reg: prometheus.NewRegistry(), ready: r, store: st}, ac.Dir}
+}
+
+// adminToken returns the admin token serve created in dataDir, "" when there is none.
+func adminToken(t *testing.T, dataDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, auth.AdminTokenFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// getAuth sends GET url with token as its bearer token.
+func getAuth(t *testing.T, url, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // A failed store needs a restart: health and readiness say so, with the cause.
 func TestHealth_StoreFailed(t *testing.T) {
 	db, eng := openEngine(t, bolt.Config{Dir: t.TempDir()})
 	st := &failingStore{DB: db}
-	srv := routesServer(t, eng, st, true)
+	srv, _ := routesServer(t, eng, st, true)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -116,11 +171,8 @@ func TestAPI_Backup(t *testing.T) {
 	if err != nil || !strings.Contains(string(ack), "MSA|A") {
 		t.Fatalf("order not accepted: %q, %v", ack, err)
 	}
-	srv := routesServer(t, eng, db, false)
-	resp, err := http.Get(srv.URL + "/api/backup")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, token := routesServer(t, eng, db, false)
+	resp := getAuth(t, srv.URL+"/api/backup", token)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("GET /api/backup = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))

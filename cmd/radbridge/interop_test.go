@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/hl7"
 )
 
@@ -548,9 +549,12 @@ func lastLine(b []byte) string {
 // fhirKitSummary is what testdata/interop/fhir_client.js printed: each exchange as
 // fhir-kit-client returned it.
 type fhirKitSummary struct {
-	Library string `json:"library"`
-	Version string `json:"version"`
-	Create  struct {
+	Library   string `json:"library"`
+	Version   string `json:"version"`
+	Anonymous struct {
+		Status int `json:"status"`
+	} `json:"anonymous"`
+	Create struct {
 		Status      int    `json:"status"`
 		ID          string `json:"id"`
 		Location    string `json:"location"`
@@ -585,7 +589,8 @@ type fhirKitSummary struct {
 	FHIRVersion string `json:"fhir_version"`
 }
 
-// TestInterop_FHIRKitClient: the npm FHIR client fhir-kit-client creates a
+// TestInterop_FHIRKitClient: the npm FHIR client fhir-kit-client is refused a search
+// without a token (401), then with the admin token as its bearerToken creates a
 // ServiceRequest on radbridge serve (201 with an id, Location and ETag), reads it back
 // (same id, status active), finds it by identifier (total 1), creates it again with
 // If-None-Exist (200, the same id, nothing new), creates another conditionally (201)
@@ -597,13 +602,17 @@ func TestInterop_FHIRKitClient(t *testing.T) {
 	srv := startServer(t, t.TempDir())
 	stamp := strings.ReplaceAll(time.Now().UTC().Format("150405.000"), ".", "")
 	placer, newPlacer := "IOP-FKC-"+stamp+"-1", "IOP-FKC-"+stamp+"-2"
-	out := runPeer(t, node, interopPath(t, "fhir_client.js"), "http://"+srv.web+"/fhir", placer, newPlacer)
+	out := runPeer(t, node, interopPath(t, "fhir_client.js"), "http://"+srv.web+"/fhir", placer, newPlacer,
+		filepath.Join(srv.dataDir, auth.AdminTokenFile))
 	var got fhirKitSummary
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("fhir_client.js printed %q: %v", out, err)
 	}
 	t.Logf("%s %s exchanged:\n%s", got.Library, got.Version, out)
 
+	if got.Anonymous.Status != 401 {
+		t.Errorf("search without a token: %+v, want 401", got.Anonymous)
+	}
 	c := got.Create
 	if c.Status != 201 || c.ID == "" || !strings.Contains(c.Location, "/ServiceRequest/"+c.ID) || c.ETag == "" ||
 		!strings.HasPrefix(c.ContentType, "application/fhir+json") {

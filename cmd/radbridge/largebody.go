@@ -2,18 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/radbridge/radbridge/fhir"
 )
 
 // largeBodyRetryAfter is the Retry-After of a request refused for want of a slot: a
@@ -106,14 +102,7 @@ func (lb *largeBodies) refuse(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
 	msg := fmt.Sprintf("the server is serving as many requests with a body over %d bytes as it allows (%d); retry in %d s",
 		lb.threshold, cap(lb.slots), wait)
-	if r.URL.Path == "/fhir" || strings.HasPrefix(r.URL.Path, "/fhir/") {
-		fhir.WriteError(w, &fhir.Error{Status: http.StatusServiceUnavailable, Issues: []fhir.Issue{{
-			Severity: "error", Code: "throttled", Diagnostics: msg}}})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	httpError(w, r, http.StatusServiceUnavailable, "throttled", msg)
 }
 
 // prefixedBody is a request body whose first bytes were read ahead.

@@ -220,16 +220,16 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 func TestServe_LargeBodiesRefused(t *testing.T) {
 	cfg := new(config)
 	cfg.HTTP.MaxConcurrentLargeBodies = 1
-	serveInProcess(t, cfg)
+	token := serveInProcess(t, cfg)
 	slow, err := net.Dial("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	fmt.Fprintf(slow, "POST /fhir/ServiceRequest HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nContent-Length: %d\r\n\r\n{", 2<<20)
+	fmt.Fprintf(slow, "POST /fhir/ServiceRequest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/fhir+json\r\nContent-Length: %d\r\n\r\n{", token, 2<<20)
 	body := largeServiceRequest("LB1", 2_000_000)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(metricsText(t, cfg.HTTP.Addr), "radbridge_http_large_bodies_in_flight 1\n") {
+		if strings.Contains(metricsText(t, cfg.HTTP.Addr, token), "radbridge_http_large_bodies_in_flight 1\n") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -241,6 +241,7 @@ func TestServe_LargeBodiesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/fhir+json")
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +258,7 @@ func TestServe_LargeBodiesRefused(t *testing.T) {
 		t.Errorf("large create while another is read: %s, Retry-After %q, %+v (%v); want 503 with Retry-After and a throttled OperationOutcome",
 			resp.Status, resp.Header.Get("Retry-After"), oo, err)
 	}
-	if m := metricsText(t, cfg.HTTP.Addr); !strings.Contains(m, "radbridge_http_large_bodies_refused_total 1\n") {
+	if m := metricsText(t, cfg.HTTP.Addr, token); !strings.Contains(m, "radbridge_http_large_bodies_refused_total 1\n") {
 		t.Error("/metrics does not count the refusal")
 	}
 }

@@ -64,7 +64,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: radbridge <command> [flags]
 
 commands:
-  serve     run the engine: MLLP on :2575, HTTP on :8080, data in ./data
+  serve     run the engine: MLLP on :2575, HTTP on 127.0.0.1:8080, data in ./data
   check     parse and check HL7 v2 and FHIR JSON files (check --json FILE...)
   send      send HL7 v2 messages over MLLP and print each ACK (send --addr HOST:PORT FILE...)
   convert   HL7 v2 message -> FHIR R4 transaction Bundle JSON (convert [--indent] FILE...)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/radbridge/radbridge/auth"
 )
 
 // Tests in this file run the real binary as separate processes.
@@ -62,11 +64,13 @@ type server struct {
 	cmd       *exec.Cmd
 	mllp, web string
 	log       *os.File
+	dataDir   string
+	token     string // the admin token it made, "" when its configuration names one
 }
 
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
-	s := &server{mllp: freePort(t), web: freePort(t)}
+	s := &server{mllp: freePort(t), web: freePort(t), dataDir: dataDir}
 	logf, err := os.CreateTemp(t.TempDir(), "serve-*.log")
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +94,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				s.token = adminToken(t, dataDir)
 				return s
 			}
 		}
@@ -103,10 +108,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 
 func (s *server) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	resp, err := http.Get("http://" + s.web + path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := getAuth(t, "http://"+s.web+path, s.token)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
@@ -249,4 +251,43 @@ func TestServe_CrashRecovery(t *testing.T) {
 	if all.Total != after.Total {
 		t.Errorf("%d messages stored for %d orders: a message was processed twice", all.Total, after.Total)
 	}
+}
+
+// TestServe_AdminTokenFile: with no configuration, the first serve makes
+// DATA_DIR/admin.token (mode 0600) and logs its path, never the token; the token
+// reads the API; a restart keeps it.
+func TestServe_AdminTokenFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	data := t.TempDir()
+	srv := startServer(t, data)
+	path := filepath.Join(data, auth.AdminTokenFile)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin token file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	if len(srv.token) < 43 {
+		t.Fatalf("admin token %d characters long, want 256 bits or more", len(srv.token))
+	}
+	var orders struct{ Total int }
+	srv.getJSON(t, "/api/orders", &orders)
+	if err := srv.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	srv.cmd.Wait()
+	logged, err := os.ReadFile(srv.log.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logged), "admin token file created") || !strings.Contains(string(logged), path) ||
+		strings.Contains(string(logged), srv.token) {
+		t.Errorf("the log should name %s, never the token:\n%s", path, logged)
+	}
+
+	again := startServer(t, data)
+	if again.token != srv.token {
+		t.Error("a restart changed the admin token")
+	}
+	again.getJSON(t, "/api/orders", &orders)
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/radbridge/radbridge/api"
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
@@ -38,7 +39,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	configPath := fs.String("config", "", "YAML configuration file (every field optional)")
 	dataDir := fs.String("data", "", "data directory (default ./data)")
 	mllpAddr := fs.String("mllp-addr", "", "MLLP listen address (default :2575)")
-	httpAddr := fs.String("http-addr", "", "HTTP listen address (default :8080)")
+	httpAddr := fs.String("http-addr", "", "HTTP listen address (default 127.0.0.1:8080)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: radbridge serve [--config FILE] [--data DIR] [--mllp-addr ADDR] [--http-addr ADDR]")
 		fs.PrintDefaults()
@@ -137,10 +138,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		Help: "Orders awaiting prior authorization past their due-by time.",
 	}, func() float64 { return float64(eng.OverdueCount(ctx)) }))
 
-	var tlsConfig *tls.Config
+	var tlsConfig, httpTLS *tls.Config
 	if cfg.MLLP.TLS.Cert != "" {
 		if tlsConfig, err = mllp.TLSConfigFromFiles(cfg.MLLP.TLS.Cert, cfg.MLLP.TLS.Key, cfg.MLLP.TLS.ClientCA); err != nil {
 			return fmt.Errorf("mllp.tls: %w", err)
+		}
+	}
+	if cfg.HTTP.TLS.Cert != "" {
+		if httpTLS, err = serverTLSConfig(cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, cfg.HTTP.TLS.ClientCA); err != nil {
+			return fmt.Errorf("http.tls: %w", err)
 		}
 	}
 	ml, err := net.Listen("tcp", cfg.MLLP.Addr)
@@ -169,10 +175,24 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		hl.Close()
 		return err
 	}
+	ac, err := cfg.authConfig()
+	if err != nil {
+		ml.Close()
+		hl.Close()
+		return err
+	}
+	ac.ResourceTypes, ac.Refuse, ac.Log = fhirHandler.ResourceTypes(), authRefusal, log
+	authn, err := auth.New(ac)
+	if err != nil {
+		ml.Close()
+		hl.Close()
+		return err
+	}
 	var ready atomic.Bool
 	hs := &http.Server{
-		Handler: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)(
-			httpRoutes(apiHandler, fhirHandler, reg, &ready, db)),
+		Handler: httpHandler(authn, httpRoutes(httpDeps{api: apiHandler, fhir: fhirHandler, auth: authn, reg: reg, ready: &ready, store: db,
+			limit: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)})),
+		TLSConfig:         httpTLS,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -192,7 +212,11 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return nil
 	})
 	g.Go(func() error {
-		if err := hs.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+		serveHTTP := hs.Serve
+		if httpTLS != nil {
+			serveHTTP = func(l net.Listener) error { return hs.ServeTLS(l, "", "") }
+		}
+		if err := serveHTTP(hl); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
@@ -216,7 +240,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	})
 	ready.Store(true)
 	log.Info("radbridge started", slog.String("mllp_addr", ml.Addr().String()), slog.String("http_addr", hl.Addr().String()),
-		slog.String("data_dir", cfg.DataDir), slog.Bool("mllp_tls", tlsConfig != nil))
+		slog.String("data_dir", cfg.DataDir), slog.Bool("mllp_tls", tlsConfig != nil), slog.Bool("http_tls", httpTLS != nil),
+		slog.String("auth_mode", cfg.Auth.Mode))
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -231,45 +256,87 @@ type storeAdmin interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }
 
-// httpRoutes is the HTTP surface: the engine API, a backup of the store, health,
-// readiness and metrics. Both health and readiness fail once the store has failed, as
-// only a restart brings it back.
-func httpRoutes(a *api.API, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin) http.Handler {
-	storeErr := st.Err
+// httpDeps is what the HTTP surface serves.
+type httpDeps struct {
+	api   *api.API
+	fhir  *fhir.Handler
+	auth  *auth.Authenticator
+	limit func(http.Handler) http.Handler // applied after authentication; nil for none
+	reg   *prometheus.Registry
+	ready *atomic.Bool
+	store storeAdmin
+}
+
+// httpHandler is the HTTP surface as serve serves it: security headers on every
+// answer, CORS for the origins authn allows, then the routes.
+func httpHandler(authn *auth.Authenticator, routes *mux.Router) http.Handler {
+	return auth.SecurityHeaders(authn.CORS(routes))
+}
+
+// httpRoutes routes the HTTP surface: the engine API, a backup of the store, FHIR,
+// the token endpoint, health, readiness and metrics. Every route declares the scope
+// it needs where it is registered here or in its package's Routes, and the auth
+// middleware checks it before the handler runs (a route that declares none is
+// refused); large bodies are limited after that, so that no body is read before the
+// request is authenticated. Both health and readiness fail once the store has failed,
+// as only a restart brings it back.
+//
+//	route                                     needs
+//	GET  /healthz, /readyz                    nothing (public)
+//	GET  /fhir/metadata                       nothing (public)
+//	GET  /.well-known/smart-configuration     nothing (public)
+//	POST /auth/token                          nothing (public; a client assertion)
+//	GET  /api/messages[/{id}], /api/orders[/{id}],
+//	     /api/outbox, /api/preauth            radbridge/api.read (+ phi.read unmasks)
+//	POST /api/messages/{id}/reprocess,
+//	     /api/orders/{id}/authorization,
+//	     /api/outbox/{id}/retry               radbridge/api.operate
+//	GET  /api/backup                          radbridge/api.admin
+//	GET  /metrics                             radbridge/metrics.read
+//	/fhir/{type}...                           system/{type}.{c|r|u|d|s} by interaction
+//	POST /fhir                                a system/ scope, then each entry's
+//	                                          own, checked by the Bundle handler
+func httpRoutes(d httpDeps) *mux.Router {
+	st := d.store
 	r := mux.NewRouter()
-	a.Routes(r)
-	r.HandleFunc("/api/backup", func(w http.ResponseWriter, req *http.Request) {
+	d.api.Routes(r)
+	r.Handle("/api/backup", auth.Require(auth.ScopeAPIAdmin, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		backup(w, req, st)
-	}).Methods(http.MethodGet)
-	fh.Routes(r)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	}))).Methods(http.MethodGet)
+	d.fhir.Routes(r)
+	d.auth.Routes(r)
+	r.Handle("/metrics", auth.Require(auth.ScopeMetricsRead, promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))).Methods(http.MethodGet)
 	failed := func(w http.ResponseWriter) bool {
-		if err := storeErr(); err != nil {
+		if err := st.Err(); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "store failed: "+err.Error()+"\n")
 			return true
 		}
 		return false
 	}
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	r.Handle("/healthz", auth.Public(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if failed(w) {
 			return
 		}
 		io.WriteString(w, "ok\n")
-	}).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	}))).Methods(http.MethodGet)
+	r.Handle("/readyz", auth.Public(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if failed(w) {
 			return
 		}
-		if !ready.Load() {
+		if !d.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "not ready\n")
 			return
 		}
 		io.WriteString(w, "ready\n")
-	}).Methods(http.MethodGet)
+	}))).Methods(http.MethodGet)
+	r.Use(d.auth.Middleware)
+	if d.limit != nil {
+		r.Use(d.limit)
+	}
 	return r
 }
 

@@ -122,7 +122,7 @@ func TestSoak_HostileFramesAndLargeBodies(t *testing.T) {
 			cl := &http.Client{Timeout: 2 * time.Minute}
 			for j := range soakFHIRCreates {
 				placer := fmt.Sprintf("SOAKF%d-%d", w, j)
-				n, err := createLarge(ctx, cl, "http://"+srv.web+"/fhir/ServiceRequest", largeServiceRequest(placer, soakFHIRBody))
+				n, err := createLarge(ctx, cl, "http://"+srv.web+"/fhir/ServiceRequest", srv.token, largeServiceRequest(placer, soakFHIRBody))
 				busy.Add(int64(n))
 				if err != nil {
 					t.Errorf("large create %s: %v", placer, err)
@@ -156,7 +156,7 @@ func TestSoak_HostileFramesAndLargeBodies(t *testing.T) {
 	}
 	time.Sleep(5 * time.Second)
 	rssAfter := status("VmRSS")
-	metrics := scrape(t, "http://"+srv.web+"/metrics", "radbridge_mllp_frame", "radbridge_mllp_connections", "radbridge_http_large",
+	metrics := scrape(t, "http://"+srv.web+"/metrics", srv.token, "radbridge_mllp_frame", "radbridge_mllp_connections", "radbridge_http_large",
 		"go_memstats_heap_inuse_bytes", "go_memstats_next_gc_bytes", "go_gc_duration_seconds_count",
 		"radbridge_store_flush_seconds_sum", "radbridge_store_flush_seconds_count")
 
@@ -203,7 +203,7 @@ func writeUnterminated(c net.Conn, size int) error {
 
 // createLarge posts body until it is created, waiting out each 503 for its Retry-After
 // (which it must carry, with an OperationOutcome). It returns how many 503s it got.
-func createLarge(ctx context.Context, cl *http.Client, endpoint string, body []byte) (int, error) {
+func createLarge(ctx context.Context, cl *http.Client, endpoint, token string, body []byte) (int, error) {
 	for busy := 0; ; busy++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 		if err != nil {
@@ -211,6 +211,7 @@ func createLarge(ctx context.Context, cl *http.Client, endpoint string, body []b
 		}
 		req.Header.Set("Content-Type", "application/fhir+json")
 		req.Header.Set("Prefer", "return=minimal")
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := cl.Do(req)
 		if err != nil {
 			return busy, err
@@ -258,13 +259,11 @@ func procStatus(t *testing.T, pid int, field string) int64 {
 	return 0
 }
 
-// scrape returns the lines of a Prometheus text page that start with one of prefixes.
-func scrape(t *testing.T, url string, prefixes ...string) []string {
+// scrape returns the lines of a Prometheus text page, read with token, that start with
+// one of prefixes.
+func scrape(t *testing.T, url, token string, prefixes ...string) []string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := getAuth(t, url, token)
 	defer resp.Body.Close()
 	var out []string
 	sc := bufio.NewScanner(resp.Body)

@@ -1,13 +1,17 @@
 // Package enginetest builds radbridge's pipeline from real parts for the tests of the
 // packages above the store: a bbolt store in t.TempDir(), the engine with the default
 // rules, optionally a running delivery worker, and the FHIR and engine API handlers on
-// a real loopback HTTP server. It also holds the sample messages several packages'
-// tests send. Only tests import it.
+// a real loopback HTTP server behind the real authentication middleware, with a token
+// of every scope made for the fixture (Fixture.Token, sent by Fixture.Do). It also
+// holds the sample messages several packages' tests send. Only tests import it.
 package enginetest
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +23,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/radbridge/radbridge/api"
+	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
@@ -57,6 +62,9 @@ type Fixture struct {
 	FHIR   *fhirserver.Server
 	// Worker is the delivery worker, nil unless Options asked for one.
 	Worker *delivery.Worker
+	// Token is a bearer token with every scope (auth.AllScopes) for Server, random
+	// per fixture.
+	Token string
 }
 
 // New opens a store in a temporary directory and builds the engine on it; everything
@@ -78,7 +86,7 @@ func New(tb testing.TB, opts Options) *Fixture {
 	case !opts.RealClock:
 		eng.SetClock(func() time.Time { return Clock })
 	}
-	f := &Fixture{Engine: eng, DB: db, FHIR: fhirserver.New(eng, db)}
+	f := &Fixture{Engine: eng, DB: db, FHIR: fhirserver.New(eng, db), Token: rand.Text() + rand.Text()}
 	if len(opts.Destinations) == 0 && !opts.Deliver {
 		tb.Cleanup(func() { db.Close() })
 		return f
@@ -147,7 +155,8 @@ func (f *Fixture) Orders(tb testing.TB, q store.OrderQuery) []*order.Order {
 
 // Server serves the fixture's FHIR API under /fhir and its engine API under /api
 // (prior-authorization questions answered by pa, when not nil) on a loopback HTTP
-// server closed at the end of the test.
+// server closed at the end of the test. Requests need Fixture.Token as their bearer
+// token, as Fixture.Do sends it.
 func (f *Fixture) Server(tb testing.TB, pa api.Preauther) *httptest.Server {
 	tb.Helper()
 	h, err := fhir.NewHandler(fhir.Config{}, f.FHIR, nil)
@@ -162,9 +171,16 @@ func (f *Fixture) Server(tb testing.TB, pa api.Preauther) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	sum := sha256.Sum256([]byte(f.Token))
+	authn, err := auth.New(auth.Config{Dir: tb.TempDir(),
+		Tokens: []auth.Token{{Name: "enginetest", SHA256: hex.EncodeToString(sum[:]), Scopes: auth.AllScopes()}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	r := mux.NewRouter()
 	h.Routes(r)
 	a.Routes(r)
+	r.Use(authn.Middleware)
 	srv := httptest.NewServer(r)
 	tb.Cleanup(srv.Close)
 	return srv
@@ -176,6 +192,12 @@ type Response struct {
 	Header http.Header
 	Body   map[string]any // Raw decoded, when it is a JSON object
 	Raw    []byte
+}
+
+// Do sends a request as Do does, with the fixture's token.
+func (f *Fixture) Do(tb testing.TB, method, url string, body []byte, headers ...string) Response {
+	tb.Helper()
+	return Do(tb, method, url, body, append([]string{"Authorization", "Bearer " + f.Token}, headers...)...)
 }
 
 // Do sends a request with a FHIR JSON body and the given header name/value pairs.

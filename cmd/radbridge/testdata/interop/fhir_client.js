@@ -1,6 +1,8 @@
 // A FHIR R4 client built on fhir-kit-client (npm, pinned in package.json).
 //
-// Against the FHIR base URL it creates an MRI ServiceRequest with placer number PLACER
+// Against the FHIR base URL, with the bearer token in TOKEN_FILE (radbridge's admin
+// token), it first searches without the token, which must be refused (401), then
+// creates an MRI ServiceRequest with placer number PLACER
 // (client.create), reads it back (client.read), searches for it by identifier
 // (client.search), creates it again conditionally with If-None-Exist (client.create
 // with options.headers), which must match and create nothing, creates a second order
@@ -8,6 +10,7 @@
 // condition, which must be refused. It prints one JSON object with what it saw:
 //
 //   {"library":"fhir-kit-client","version":"2.0.3",
+//    "anonymous":{"status":401},
 //    "create":{"status":201,"id":"...","location":"...","etag":"..."},
 //    "read":{"status":200,"id":"...","resource_status":"active","version_id":"1"},
 //    "search":{"status":200,"total":1,"ids":["..."]},
@@ -16,7 +19,7 @@
 //    "duplicate":{"status":409,"outcome":"..."}, "fhir_version":"4.0.1"}
 //
 // Statuses, headers and bodies are as fhir-kit-client returned them (Client.httpFor).
-// Run: node fhir_client.js BASE_URL PLACER NEW_PLACER
+// Run: node fhir_client.js BASE_URL PLACER NEW_PLACER TOKEN_FILE
 // Exit status 0 when every call returned; 1 on an unexpected error.
 'use strict'
 
@@ -63,12 +66,22 @@ function serviceRequest (placer) {
   }
 }
 
-async function main (baseUrl, placer, newPlacer) {
+async function main (baseUrl, placer, newPlacer, tokenFile) {
   const { Client } = await import('fhir-kit-client')
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', 'fhir-kit-client', 'package.json'), 'utf8'))
-  const client = new Client({ baseUrl })
   const http = (result) => Client.httpFor(result).response
   const out = { library: 'fhir-kit-client', version: pkg.version }
+
+  try {
+    const anonymous = await new Client({ baseUrl }).search({ resourceType: 'ServiceRequest', searchParams: { identifier: placer } })
+    out.anonymous = { status: http(anonymous).status }
+  } catch (err) {
+    if (!err.response) throw err
+    out.anonymous = { status: err.response.status }
+  }
+
+  const bearerToken = fs.readFileSync(tokenFile, 'utf8').trim()
+  const client = new Client({ baseUrl, bearerToken })
   const condition = { headers: { 'If-None-Exist': `identifier=${encodeURIComponent(system + ':orders|' + placer)}` } }
 
   const created = await client.create({ resourceType: 'ServiceRequest', body: serviceRequest(placer) })
@@ -119,12 +132,12 @@ async function main (baseUrl, placer, newPlacer) {
   process.stdout.write(JSON.stringify(out) + '\n')
 }
 
-const [baseUrl, placer, newPlacer] = process.argv.slice(2)
-if (!baseUrl || !placer || !newPlacer) {
-  process.stderr.write('usage: node fhir_client.js BASE_URL PLACER NEW_PLACER\n')
+const [baseUrl, placer, newPlacer, tokenFile] = process.argv.slice(2)
+if (!baseUrl || !placer || !newPlacer || !tokenFile) {
+  process.stderr.write('usage: node fhir_client.js BASE_URL PLACER NEW_PLACER TOKEN_FILE\n')
   process.exit(2)
 }
-main(baseUrl, placer, newPlacer).catch((err) => {
+main(baseUrl, placer, newPlacer, tokenFile).catch((err) => {
   const detail = err.response ? ` (HTTP ${err.response.status}: ${JSON.stringify(err.response.data)})` : ''
   process.stderr.write(`fhir_client: ${err.stack || err}${detail}\n`)
   process.exit(1)
