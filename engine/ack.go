@@ -150,8 +150,13 @@ func (e *Engine) deliverable(h hl7.Header, code hl7.AckCode, ack []byte) []byte 
 
 func (e *Engine) buildAck(h hl7.Header, code hl7.AckCode, issues []hl7.Issue) []byte {
 	now := e.now()
-	id := "RB" + strconv.FormatInt(now.UnixMilli(), 36) + strconv.FormatUint(e.ackSeq.Add(1)%(36*36*36*36), 36)
-	return hl7.AppendAck(make([]byte, 0, 256), h, hl7.Ack{Code: code, ControlID: id, Time: now.In(e.cfg.Location), Issues: issues})
+	return hl7.AppendAck(make([]byte, 0, 256), h, hl7.Ack{Code: code, ControlID: e.controlID(now), Time: now.In(e.cfg.Location), Issues: issues})
+}
+
+// controlID is a new control ID for an acknowledgment or a response batch sent at now:
+// at most 14 characters, within the 20 HL7 gives MSH-10 and BHS-11 in every version.
+func (e *Engine) controlID(now time.Time) string {
+	return "RB" + strconv.FormatInt(now.UnixMilli(), 36) + strconv.FormatUint(e.ackSeq.Add(1)%(36*36*36*36), 36)
 }
 
 func internalIssue() hl7.Issue {

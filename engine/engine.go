@@ -5,6 +5,10 @@
 //
 // The engine owns the ACK decision. The transports (MLLP, HTTP) only carry bytes.
 //
+// An HL7 batch received as one unit (an MLLP frame that starts with FHS or BHS, HL7
+// v2.5.1 section 2.10.3) is taken message by message, each exactly as if it had come
+// alone, and answered with a response batch of their ACKs (HandleBatch).
+//
 // # Caveats
 //
 // Enhanced-mode application acknowledgments (MSH-16) are not sent as separate messages:
@@ -175,7 +179,11 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 			pe = &hl7.ParseError{Err: err}
 		}
 		h, _ := hl7.SalvageHeader(raw)
-		return e.reject(ctx, raw, len(raw), h, start, pe.Issue())
+		is := pe.Issue()
+		if errors.Is(err, hl7.ErrSecondMessage) {
+			is.Text += ": send each message in a frame of its own, or several as a batch (BHS ... BTS)"
+		}
+		return e.reject(ctx, raw, len(raw), h, start, is)
 	}
 	h := m.Header()
 	if is, ok := e.checkHeader(h); !ok {

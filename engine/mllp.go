@@ -21,10 +21,15 @@ var (
 	_ mllp.OversizeHandler = MLLPHandler{}
 )
 
-// ServeMLLP implements mllp.Handler.
+// ServeMLLP implements mllp.Handler. A frame holding an HL7 batch (FHS or BHS first,
+// hl7.IsBatch) is answered with a response batch (Engine.HandleBatch); any other frame
+// is one message.
 func (h MLLPHandler) ServeMLLP(ctx context.Context, msg []byte, _ mllp.ConnInfo) ([]byte, error) {
 	// The transport reuses msg after the call; the engine keeps views of it only
 	// until the acknowledgment is built.
+	if hl7.IsBatch(msg) {
+		return h.Engine.HandleBatch(ctx, msg)
+	}
 	res, err := h.Engine.handleV2(ctx, msg, "")
 	if err != nil {
 		return nil, err
