@@ -115,12 +115,12 @@ func controlIDReused(tx store.ReadTx, in *inbound) bool {
 // reject stores a message that is not processed, for audit, and returns its AR. raw is
 // what is kept of it (all of it, or the head of one too large to keep); size is how many
 // bytes arrived.
-func (e *Engine) reject(ctx context.Context, raw []byte, size int, h hl7.Header, at time.Time, is hl7.Issue) (Result, error) {
+func (e *Engine) reject(ctx context.Context, raw []byte, size int, h hl7.Header, at time.Time, issues ...hl7.Issue) (Result, error) {
 	code := ackCode(h, hl7.AR)
 	rec := &store.Message{Kind: "hl7v2", Sender: senderOf(h), ControlID: h.ControlID, Type: h.MessageType(),
-		ReceivedAt: at, Size: size, AckCode: string(code), Ack: e.buildAck(h, code, []hl7.Issue{is})}
-	if len(rec.ControlID) > maxControlID || len(rec.Sender) > maxSender {
-		rec.ControlID, rec.Sender = "", ""
+		ReceivedAt: at, Size: size, AckCode: string(code), Ack: e.buildAck(h, code, issues)}
+	if textTooLong(rec.ControlID, hl7.MaxControlIDLength) || textTooLong(rec.Sender, MaxSenderLength) {
+		rec.ControlID, rec.Sender = "", "" // they key the message index: kept in the raw bytes only
 	}
 	err := e.store.Update(ctx, func(tx store.Tx) error { return tx.PutMessage(rec, raw) })
 	if err != nil {

@@ -47,6 +47,12 @@ type Config struct {
 	// Routes send the results of matching orders to delivery destinations. Default:
 	// none; results are then kept and readable but delivered nowhere.
 	Routes []Route
+	// MaxOrdersPerMessage is the most orders one message may carry: ORC or OBR
+	// segments of an HL7 v2 order message (and OBR segments of a result message),
+	// ServiceRequest entries of a FHIR transaction. A message with more is rejected
+	// whole (AR with ERR 100 at the first segment past it; 400 for a transaction).
+	// Zero means DefaultMaxOrdersPerMessage (100).
+	MaxOrdersPerMessage int
 }
 
 // Validate reports a configuration that cannot work.
@@ -55,6 +61,9 @@ func (c Config) Validate() error {
 		if p != "P" && p != "T" && p != "D" {
 			return fmt.Errorf("engine: processing ID %q is not P, T or D", p)
 		}
+	}
+	if c.MaxOrdersPerMessage < 0 {
+		return fmt.Errorf("engine: MaxOrdersPerMessage %d is negative", c.MaxOrdersPerMessage)
 	}
 	for i, r := range c.Routes {
 		switch {
@@ -94,6 +103,9 @@ func New(cfg Config, st store.Store, check Checker, log *slog.Logger, m *Metrics
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
+	if cfg.MaxOrdersPerMessage == 0 {
+		cfg.MaxOrdersPerMessage = DefaultMaxOrdersPerMessage
+	}
 	if check == nil {
 		check = noChecks{}
 	}
@@ -116,19 +128,16 @@ func (e *Engine) Observe(typ, code string, start time.Time) {
 	e.metrics.observe(typ, code, e.now().Sub(start))
 }
 
+// MaxOrdersPerMessage is the most orders one message or transaction may carry
+// (Config.MaxOrdersPerMessage).
+func (e *Engine) MaxOrdersPerMessage() int { return e.cfg.MaxOrdersPerMessage }
+
 // SetClock replaces the engine's clock; for tests.
 func (e *Engine) SetClock(now func() time.Time) { e.now = now }
 
 type noChecks struct{}
 
 func (noChecks) Check(*order.Order, time.Time) {}
-
-// Limits on header values that key stored records (HL7 v2.5+ allows 199 characters for
-// MSH-10 and 227 for an HD).
-const (
-	maxControlID = 199
-	maxSender    = 227
-)
 
 // HandleV2 processes one HL7 v2 message and returns the acknowledgment to send back, or
 // nil when the sender asked for none (enhanced mode, MSH-15). The acknowledgment is
@@ -189,12 +198,22 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string) (
 	if is, ok := e.checkHeader(h); !ok {
 		return e.reject(ctx, raw, len(raw), h, start, is)
 	}
-	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
-		msgID: e.store.ReserveID(store.KindMessage)}
+	what := ""
 	switch h.Type + "^" + h.Event {
 	case "ORM^O01", "OMI^O23", "OML^O21":
-		return e.finish(ctx, in, e.ordersProcessor(ctx, in))
+		what = "orders"
 	case "ORU^R01":
+		what = "results"
+	}
+	if what != "" {
+		if issues := e.checkLimits(m, what); len(issues) > 0 {
+			return e.reject(ctx, raw, len(raw), h, start, issues...)
+		}
+		in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
+			msgID: e.store.ReserveID(store.KindMessage)}
+		if what == "orders" {
+			return e.finish(ctx, in, e.ordersProcessor(ctx, in))
+		}
 		return e.finish(ctx, in, e.resultsProcessor(in))
 	}
 	code, text := hl7.CodeUnsupportedType, "message type "+h.Type+" is not supported: radbridge accepts orders (ORM O01, OMI O23, OML O21) and results (ORU R01)"
@@ -228,10 +247,12 @@ func (e *Engine) checkHeader(h hl7.Header) (hl7.Issue, bool) {
 		return bad(9, hl7.CodeRequiredField, "MSH-9 (message type) is required")
 	case h.ControlID == "":
 		return bad(10, hl7.CodeRequiredField, "MSH-10 (message control ID) is required")
-	case len(h.ControlID) > maxControlID:
-		return bad(10, hl7.CodeValueTooLong, "MSH-10 is longer than "+strconv.Itoa(maxControlID)+" characters")
-	case len(h.SendingFacility) > maxSender || len(h.SendingApp) > maxSender:
-		return bad(4, hl7.CodeValueTooLong, "MSH-3/MSH-4 is longer than "+strconv.Itoa(maxSender)+" characters")
+	case textTooLong(h.ControlID, hl7.MaxControlIDLength):
+		return bad(10, hl7.CodeValueTooLong, "MSH-10 is longer than "+strconv.Itoa(hl7.MaxControlIDLength)+" characters")
+	case textTooLong(h.SendingApp, MaxSenderLength):
+		return bad(3, hl7.CodeValueTooLong, "MSH-3 is longer than "+strconv.Itoa(MaxSenderLength)+" characters")
+	case textTooLong(h.SendingFacility, MaxSenderLength):
+		return bad(4, hl7.CodeValueTooLong, "MSH-4 is longer than "+strconv.Itoa(MaxSenderLength)+" characters")
 	case h.Version == "":
 		return bad(12, hl7.CodeRequiredField, "MSH-12 (version ID) is required")
 	case !hl7.KnownVersion(h.Version):

@@ -107,7 +107,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("prior_auth: %w", err)
 	}
 	routes, dcfg := cfg.delivery()
-	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes}, db, checker, log, metrics)
+	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, MaxOrdersPerMessage: cfg.MaxOrdersPerMessage}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}
