@@ -306,10 +306,8 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 const taskSuffix = "-task"
 
 func renderTask(o *order.Order) (fhir.Result, error) {
-	t := fhirmap.ToTask(o)
 	id := o.ID + taskSuffix
-	t.Id = &id
-	data, err := json.Marshal(t)
+	data, err := fhirmap.TaskJSON(o) // its id is replaced below
 	if err != nil {
 		return fhir.Result{}, err
 	}
