@@ -69,3 +69,21 @@ func TestFHIR_V2ControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A FHIR client cannot store a control character: the gate refuses it with 422 at the
+// element, and nothing is stored.
+func TestFHIR_ControlCharacterRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := fhirServer(t, f)
+	body := bytes.Replace(enginetest.MRIRequest("APP-NUL"), []byte(`"family":"Doe"`), []byte(`"family":"Do\u0000e"`), 1)
+	r := enginetest.Do(t, "POST", srv.URL+"/fhir/ServiceRequest", body)
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("POST with \\u0000: %d %s, want 422", r.Status, r.Raw)
+	}
+	if is := outcomeIssue(t, r); is["expression"].([]any)[0] != "ServiceRequest.contained[0].name[0].family" {
+		t.Errorf("issue %v, want it at the family name", is)
+	}
+	if n := len(f.Orders(t, store.OrderQuery{})); n != 0 {
+		t.Errorf("%d orders stored, want none", n)
+	}
+}
