@@ -11,3 +11,7 @@ var ErrConflict = errors.New("conflict")
 
 // ErrClosed means the store has been closed.
 var ErrClosed = errors.New("store closed")
+
+// ErrCorrupt means a stored record cannot be read back: its bytes fail to decode or to
+// verify.
+var ErrCorrupt = errors.New("stored record is corrupt")
