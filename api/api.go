@@ -1,7 +1,7 @@
 // Package api serves radbridge's engine JSON API under /api (DESIGN.md, "Engine API"):
 // the message browser (list, read with the raw bytes exactly as received, reprocess),
-// orders with their history, prior-authorization decisions, the outbox (list, retry)
-// and the code check. It reads through the store and changes state only through the
+// orders with their history, prior-authorization decisions, the outbox (list, retry),
+// the stored records found unreadable (quarantine) and the code check. It reads through the store and changes state only through the
 // engine and the delivery worker, so the same rules hold whichever door a change comes
 // through.
 package api
@@ -74,6 +74,14 @@ func (a *API) Routes(r *mux.Router) {
 	r.HandleFunc("/api/preauth", a.getPreauth).Methods(http.MethodGet)
 	r.HandleFunc("/api/outbox", a.listOutbox).Methods(http.MethodGet)
 	r.HandleFunc("/api/outbox/{id}/retry", a.retryOutbox).Methods(http.MethodPost)
+	r.HandleFunc("/api/quarantine", a.listQuarantine).Methods(http.MethodGet)
+}
+
+// listQuarantine lists the stored records the engine found unreadable since it
+// started (engine.Quarantined): {"total", "items"}.
+func (a *API) listQuarantine(w http.ResponseWriter, _ *http.Request) {
+	items := a.engine.Quarantine()
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "items": items})
 }
 
 // outboxItem is an outbox item in GET /api/outbox: everything but the payload.

@@ -89,6 +89,8 @@ type Engine struct {
 	ackSeq  atomic.Uint64
 	// deliverer is the results delivery worker, set once at start-up (SetDeliverer).
 	deliverer Deliverer
+	// quarantine lists the stored records found unreadable.
+	quarantine quarantine
 }
 
 // New returns an Engine that stores into st and checks orders with check (nil: no
