@@ -2,6 +2,8 @@
 GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 30s
+FUZZJOBS  ?= 2
+FUZZPARALLEL ?= 1
 SHARED    ?= ../shared
 BIN       ?= bin/radbridge
 # Listen addresses of make run; empty means serve's defaults (DESIGN.md).
@@ -50,13 +52,19 @@ bench:
 soak:
 	$(GO) test -tags soak -run Soak -count=1 -v -timeout 10m ./cmd/radbridge
 
-## fuzz: a short run of every fuzz target (FUZZTIME each)
+## fuzz: every fuzz target of every package (found in the test files go list names, so
+## that build constraints hold), FUZZTIME each, FUZZJOBS at a time with FUZZPARALLEL
+## workers each; a finding fails the run once every target has run, go test having
+## written the input under the package's testdata/fuzz
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	@for spec in $$($(GO) list -f '{{.ImportPath}}:{{.Dir}}:{{join .TestGoFiles ","}},{{join .XTestGoFiles ","}}' $(PKGS)); do \
+	  pkg=$${spec%%:*}; rest=$${spec#*:}; dir=$${rest%%:*}; files=$$(echo $${rest#*:} | tr ',' ' '); \
+	  [ -n "$${files# }" ] || continue; \
+	  for t in $$(cd $$dir && sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*\*testing\.F).*/\1/p' $$files); do echo "$$pkg $$t"; done; \
+	done | xargs -P $(FUZZJOBS) -L 1 sh -c '\
+	  out=$$($(GO) test -run "^$$" -fuzz "^$$1$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) "$$0" 2>&1); status=$$?; \
+	  printf "== %s %s\n%s\n" "$$0" "$$1" "$$out"; exit $$status' \
+	|| { echo "fuzz: a target failed; a finding is under its package's testdata/fuzz"; exit 1; }
 
 ## conformance: the samples in testdata, plus ../shared/conformance when it is present
 conformance:

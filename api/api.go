@@ -1,17 +1,20 @@
 // Package api serves radbridge's engine JSON API under /api (DESIGN.md, "Engine API"):
-// the message browser (list, read with the raw bytes, reprocess), orders with their
-// history, prior-authorization decisions, the outbox (list, retry) and the code check.
-// It reads through the store and changes state only through the engine and the
-// delivery worker, so the same rules hold whichever door a change comes through.
+// the message browser (list, read with the raw bytes exactly as received, reprocess),
+// orders with their history, prior-authorization decisions, the outbox (list, retry),
+// the stored records found unreadable (quarantine) and the code check. It reads through the store and changes state only through the
+// engine and the delivery worker, so the same rules hold whichever door a change comes
+// through.
 package api
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -70,6 +73,7 @@ func (a *API) Routes(r *mux.Router) {
 	}
 	route(http.MethodGet, "/api/messages", auth.ScopeAPIRead, a.listMessages)
 	route(http.MethodGet, "/api/messages/{id}", auth.ScopeAPIRead, a.getMessage)
+	route(http.MethodGet, "/api/messages/{id}/raw", auth.ScopePHIRead, a.getRaw) // the bytes themselves: no masking is possible
 	route(http.MethodPost, "/api/messages/{id}/reprocess", auth.ScopeAPIOperate, a.reprocess)
 	route(http.MethodGet, "/api/orders", auth.ScopeAPIRead, a.listOrders)
 	route(http.MethodGet, "/api/orders/{id}", auth.ScopeAPIRead, a.getOrder)
@@ -77,6 +81,14 @@ func (a *API) Routes(r *mux.Router) {
 	route(http.MethodGet, "/api/preauth", auth.ScopeAPIRead, a.getPreauth)
 	route(http.MethodGet, "/api/outbox", auth.ScopeAPIRead, a.listOutbox)
 	route(http.MethodPost, "/api/outbox/{id}/retry", auth.ScopeAPIOperate, a.retryOutbox)
+	route(http.MethodGet, "/api/quarantine", auth.ScopeAPIRead, a.listQuarantine)
+}
+
+// listQuarantine lists the stored records the engine found unreadable since it
+// started (engine.Quarantined): {"total", "items"}.
+func (a *API) listQuarantine(w http.ResponseWriter, _ *http.Request) {
+	items := a.engine.Quarantine()
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "items": items})
 }
 
 // outboxItem is an outbox item in GET /api/outbox: everything but the payload.
@@ -190,13 +202,22 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
 }
 
+// messageDetail is a message in GET /api/messages/{id}: the item, the bytes received
+// and the acknowledgment sent. Each is given exactly: as a JSON string when it is valid
+// UTF-8 (raw, ack), else in base64 (raw_base64, ack_base64), since a JSON string
+// cannot hold other bytes (a Latin-1 message would read back with U+FFFD in place of
+// its accented letters). GET /api/messages/{id}/raw serves the raw bytes as they are.
+type messageDetail struct {
+	messageItem
+	Raw       *string `json:"raw,omitempty"`
+	RawBase64 string  `json:"raw_base64,omitempty"`
+	Ack       string  `json:"ack,omitempty"`
+	AckBase64 string  `json:"ack_base64,omitempty"`
+}
+
 func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	var out struct {
-		messageItem
-		Raw string `json:"raw"`
-		Ack string `json:"ack,omitempty"`
-	}
+	var out messageDetail
 	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
 		m, err := tx.Message(id)
 		if err != nil {
@@ -206,16 +227,62 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		out.messageItem, out.Raw, out.Ack = toItem(m), string(raw), string(m.Ack)
+		out.messageItem = toItem(m)
+		if utf8.Valid(raw) {
+			s := string(raw)
+			out.Raw = &s
+		} else {
+			out.RawBase64 = base64.StdEncoding.EncodeToString(raw)
+		}
+		if utf8.Valid(m.Ack) {
+			out.Ack = string(m.Ack)
+		} else {
+			out.AckBase64 = base64.StdEncoding.EncodeToString(m.Ack)
+		}
 		return nil
 	})
 	if !seesPHI(r) {
-		out.Raw = masked
+		m := masked
+		out.Raw, out.RawBase64 = &m, ""
 	}
 	if !readOK(w, err, "message "+id) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// getRaw serves a message's bytes exactly as received: an HL7 v2 message as
+// x-application/hl7-v2+er7 (in its own character set, MSH-18, so with no charset
+// parameter), a FHIR request body as application/fhir+json.
+func (a *API) getRaw(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	var kind string
+	var raw []byte
+	err := a.store.View(r.Context(), func(tx store.ReadTx) error {
+		m, err := tx.Message(id)
+		if err != nil {
+			return err
+		}
+		kind = m.Kind
+		raw, err = tx.Raw(id)
+		return err
+	})
+	if !readOK(w, err, "raw bytes of message "+id) {
+		return
+	}
+	ct := "application/octet-stream"
+	switch kind {
+	case "hl7v2":
+		ct = "x-application/hl7-v2+er7"
+	case "fhir":
+		ct = "application/fhir+json"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write(raw)
 }
 
 func (a *API) reprocess(w http.ResponseWriter, r *http.Request) {

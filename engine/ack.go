@@ -35,6 +35,8 @@ type outcome struct {
 	findings []Finding   // the check findings among them
 	orderIDs []string
 	notify   []string // delivery destinations with new outbox items
+	// quarantined are the stored records the message needed and could not read.
+	quarantined []Quarantined
 }
 
 // processor handles one message type inside the write transaction. It may run more than
@@ -48,28 +50,39 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 	var rec *store.Message
 	var notify []string
 	var findings []Finding
+	var quarantined []Quarantined
 	var resend bool
 	err := e.store.Update(ctx, func(tx store.Tx) error {
-		rec, notify, findings, resend = nil, nil, nil, false
+		rec, notify, findings, quarantined, resend = nil, nil, nil, nil, false
+		var first error // why the record of the message's first receipt cannot be read
 		if in.reprocessOf == "" {
 			// A resend is found here rather than in a read transaction first: reads see
 			// every acknowledged write, which costs the store a flush, while this check
 			// costs one index lookup.
 			prev, err := tx.MessageByKey(in.sender, in.header.ControlID, in.digest)
-			if err == nil {
+			switch {
+			case err == nil:
 				rec, resend = prev, true
 				return nil
-			}
-			if !errors.Is(err, store.ErrNotFound) {
+			case isCorrupt(err):
+				first = err
+			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 		}
-		reused := in.reprocessOf == "" && controlIDReused(tx, in)
+		reused := in.reprocessOf == "" && first == nil && controlIDReused(tx, in)
 		m := &store.Message{Kind: "hl7v2", Sender: in.sender, ControlID: in.header.ControlID, Digest: in.digest,
-			Type: in.header.MessageType(), ReceivedAt: in.at, Size: len(in.raw), Dedupe: in.reprocessOf == "", ReprocessOf: in.reprocessOf}
+			Type: in.header.MessageType(), ReceivedAt: in.at, Size: len(in.raw), Dedupe: in.reprocessOf == "" && first == nil, ReprocessOf: in.reprocessOf}
 		m.ID = in.msgID
-		out, err := process(tx, in, m.ID)
-		if err != nil {
+		var out outcome
+		var err error
+		if first != nil {
+			// A resend of a message whose first answer cannot be read: processing it
+			// again might apply it twice, so it is kept, not processed, and answered AE.
+			out = outcome{code: hl7.AE, issues: []hl7.Issue{corruptIssue(hl7.Location{Segment: "MSH", Field: 10},
+				"the stored record of this message's first receipt")},
+				quarantined: []Quarantined{{Kind: "message", Key: in.sender + "/" + in.header.ControlID, Error: first.Error()}}}
+		} else if out, err = process(tx, in, m.ID); err != nil {
 			return err
 		}
 		if reused {
@@ -78,7 +91,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		}
 		code := ackCode(in.header, out.code)
 		m.AckCode, m.Ack, m.OrderIDs = string(code), e.buildAck(in.header, code, out.issues), out.orderIDs
-		rec, notify, findings = m, out.notify, out.findings
+		rec, notify, findings, quarantined = m, out.notify, out.findings, out.quarantined
 		return tx.PutMessage(m, in.raw)
 	})
 	if err != nil {
@@ -93,6 +106,7 @@ func (e *Engine) finish(ctx context.Context, in *inbound, process processor) (Re
 		return e.answer(in.header, rec), nil
 	}
 	e.Notify(notify)
+	e.quarantined(ctx, quarantined, rec.ID, in.at)
 	e.metrics.observe(in.header.MessageType(), rec.AckCode, e.now().Sub(in.at))
 	res := e.answer(in.header, rec)
 	res.Findings = findings
@@ -115,12 +129,12 @@ func controlIDReused(tx store.ReadTx, in *inbound) bool {
 // reject stores a message that is not processed, for audit, and returns its AR. raw is
 // what is kept of it (all of it, or the head of one too large to keep); size is how many
 // bytes arrived.
-func (e *Engine) reject(ctx context.Context, raw []byte, size int, h hl7.Header, at time.Time, is hl7.Issue) (Result, error) {
+func (e *Engine) reject(ctx context.Context, raw []byte, size int, h hl7.Header, at time.Time, issues ...hl7.Issue) (Result, error) {
 	code := ackCode(h, hl7.AR)
 	rec := &store.Message{Kind: "hl7v2", Sender: senderOf(h), ControlID: h.ControlID, Type: h.MessageType(),
-		ReceivedAt: at, Size: size, AckCode: string(code), Ack: e.buildAck(h, code, []hl7.Issue{is})}
-	if len(rec.ControlID) > maxControlID || len(rec.Sender) > maxSender {
-		rec.ControlID, rec.Sender = "", ""
+		ReceivedAt: at, Size: size, AckCode: string(code), Ack: e.buildAck(h, code, issues)}
+	if textTooLong(rec.ControlID, hl7.MaxControlIDLength) || textTooLong(rec.Sender, MaxSenderLength) {
+		rec.ControlID, rec.Sender = "", "" // they key the message index: kept in the raw bytes only
 	}
 	err := e.store.Update(ctx, func(tx store.Tx) error { return tx.PutMessage(rec, raw) })
 	if err != nil {
@@ -150,8 +164,13 @@ func (e *Engine) deliverable(h hl7.Header, code hl7.AckCode, ack []byte) []byte 
 
 func (e *Engine) buildAck(h hl7.Header, code hl7.AckCode, issues []hl7.Issue) []byte {
 	now := e.now()
-	id := "RB" + strconv.FormatInt(now.UnixMilli(), 36) + strconv.FormatUint(e.ackSeq.Add(1)%(36*36*36*36), 36)
-	return hl7.AppendAck(make([]byte, 0, 256), h, hl7.Ack{Code: code, ControlID: id, Time: now.In(e.cfg.Location), Issues: issues})
+	return hl7.AppendAck(make([]byte, 0, 256), h, hl7.Ack{Code: code, ControlID: e.controlID(now), Time: now.In(e.cfg.Location), Issues: issues})
+}
+
+// controlID is a new control ID for an acknowledgment or a response batch sent at now:
+// at most 14 characters, within the 20 HL7 gives MSH-10 and BHS-11 in every version.
+func (e *Engine) controlID(now time.Time) string {
+	return "RB" + strconv.FormatInt(now.UnixMilli(), 36) + strconv.FormatUint(e.ackSeq.Add(1)%(36*36*36*36), 36)
 }
 
 func internalIssue() hl7.Issue {

@@ -5,6 +5,10 @@
 //
 // The engine owns the ACK decision. The transports (MLLP, HTTP) only carry bytes.
 //
+// An HL7 batch received as one unit (an MLLP frame that starts with FHS or BHS, HL7
+// v2.5.1 section 2.10.3) is taken message by message, each exactly as if it had come
+// alone, and answered with a response batch of their ACKs (HandleBatch).
+//
 // # Caveats
 //
 // Enhanced-mode application acknowledgments (MSH-16) are not sent as separate messages:
@@ -49,6 +53,12 @@ type Config struct {
 	// Subscriptions says which endpoints and headers R4 Subscriptions may use (see
 	// SubscriptionPolicy). Default: none; every Subscription is refused.
 	Subscriptions SubscriptionPolicy
+	// MaxOrdersPerMessage is the most orders one message may carry: ORC or OBR
+	// segments of an HL7 v2 order message (and OBR segments of a result message),
+	// ServiceRequest entries of a FHIR transaction. A message with more is rejected
+	// whole (AR with ERR 100 at the first segment past it; 400 for a transaction).
+	// Zero means DefaultMaxOrdersPerMessage (100).
+	MaxOrdersPerMessage int
 }
 
 // Validate reports a configuration that cannot work.
@@ -63,6 +73,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Subscriptions.Validate(); err != nil {
 		return err
+	}
+	if c.MaxOrdersPerMessage < 0 {
+		return fmt.Errorf("engine: MaxOrdersPerMessage %d is negative", c.MaxOrdersPerMessage)
 	}
 	for i, r := range c.Routes {
 		switch {
@@ -88,6 +101,8 @@ type Engine struct {
 	ackSeq  atomic.Uint64
 	// deliverer is the results delivery worker, set once at start-up (SetDeliverer).
 	deliverer Deliverer
+	// quarantine lists the stored records found unreadable.
+	quarantine quarantine
 }
 
 // New returns an Engine that stores into st and checks orders with check (nil: no
@@ -101,6 +116,9 @@ func New(cfg Config, st store.Store, check Checker, log *slog.Logger, m *Metrics
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.MaxOrdersPerMessage == 0 {
+		cfg.MaxOrdersPerMessage = DefaultMaxOrdersPerMessage
 	}
 	if check == nil {
 		check = noChecks{}
@@ -124,19 +142,16 @@ func (e *Engine) Observe(typ, code string, start time.Time) {
 	e.metrics.observe(typ, code, e.now().Sub(start))
 }
 
+// MaxOrdersPerMessage is the most orders one message or transaction may carry
+// (Config.MaxOrdersPerMessage).
+func (e *Engine) MaxOrdersPerMessage() int { return e.cfg.MaxOrdersPerMessage }
+
 // SetClock replaces the engine's clock; for tests.
 func (e *Engine) SetClock(now func() time.Time) { e.now = now }
 
 type noChecks struct{}
 
 func (noChecks) Check(*order.Order, time.Time) {}
-
-// Limits on header values that key stored records (HL7 v2.5+ allows 199 characters for
-// MSH-10 and 227 for an HD).
-const (
-	maxControlID = 199
-	maxSender    = 227
-)
 
 // HandleV2 processes one HL7 v2 message and returns the acknowledgment to send back, or
 // nil when the sender asked for none (enhanced mode, MSH-15). The acknowledgment is
@@ -189,7 +204,11 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string, p
 			pe = &hl7.ParseError{Err: err}
 		}
 		h, _ := hl7.SalvageHeader(raw)
-		return e.reject(ctx, raw, len(raw), h, start, pe.Issue())
+		is := pe.Issue()
+		if errors.Is(err, hl7.ErrSecondMessage) {
+			is.Text += ": send each message in a frame of its own, or several as a batch (BHS ... BTS)"
+		}
+		return e.reject(ctx, raw, len(raw), h, start, is)
 	}
 	h := m.Header()
 	if is, ok := e.checkHeader(h); !ok {
@@ -200,18 +219,28 @@ func (e *Engine) handleV2(ctx context.Context, raw []byte, reprocessOf string, p
 			return e.reject(ctx, raw, len(raw), h, start, is)
 		}
 	}
-	msgID, err := e.store.ReserveID(ctx, store.KindMessage)
-	in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
-		msgID: msgID}
-	if err != nil {
-		// The message cannot be stored: finish still answers a resend of an accepted one
-		// from the store, and anything else with the AR it gives when storing fails.
-		return e.finish(ctx, in, func(store.Tx, *inbound, string) (outcome, error) { return outcome{}, err })
-	}
+	what := ""
 	switch h.Type + "^" + h.Event {
 	case "ORM^O01", "OMI^O23", "OML^O21":
-		return e.finish(ctx, in, e.ordersProcessor(ctx, in))
+		what = "orders"
 	case "ORU^R01":
+		what = "results"
+	}
+	if what != "" {
+		if issues := e.checkLimits(m, what); len(issues) > 0 {
+			return e.reject(ctx, raw, len(raw), h, start, issues...)
+		}
+		msgID, err := e.store.ReserveID(ctx, store.KindMessage)
+		in := &inbound{raw: raw, msg: m, header: h, sender: senderOf(h), digest: digest(m), at: start, reprocessOf: reprocessOf,
+			msgID: msgID}
+		if err != nil {
+			// The message cannot be stored: finish still answers a resend of an accepted
+			// one from the store, and anything else with the AR it gives when storing fails.
+			return e.finish(ctx, in, func(store.Tx, *inbound, string) (outcome, error) { return outcome{}, err })
+		}
+		if what == "orders" {
+			return e.finish(ctx, in, e.ordersProcessor(ctx, in))
+		}
 		return e.finish(ctx, in, e.resultsProcessor(in))
 	}
 	code, text := hl7.CodeUnsupportedType, "message type "+h.Type+" is not supported: radbridge accepts orders (ORM O01, OMI O23, OML O21) and results (ORU R01)"
@@ -245,10 +274,12 @@ func (e *Engine) checkHeader(h hl7.Header) (hl7.Issue, bool) {
 		return bad(9, hl7.CodeRequiredField, "MSH-9 (message type) is required")
 	case h.ControlID == "":
 		return bad(10, hl7.CodeRequiredField, "MSH-10 (message control ID) is required")
-	case len(h.ControlID) > maxControlID:
-		return bad(10, hl7.CodeValueTooLong, "MSH-10 is longer than "+strconv.Itoa(maxControlID)+" characters")
-	case len(h.SendingFacility) > maxSender || len(h.SendingApp) > maxSender:
-		return bad(4, hl7.CodeValueTooLong, "MSH-3/MSH-4 is longer than "+strconv.Itoa(maxSender)+" characters")
+	case textTooLong(h.ControlID, hl7.MaxControlIDLength):
+		return bad(10, hl7.CodeValueTooLong, "MSH-10 is longer than "+strconv.Itoa(hl7.MaxControlIDLength)+" characters")
+	case textTooLong(h.SendingApp, MaxSenderLength):
+		return bad(3, hl7.CodeValueTooLong, "MSH-3 is longer than "+strconv.Itoa(MaxSenderLength)+" characters")
+	case textTooLong(h.SendingFacility, MaxSenderLength):
+		return bad(4, hl7.CodeValueTooLong, "MSH-4 is longer than "+strconv.Itoa(MaxSenderLength)+" characters")
 	case h.Version == "":
 		return bad(12, hl7.CodeRequiredField, "MSH-12 (version ID) is required")
 	case !hl7.KnownVersion(h.Version):

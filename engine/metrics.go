@@ -13,6 +13,7 @@ type Metrics struct {
 	commit   prometheus.Histogram
 	flush    prometheus.Histogram
 	batch    prometheus.Histogram
+	corrupts *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -42,9 +43,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Updates group-committed per store transaction.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 		}),
+		corrupts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbridge_store_corrupt_records_total",
+			Help: "Stored records found unreadable (their bytes fail to decode or verify) and quarantined, by kind (order, message); each counted once per process.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.messages, m.latency, m.commit, m.flush, m.batch)
+	reg.MustRegister(m.messages, m.latency, m.commit, m.flush, m.batch, m.corrupts)
 	return m
+}
+
+// corrupt counts one record of the kind newly quarantined.
+func (m *Metrics) corrupt(kind string) {
+	if m == nil {
+		return
+	}
+	m.corrupts.WithLabelValues(kind).Inc()
 }
 
 // knownTypes bounds the type label: a sender controls MSH-9, so anything else is "other".

@@ -22,11 +22,16 @@ var (
 )
 
 // ServeMLLP implements mllp.Handler. The connection's address and verified client
-// certificate are judged by the engine's sender rules (Config.Senders).
+// certificate are judged by the engine's sender rules (Config.Senders). A frame holding
+// an HL7 batch (FHS or BHS first, hl7.IsBatch) is answered with a response batch
+// (Engine.HandleBatch); any other frame is one message.
 func (h MLLPHandler) ServeMLLP(ctx context.Context, msg []byte, info mllp.ConnInfo) ([]byte, error) {
 	// The transport reuses msg after the call; the engine keeps views of it only
 	// until the acknowledgment is built.
 	peer := peerOf(info)
+	if hl7.IsBatch(msg) {
+		return h.Engine.handleBatch(ctx, msg, &peer)
+	}
 	res, err := h.Engine.handleV2(ctx, msg, "", &peer)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,12 @@ func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 		}
 		for _, p := range preps {
 			o, issues, err := e.applyOrder(tx, p, in, msgID)
+			if isCorrupt(err) { // the stored order cannot be read: quarantined, the others go on
+				out.issues = append(out.issues, corruptIssue(hl7.Location{Segment: "ORC", Occurrence: p.vo.Occurrence.ORC, Field: 2},
+					"the stored order for placer number "+quoteOr(p.vo.Order.Placer, "(none)")+" from this sender"))
+				out.quarantined = append(out.quarantined, Quarantined{Kind: "order", Key: p.vo.Order.Key(), Error: err.Error()})
+				continue
+			}
 			if err != nil {
 				return outcome{}, err
 			}

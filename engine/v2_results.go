@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
@@ -20,10 +22,19 @@ func (e *Engine) resultsProcessor(in *inbound) processor {
 		}
 		for _, r := range results {
 			o, err := matchOrder(tx, r, in)
+			obr := hl7.Location{Segment: "OBR", Occurrence: r.Occurrence, Field: 2}
+			var key string
+			if isCorrupt(err) {
+				o, key, err = matchOrderCorrupt(tx, r, in, err)
+			}
+			if isCorrupt(err) { // the order it belongs to cannot be read: quarantined
+				out.issues = append(out.issues, corruptIssue(obr, "a stored order with placer number "+quoteOr(r.Placer, "(none)")))
+				out.quarantined = append(out.quarantined, Quarantined{Kind: "order", Key: key, Error: err.Error()})
+				continue
+			}
 			if err != nil {
 				return outcome{}, err
 			}
-			obr := hl7.Location{Segment: "OBR", Occurrence: r.Occurrence, Field: 2}
 			if o == nil {
 				out.issues = append(out.issues, hl7.Issue{Location: obr, Code: hl7.CodeUnknownKey, Severity: hl7.SeverityError,
 					Text: "no order matches placer number " + quoteOr(r.Placer, "(none)") + " / filler number " + quoteOr(r.Filler, "(none)") + "; the result is kept"})
@@ -54,6 +65,26 @@ func (e *Engine) resultsProcessor(in *inbound) processor {
 		}
 		return out, nil
 	}
+}
+
+// matchOrderCorrupt matches a result when one of the orders with its placer number
+// cannot be read (err): the order from the facility the result is addressed to is
+// looked up by its key, and used when it reads. Otherwise it returns the error of the
+// unreadable order and the key it was looked up by.
+func matchOrderCorrupt(tx store.ReadTx, r mapping.V2Result, in *inbound, err error) (*order.Order, string, error) {
+	to := firstComponent(in.header.ReceivingFacility, in.header.Delims)
+	key := (&order.Order{Source: order.Source{Kind: order.SourceV2, SendingFacility: to}, Placer: r.Placer}).Key()
+	if to == "" || key == "" {
+		return nil, "placer " + r.Placer, err
+	}
+	o, kerr := tx.OrderByKey(key)
+	switch {
+	case kerr == nil:
+		return o, "", nil
+	case errors.Is(kerr, store.ErrNotFound):
+		return nil, "placer " + r.Placer, err
+	}
+	return nil, key, kerr
 }
 
 // matchOrder finds the order a result belongs to: by placer number, preferring the

@@ -62,6 +62,9 @@ type scanner struct {
 	keys   [][]byte // decoded keys of the open objects, innermost last
 	issues []scanIssue
 	facts  facts
+	// notText is what the last string scanned holds that is not text (see str), "" when
+	// nothing.
+	notText string
 }
 
 // scan checks data. It returns a *syntaxError for input that is not one JSON value
@@ -148,6 +151,9 @@ func (s *scanner) value() *syntaxError {
 		}
 		if s.pos-start == 2 {
 			s.issue("value", "empty string: FHIR JSON does not allow \"\"; omit the property")
+		}
+		if s.notText != "" {
+			s.issue("value", "%s", s.notText)
 		}
 		return nil
 	case c == '-' || c >= '0' && c <= '9':
@@ -269,8 +275,14 @@ func (s *scanner) array() *syntaxError {
 	}
 }
 
-// str consumes a string, checking escapes, control characters and UTF-8.
+// str consumes a string, checking escapes, control characters and UTF-8. It sets
+// notText when the string, valid JSON, holds what FHIR strings must not: an escaped
+// control character other than tab, CR and LF (R4 datatypes, string: "Strings SHOULD
+// not contain Unicode character points below 32", except those three), which radbridge
+// refuses rather than store and pass on, or an escaped surrogate that is not half of a
+// pair, which is no character at all.
 func (s *scanner) str() *syntaxError {
+	s.notText = ""
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
@@ -283,13 +295,16 @@ func (s *scanner) str() *syntaxError {
 				return s.syntax("unterminated escape")
 			}
 			switch s.data[s.pos+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'b', 'f':
+				s.notControl(s.data[s.pos : s.pos+2])
+				s.pos += 2
+			case '"', '\\', '/', 'n', 'r', 't':
 				s.pos += 2
 			case 'u':
 				if s.pos+6 > len(s.data) || !isHex4(s.data[s.pos+2:s.pos+6]) {
 					return s.syntax(`invalid \u escape`)
 				}
-				s.pos += 6
+				s.escapedRune()
 			default:
 				return s.syntax("invalid escape \\%c", s.data[s.pos+1])
 			}
@@ -306,6 +321,53 @@ func (s *scanner) str() *syntaxError {
 		}
 	}
 	return s.syntax("unterminated string")
+}
+
+// escapedRune consumes the valid \u escape at s.pos, and the one after it when the two
+// are a surrogate pair, noting a control character or a lone surrogate.
+func (s *scanner) escapedRune() {
+	esc := s.data[s.pos : s.pos+6]
+	r := hex4(esc[2:])
+	s.pos += 6
+	switch {
+	case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+		s.notControl(esc)
+	case r >= 0xd800 && r < 0xdc00:
+		if next := s.data[s.pos:]; len(next) >= 6 && next[0] == '\\' && next[1] == 'u' && isHex4(next[2:6]) {
+			if lo := hex4(next[2:6]); lo >= 0xdc00 && lo < 0xe000 {
+				s.pos += 6
+				return
+			}
+		}
+		fallthrough
+	case r >= 0xdc00 && r < 0xe000:
+		if s.notText == "" {
+			s.notText = "unpaired surrogate " + string(esc) + " in a string: it is not a Unicode character"
+		}
+	}
+}
+
+// notControl notes an escaped control character.
+func (s *scanner) notControl(esc []byte) {
+	if s.notText == "" {
+		s.notText = "control character " + string(esc) + " in a string: FHIR strings hold no control character but tab, CR and LF"
+	}
+}
+
+// hex4 is the value of four hex digits (isHex4).
+func hex4(b []byte) uint32 {
+	var r uint32
+	for _, c := range b[:4] {
+		switch {
+		case c <= '9':
+			r = r<<4 | uint32(c-'0')
+		case c >= 'a':
+			r = r<<4 | uint32(c-'a'+10)
+		default:
+			r = r<<4 | uint32(c-'A'+10)
+		}
+	}
+	return r
 }
 
 func isHex4(b []byte) bool {

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/radbridge/radbridge/internal/jsontext"
 )
 
 func newTestGate(t testing.TB) *gate {
@@ -42,6 +45,7 @@ func TestGate_Check_Expressions(t *testing.T) {
 		{"unknown type", `{"resourceType":"Foo"}`, "", "Foo", "structure", 422},
 		{"type mismatch", `{` + sr + `}`, "Patient", "resourceType", "invalid", 400},
 		{"syntax", `{"resourceType":"ServiceRequest",}`, "", "", "structure", 400},
+		{"NUL in a string", `{` + sr + `,"note":[{"text":"a\u0000b"}]}`, "", "ServiceRequest.note[0].text", "value", 422},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, e := g.check([]byte(tc.body), tc.want)
@@ -104,6 +108,16 @@ func TestScan(t *testing.T) {
 		{"duplicate", `{"a":1,"b":2,"a":3}`, "", "a: more than once"},
 		{"escaped duplicate", `{"ab":1,"a\u0062":2}`, "", "ab: more than once"},
 		{"not an object", `[1]`, "", ": must be a JSON object"},
+		{"escaped NUL", `{"a":"x\u0000y"}`, "", `a: control character \u0000`},
+		{"escaped BEL in an array", `{"a":["ok","\u0007"]}`, "", "a[1]: control character"},
+		{"backspace", `{"a":{"b":"\b"}}`, "", `a.b: control character \b`},
+		{"form feed", `{"a":"\f"}`, "", `a: control character \f`},
+		{"tab, CR, LF", `{"a":"\t\r\n\u0009\u000A\u000d"}`, "", ""},
+		{"escaped backslash before u0000", `{"a":"\\u0000"}`, "", ""},
+		{"surrogate pair", `{"a":"\ud834\udd1e"}`, "", ""},
+		{"lone high surrogate", `{"a":"\ud834x"}`, "", `a: unpaired surrogate \ud834`},
+		{"high surrogate twice", `{"a":"\ud834\ud834\udd1e"}`, "", `a: unpaired surrogate \ud834`},
+		{"lone low surrogate", `{"a":"\udd1e"}`, "", "a: unpaired surrogate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, issues, err := scan([]byte(tc.in))
@@ -165,6 +179,13 @@ func FuzzScan(f *testing.F) {
 		}
 		if err != nil && valid && !strings.Contains(err.Msg, "nesting") {
 			t.Fatalf("scan rejected valid JSON %q: %v", b, err)
+		}
+		// A string it says holds no text is one jsontext.ReplaceControls changes.
+		_, issues, _ := scan(b)
+		for _, is := range issues {
+			if strings.Contains(is.Msg, "in a string") && bytes.Equal(jsontext.ReplaceControls(b), b) {
+				t.Fatalf("scan(%q): %s at %s, which ReplaceControls would keep", b, is.Msg, is.Path)
+			}
 		}
 	})
 }

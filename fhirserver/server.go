@@ -117,6 +117,9 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
+	if e := keyLimitError(typeServiceRequest, srIdentifierValues(sr), fo.Order.Source.FHIRSource); e != nil {
+		return fhir.Result{}, e
+	}
 	if req.IfNoneExist != nil && !indexedCondition(req.IfNoneExist) {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "too-costly",
 			Diagnostics: "If-None-Exist must name an identifier: a conditional create is checked against the identifier index, " +
@@ -303,10 +306,8 @@ func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) 
 const taskSuffix = "-task"
 
 func renderTask(o *order.Order) (fhir.Result, error) {
-	t := fhirmap.ToTask(o)
 	id := o.ID + taskSuffix
-	t.Id = &id
-	data, err := json.Marshal(t)
+	data, err := fhirmap.TaskJSON(o) // its id is replaced below
 	if err != nil {
 		return fhir.Result{}, err
 	}

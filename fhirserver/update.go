@@ -30,6 +30,9 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	if sr == nil {
 		return fhir.Result{}, &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: fhirIssues(mapIssues)}
 	}
+	if e := keyLimitError(typeServiceRequest, srIdentifierValues(sr), fo.Order.Source.FHIRSource); e != nil {
+		return fhir.Result{}, e
+	}
 	index := identifiers(sr)
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
@@ -119,6 +122,7 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 	ids := make([]string, len(entries))
 	types := make([]string, len(entries))
 	refs := map[string]string{}
+	orders := 0
 	for i, en := range entries {
 		parts := strings.SplitN(strings.Trim(en.URL, "/"), "/", 2)
 		typ, urlID := parts[0], ""
@@ -132,6 +136,9 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		case en.Method == http.MethodPut && (urlID == "" || !validID(urlID)):
 			return nil, entryError(i, "entry.request.url "+strconv.Quote(en.URL)+" must be Type/id for a PUT")
 		case typ == typeServiceRequest:
+			if orders++; orders > b.eng.MaxOrdersPerMessage() {
+				return nil, tooManyOrders(b.eng.MaxOrdersPerMessage())
+			}
 			var err error
 			if ids[i], err = b.store.ReserveID(ctx, store.KindOrder); err != nil {
 				return nil, err
@@ -182,6 +189,10 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 	}
 	byEntry := map[int]*engine.NewOrder{}
 	for _, fo := range fos {
+		base := "Bundle.entry[" + strconv.Itoa(fo.Entry) + "].resource"
+		if e := keyLimitError(base, identifierValues(resolved[fo.Entry]), fo.Order.Source.FHIRSource); e != nil {
+			return nil, e
+		}
 		fo.Order.Source.Kind, fo.Order.Source.ClientID = order.SourceFHIR, entries[fo.Entry].Client
 		fo.Order.ID = ids[fo.Entry]
 		nw, err := b.eng.PrepareNew(ctx, fo.Order, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)

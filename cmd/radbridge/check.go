@@ -190,7 +190,7 @@ func newOffline(ctx context.Context, cfg *config) (*offline, error) {
 		return nil, err
 	}
 	off := &offline{dir: dir, db: db}
-	if off.eng, err = engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local}, db, checker, nil, nil); err != nil {
+	if off.eng, err = engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, MaxOrdersPerMessage: cfg.MaxOrdersPerMessage}, db, checker, nil, nil); err != nil {
 		off.close()
 		return nil, err
 	}

@@ -136,6 +136,10 @@ type config struct {
 	} `yaml:"store"`
 	// ProcessingIDs lists the MSH-11 values accepted. Default: P, T, D.
 	ProcessingIDs []string `yaml:"processing_ids"`
+	// MaxOrdersPerMessage is the most orders one HL7 v2 message or FHIR transaction may
+	// carry; one with more is refused whole (engine.Config.MaxOrdersPerMessage).
+	// Default: 100.
+	MaxOrdersPerMessage int `yaml:"max_orders_per_message"`
 	// MemoryLimit is the Go runtime's soft memory limit for serve, in bytes; GOMEMLIMIT
 	// wins when set. serve collects garbage at GOGC=400, which lets the heap reach five
 	// times the live data between collections: harmless while the live data is small,
@@ -367,6 +371,9 @@ func (c *config) validate() error {
 	}
 	if c.MLLP.MaxMessageSize < 0 || c.ShutdownGrace < 0 {
 		return errors.New("mllp.max_message_size and shutdown_grace must not be negative")
+	}
+	if c.MaxOrdersPerMessage < 0 {
+		return errors.New("max_orders_per_message must not be negative")
 	}
 	if c.MLLP.FrameBudget > 0 && c.MLLP.FrameBudget < int64(c.MLLP.MaxMessageSize) {
 		return fmt.Errorf("mllp.frame_budget %d is below mllp.max_message_size %d: a message of the maximum size could never be read",

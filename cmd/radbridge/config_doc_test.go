@@ -246,3 +246,16 @@ func reflectKeys(t reflect.Type, prefix string, out *[]string) {
 		*out = append(*out, prefix+key)
 	}
 }
+
+// TestExampleConfig: the example configuration the README points to loads and
+// validates as written.
+func TestExampleConfig(t *testing.T) {
+	cfg, err := loadConfig("../../examples/radbridge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("examples/radbridge.yaml: %v", err)
+	}
+}

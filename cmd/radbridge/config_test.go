@@ -235,3 +235,35 @@ func TestConfig_AuthIssuerFromBaseURL(t *testing.T) {
 		t.Errorf("issuer %q (%v), want https://rb.example.org", ac.Issuer, err)
 	}
 }
+
+// max_orders_per_message reaches the engine: check, serve's offline twin, refuses a
+// message with more orders than it allows.
+func TestConfig_MaxOrdersPerMessage(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "radbridge.yaml")
+	if err := os.WriteFile(path, []byte("max_orders_per_message: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := "MSH|^~\\&|EHR|HOSP_A|RB|IMG|20261122||ORM^O01|MX1|P|2.5.1\rPID|1||M1\r" +
+		"ORC|NW|PX1\rOBR|1|PX1||70553^MRI^C4\rORC|NW|PX2\rOBR|2|PX2||70553^MRI^C4\r"
+	file := filepath.Join(dir, "two.hl7")
+	if err := os.WriteFile(file, []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, stderr := runCmd(t, "check", "--json", "--config", path, file)
+	lines := decodeLines(t, stdout)
+	if len(lines) != 1 || lines[0]["ack_code"] != "AR" || !strings.Contains(stdout, `"location":"ORC(2)"`) {
+		t.Errorf("check with max_orders_per_message 1: %s %s, want AR at ORC(2)", stdout, stderr)
+	}
+	if err := os.WriteFile(path, []byte("max_orders_per_message: -1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(path)
+	if err == nil {
+		c.defaults()
+		err = c.validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "max_orders_per_message") {
+		t.Errorf("max_orders_per_message -1: %v, want an error naming it", err)
+	}
+}

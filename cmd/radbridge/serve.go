@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	eng, err := engine.New(engine.Config{ProcessingIDs: cfg.ProcessingIDs, Location: time.Local, Routes: routes, Senders: senders,
-		Subscriptions: subscriptions}, db, checker, log, metrics)
+		Subscriptions: subscriptions, MaxOrdersPerMessage: cfg.MaxOrdersPerMessage}, db, checker, log, metrics)
 	if err != nil {
 		return err
 	}

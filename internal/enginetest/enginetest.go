@@ -13,14 +13,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/mux"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/radbridge/radbridge/api"
 	"github.com/radbridge/radbridge/auth"
@@ -53,6 +56,10 @@ type Options struct {
 	// Clock replaces the fixed Clock; time.Now when RealClock is set.
 	Clock     func() time.Time
 	RealClock bool
+	// Dir is the data directory; a new temporary one when empty.
+	Dir string
+	// Metrics are the engine's metrics; nil records none.
+	Metrics *engine.Metrics
 }
 
 // Fixture is an engine on a real store, and its FHIR backend.
@@ -71,11 +78,15 @@ type Fixture struct {
 // is closed at the end of the test.
 func New(tb testing.TB, opts Options) *Fixture {
 	tb.Helper()
-	db, err := bolt.Open(bolt.Config{Dir: tb.TempDir()})
+	dir := opts.Dir
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	db, err := bolt.Open(bolt.Config{Dir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	eng, err := engine.New(opts.Engine, db, opts.Checker, nil, nil)
+	eng, err := engine.New(opts.Engine, db, opts.Checker, nil, opts.Metrics)
 	if err != nil {
 		db.Close()
 		tb.Fatal(err)
@@ -223,6 +234,60 @@ func Do(tb testing.TB, method, url string, body []byte, headers ...string) Respo
 	out := Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body) // not every answer is an object
 	return out
+}
+
+// CorruptOrder writes bytes that do not decode over the stored order with the given
+// placer number in the store in dir, which must be closed, through bbolt itself, as bit
+// rot in the file would; the test fails when there is no such order.
+func CorruptOrder(tb testing.TB, dir, placer string) {
+	tb.Helper()
+	corrupt(tb, dir, "orders", func(v []byte) bool {
+		var o order.Order
+		return json.Unmarshal(v, &o) == nil && o.Placer == placer
+	})
+}
+
+// CorruptMessage is CorruptOrder for the record of the message with the given control
+// ID (the first one found).
+func CorruptMessage(tb testing.TB, dir, controlID string) {
+	tb.Helper()
+	corrupt(tb, dir, "messages", func(v []byte) bool {
+		var m store.Message
+		return json.Unmarshal(v, &m) == nil && m.ControlID == controlID
+	})
+}
+
+// corrupt writes bytes that do not decode over the first value of the bucket that
+// match selects.
+func corrupt(tb testing.TB, dir, bucket string, match func(v []byte) bool) {
+	tb.Helper()
+	b, err := bbolt.Open(filepath.Join(dir, bolt.FileName), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer b.Close()
+	var key []byte
+	err = b.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket([]byte(bucket))
+		if bk == nil {
+			return errors.New("no bucket " + bucket)
+		}
+		c := bk.Cursor()
+		for k, v := c.First(); k != nil && key == nil; k, v = c.Next() {
+			if len(v) > 4 && match(v[:len(v)-4]) { // a JSON record, sealed with its CRC-32C
+				key = bytes.Clone(k)
+			} else if match(v) { // as written before values were sealed
+				key = bytes.Clone(k)
+			}
+		}
+		if key == nil {
+			return nil
+		}
+		return bk.Put(key, []byte("\x00{\"id\":\"bit rot"))
+	})
+	if err != nil || key == nil {
+		tb.Fatalf("corrupting a record of %s: found %v, %v", bucket, key != nil, err)
+	}
 }
 
 // CR turns a readable message (segments on lines) into CR-terminated segments.

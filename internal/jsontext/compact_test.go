@@ -37,7 +37,10 @@ func FuzzCompact(f *testing.F) {
 	for _, in := range jsonCases {
 		f.Add([]byte(in))
 	}
-	f.Fuzz(checkCompact)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkCompact(t, in)
+		checkReplaceControls(t, in)
+	})
 }
 
 // checkCompact checks appendCompact and Compact against json.Valid, json.Compact and

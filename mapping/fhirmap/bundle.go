@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -49,7 +50,8 @@ func (b *bundleBuilder) bytes() ([]byte, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	return json.Marshal(fhir.Bundle{Type: fhir.BundleTypeTransaction, Entry: b.entries})
+	data, err := json.Marshal(fhir.Bundle{Type: fhir.BundleTypeTransaction, Entry: b.entries})
+	return jsontext.ReplaceControls(data), err
 }
 
 // identifierQuery is a conditional-create query for the first identifier with a system:

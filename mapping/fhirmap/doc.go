@@ -29,6 +29,19 @@
 // http://terminology.hl7.org/CodeSystem/v2-NNNN (mapping.CodeSystemURI); a local code
 // keeps its code and display and gets no invented system.
 //
+// # Control characters
+//
+// HL7 v2 text may hold any byte, NUL included, and the order model keeps it as it came.
+// FHIR strings should hold no character below U+0020 other than tab, CR and LF (R4
+// datatypes, string: "Strings SHOULD not contain Unicode character points below 32,
+// except for u0009 (horizontal tab), u0010 (carriage return) and u0013 (line feed)",
+// https://hl7.org/fhir/R4/datatypes.html#string), although encoding/json would write
+// them as valid JSON (\u0000). What this package renders from an order
+// (ServiceRequestJSON, TaskJSON, DiagnosticReportJSON, V2ToBundle) has each of them
+// replaced by U+FFFD REPLACEMENT CHARACTER, so that a receiver sees that a character was
+// there and none reaches it; a FHIR client cannot send them (package fhir's gate
+// refuses them).
+//
 // # Caveats
 //
 //   - The readers do not validate resources against the FHIR specification: package

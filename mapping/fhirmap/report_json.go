@@ -7,6 +7,7 @@ import (
 
 	samply "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/order"
 )
 
@@ -48,7 +49,8 @@ func ReportNumber(o *order.Order, resultID string) int {
 // serves and delivers, whatever dialect the result came in: id ReportID(o.ID, n), its
 // observations contained, meta.versionId the number of versions of the result received
 // (a correction is version 2) and meta.lastUpdated its issue time (else the order's
-// last change), which it also returns.
+// last change), which it also returns. Control characters in the result's text become
+// U+FFFD (see the package comment).
 func DiagnosticReportJSON(o *order.Order, r order.Result, n int) (data []byte, version int, at time.Time, err error) {
 	id := ReportID(o.ID, n)
 	for _, v := range o.Results {
@@ -62,6 +64,7 @@ func DiagnosticReportJSON(o *order.Order, r order.Result, n int) (data []byte, v
 	if data, err = containObservations(dr, obs); err != nil {
 		return nil, 0, time.Time{}, err
 	}
+	data = jsontext.ReplaceControls(data)
 	at = r.Issued
 	if at.IsZero() {
 		at = o.Updated

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/mapping"
 	"github.com/radbridge/radbridge/order"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -69,7 +70,8 @@ func ToServiceRequest(o *order.Order) *fhir.ServiceRequest {
 // Coverage, Condition (one per diagnosis, named in reasonReference) and, for a signed
 // order, the Provenance with the signature (named in relevantHistory). Reading it back
 // with [FromFHIR] gives the order's fields again, within the limits listed at
-// [FromFHIRServiceRequest].
+// [FromFHIRServiceRequest]. Control characters in the order's text become U+FFFD (see
+// the package comment).
 func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 	var contained []any
 	add := func(id string, r any) *fhir.Reference {
@@ -108,7 +110,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 	}
 	sr, err := json.Marshal(serviceRequest(o, o.Status.ServiceRequestStatus(), l))
 	if err != nil || len(contained) == 0 {
-		return sr, err
+		return jsontext.ReplaceControls(sr), err
 	}
 	c, err := json.Marshal(contained)
 	if err != nil {
@@ -121,7 +123,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 	b.Write(c)
 	b.WriteByte(',')
 	b.Write(sr[1:])
-	return b.Bytes(), nil
+	return jsontext.ReplaceControls(b.Bytes()), nil
 }
 
 // signerIsRequester returns the requester reference when the order's signer is its
@@ -313,6 +315,13 @@ func ToTask(o *order.Order) *fhir.Task {
 		t.Note = append(t.Note, fhir.Annotation{Text: note})
 	}
 	return t
+}
+
+// TaskJSON writes the order's fulfillment Task ([ToTask]) as JSON, control characters
+// in its text replaced by U+FFFD.
+func TaskJSON(o *order.Order) ([]byte, error) {
+	data, err := json.Marshal(ToTask(o))
+	return jsontext.ReplaceControls(data), err
 }
 
 // serviceRequestRef refers to the order's ServiceRequest: by id, else by placer number.

@@ -67,7 +67,8 @@ type corruptError struct {
 }
 
 func (e *corruptError) Error() string {
-	return fmt.Sprintf("bolt: value of key %x in bucket %s fails its checksum: the B+tree file is damaged; run `radbridge verify --data DIR`", e.key, bucketNames[e.bucket])
+	return fmt.Sprintf("bolt: value of key %x in bucket %s fails its checksum (%v): the B+tree file is damaged; run `radbridge verify --data DIR`",
+		e.key, bucketNames[e.bucket], store.ErrCorrupt)
 }
 
 func (e *corruptError) Unwrap() error { return store.ErrCorrupt }
@@ -110,28 +111,27 @@ func (b *bucket) Put(k, v []byte) error {
 }
 
 // Get returns the value of a key, verified; nil when there is none. A value that fails
-// its checksum reads as none, and the transaction records the failure (see tx.err):
-// reads that must tell the two apart use get.
+// its checksum reads as none, and the transaction records the failure (tx.bad), as the
+// caller cannot see it: reads that must tell the two apart use get.
 func (b *bucket) Get(k []byte) []byte {
 	v, err := b.get(k)
 	if err != nil {
+		b.t.corrupt(err)
 		return nil
 	}
 	return v
 }
 
 // get returns the value of a key, verified, nil when there is none, or the error of a
-// value that fails its checksum.
+// value that fails its checksum (wrapping store.ErrCorrupt). The caller has the error in
+// hand, so the transaction does not record it: an update that reads a damaged record,
+// is told so and goes on without it (the engine quarantines the record) commits.
 func (b *bucket) get(k []byte) ([]byte, error) {
 	stored := b.Bucket.Get(k)
 	if stored == nil {
 		return nil, nil
 	}
-	v, err := unseal(b.id, k, stored)
-	if err != nil {
-		b.t.corrupt(err)
-	}
-	return v, err
+	return unseal(b.id, k, stored)
 }
 
 // Cursor returns a cursor over the bucket whose values are verified.

@@ -89,7 +89,7 @@ func getJSON[T any](b *bucket, key []byte) (*T, error) {
 	}
 	out := new(T)
 	if err := json.Unmarshal(v, out); err != nil {
-		return nil, fmt.Errorf("bolt: decode %s record: %w", b.Tx().DB().Path(), err)
+		return nil, fmt.Errorf("bolt: decode %s record %x in %s: %w: %w", bucketNames[b.id], key, b.Tx().DB().Path(), store.ErrCorrupt, err)
 	}
 	return out, nil
 }
