@@ -27,6 +27,10 @@ type Backend interface {
 	Update(ctx context.Context, req UpdateRequest) (Result, error)
 	// Read returns the current version of typ/id, or ErrNotFound.
 	Read(ctx context.Context, typ, id string) (Result, error)
+	// VRead returns version vid of typ/id (the versionId that Result.VersionID and the
+	// Location of a write name), or ErrNotFound when the resource or that version is not
+	// kept. The current version reads as Read returns it.
+	VRead(ctx context.Context, typ, id, vid string) (Result, error)
 	// Search returns the resources of typ that match q, newest first, and the total.
 	Search(ctx context.Context, typ string, q Query) (SearchResult, error)
 	// Transaction applies every entry of a transaction Bundle atomically (all or none),

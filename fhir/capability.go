@@ -129,6 +129,8 @@ type searchParamJSON struct {
 // restDoc documents the protocol choices a client needs to know.
 const restDoc = "JSON only (application/fhir+json; _format=json). Errors are OperationOutcomes. " +
 	"Create and update honour Prefer: return=minimal|representation|OperationOutcome (default representation). " +
+	"Every Location names a version ([type]/[id]/_history/[vid]) that reads back (vread); " +
+	"versions before the current one are kept for resources stored as a client sent them. " +
 	"Search ignores unknown parameters and reports them in an OperationOutcome entry (search.mode=outcome) " +
 	"unless Prefer: handling=strict, which answers 400; _count defaults to 20, at most 100; " +
 	"pages are linked with _offset (self, first, previous, next, last). " +
@@ -144,7 +146,7 @@ func (h *Handler) capability(r *http.Request) *capabilityJSON {
 			ConditionalCreate: rt.ConditionalCreate, ConditionalDelete: "not-supported",
 		}
 		if rt.Read {
-			res.Interaction = append(res.Interaction, codeJSON{"read"})
+			res.Interaction = append(res.Interaction, codeJSON{"read"}, codeJSON{"vread"})
 		}
 		if rt.Update {
 			res.Interaction = append(res.Interaction, codeJSON{"update"})

@@ -75,8 +75,9 @@ func (h *Handler) routes() *mux.Router {
 	typeLevel := map[string]methods{}
 	searchPost := map[string]methods{}
 	instance := map[string]methods{}
+	version := map[string]methods{}
 	for _, rt := range h.types {
-		tl, in := methods{}, methods{}
+		tl, in, vr := methods{}, methods{}, methods{}
 		if rt.Create {
 			tl[http.MethodPost] = h.create(rt)
 		}
@@ -88,16 +89,18 @@ func (h *Handler) routes() *mux.Router {
 		}
 		if rt.Read {
 			in[http.MethodGet] = h.read(rt)
+			vr[http.MethodGet] = h.vread(rt)
 		}
 		if rt.Update {
 			in[http.MethodPut] = h.update(rt)
 		}
-		typeLevel[rt.Name], instance[rt.Name] = tl, in
+		typeLevel[rt.Name], instance[rt.Name], version[rt.Name] = tl, in, vr
 	}
 	r.Handle("/fhir/{type}/_search", h.byType(searchPost))
 	// Operations ($validate, ...) and _history are not supported: 404, not a 405
 	// from the instance routes or a 400 for an invalid id.
 	r.Handle("/fhir/{type}/{op:[$_][^/]*}", http.HandlerFunc(h.notFound))
+	r.Handle("/fhir/{type}/{id}/_history/{vid}", h.byType(version))
 	r.Handle("/fhir/{type}/{id}", h.byType(instance))
 	r.Handle("/fhir/{type}", h.byType(typeLevel))
 	return r

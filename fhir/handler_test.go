@@ -162,6 +162,30 @@ func TestHandler_Create_ReadBack(t *testing.T) {
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/a_b", nil), http.StatusBadRequest, "", "not a valid FHIR id")
 }
 
+// TestHandler_VRead_Location: the Location of a create names a version that reads
+// back (vread), alone and in a batch; other versions are the backend's 404.
+func TestHandler_VRead_Location(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	r := s.do(t, http.MethodPost, "/fhir/ServiceRequest", ctHead(t))
+	loc := strings.TrimPrefix(r.header.Get("Location"), s.URL)
+	if r.status != http.StatusCreated || loc != "/fhir/ServiceRequest/1/_history/1" {
+		t.Fatalf("POST = %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	g := s.do(t, http.MethodGet, loc, nil)
+	if g.status != http.StatusOK || g.header.Get("ETag") != `W/"1"` || !bytes.Equal(g.body, r.body) {
+		t.Fatalf("GET %s = %d %q %s, want 200 with the created body", loc, g.status, g.header.Get("ETag"), g.body)
+	}
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/2", nil), http.StatusNotFound, "", "not found")
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/a_b", nil), http.StatusBadRequest, "", "not a valid FHIR id")
+	wantOutcome(t, s.do(t, http.MethodPut, loc, ctHead(t)), http.StatusMethodNotAllowed, "", "not supported")
+	batch := []byte(`{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"ServiceRequest/1/_history/1"}},
+	 {"request":{"method":"GET","url":"ServiceRequest/1/_history/3"}}]}`)
+	b := decodeBundle(t, s.do(t, http.MethodPost, "/fhir", batch), "batch-response")
+	if len(b.Entry) != 2 || b.Entry[0].Response.Status != "200 OK" || !bytes.Equal(b.Entry[0].Resource, r.body) || b.Entry[1].Response.Status != "404 Not Found" {
+		t.Errorf("batch vread entries: %+v", b.Entry)
+	}
+}
+
 func TestHandler_Create_Prefer(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
 	s.be.findings = []fhir.Issue{{Severity: "warning", Code: "required", Expression: "ServiceRequest.reasonCode",
@@ -327,7 +351,7 @@ func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Patient/1", nil), http.StatusNotFound, "-", `"Patient" is not supported`)
 	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Observation", ctHead(t)), http.StatusNotFound, "-", `"Observation" is not supported`)
-	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/1", nil), http.StatusNotFound, "-", "no FHIR interaction")
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/ServiceRequest/$validate", ctHead(t)), http.StatusNotFound, "-", "no FHIR interaction")
 	for _, tc := range []struct{ method, path, allow string }{
@@ -388,6 +412,9 @@ func (f failingBackend) Update(context.Context, fhir.UpdateRequest) (fhir.Result
 	return fhir.Result{}, f.err
 }
 func (f failingBackend) Read(context.Context, string, string) (fhir.Result, error) {
+	return fhir.Result{}, f.err
+}
+func (f failingBackend) VRead(context.Context, string, string, string) (fhir.Result, error) {
 	return fhir.Result{}, f.err
 }
 func (f failingBackend) Search(context.Context, string, fhir.Query) (fhir.SearchResult, error) {

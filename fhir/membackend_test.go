@@ -91,6 +91,15 @@ func (m *memBackend) Read(_ context.Context, typ, id string) (fhir.Result, error
 	return res, nil
 }
 
+// VRead serves the current version only: the fake keeps no history.
+func (m *memBackend) VRead(ctx context.Context, typ, id, vid string) (fhir.Result, error) {
+	res, err := m.Read(ctx, typ, id)
+	if err == nil && res.VersionID != vid {
+		return fhir.Result{}, fhir.ErrNotFound
+	}
+	return res, err
+}
+
 func (m *memBackend) Search(_ context.Context, typ string, q fhir.Query) (fhir.SearchResult, error) {
 	m.calls.Add(1)
 	m.mu.Lock()

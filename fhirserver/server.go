@@ -71,6 +71,33 @@ func (b *Server) Read(ctx context.Context, typ, id string) (fhir.Result, error) 
 	return res, err
 }
 
+// VRead implements fhir.Backend: the current version as Read serves it; an earlier
+// one as the store kept it (a resource a client sent, or a ServiceRequest it posted or
+// put, with the status it had then). Resources built from orders (Tasks,
+// DiagnosticReports, the ServiceRequests of HL7 v2 orders) have their current version
+// only.
+func (b *Server) VRead(ctx context.Context, typ, id, vid string) (fhir.Result, error) {
+	var res fhir.Result
+	err := b.store.View(ctx, func(tx store.ReadTx) error {
+		cur, err := b.read(tx, typ, id)
+		if err != nil || cur.VersionID == vid {
+			res = cur
+			return err
+		}
+		v, err := strconv.Atoi(vid)
+		if n, _ := strconv.Atoi(cur.VersionID); err != nil || v < 1 || v >= n || strconv.Itoa(v) != vid {
+			return fhir.ErrNotFound
+		}
+		r, err := tx.ResourceVersion(typ, id, v)
+		if err != nil {
+			return notFound(err)
+		}
+		res = storedResult(r)
+		return nil
+	})
+	return res, err
+}
+
 func (b *Server) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
 	switch typ {
 	case typeServiceRequest:
