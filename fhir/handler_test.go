@@ -349,8 +349,8 @@ func TestHandler_Create_BodyTooLarge(t *testing.T) {
 
 func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
-	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Patient/1", nil), http.StatusNotFound, "-", `"Patient" is not supported`)
-	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Observation", ctHead(t)), http.StatusNotFound, "-", `"Observation" is not supported`)
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Medication/1", nil), http.StatusNotFound, "-", `"Medication" is not supported`)
+	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Specimen", ctHead(t)), http.StatusNotFound, "-", `"Specimen" is not supported`)
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/ServiceRequest/$validate", ctHead(t)), http.StatusNotFound, "-", "no FHIR interaction")
@@ -363,6 +363,8 @@ func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 		{"GET", "/fhir", "POST"},
 		{"POST", "/fhir/metadata", "GET, HEAD"},
 		{"POST", "/fhir/Subscription/_search", ""},
+		{"POST", "/fhir/Patient", ""}, // read-only: written by transactions only
+		{"PUT", "/fhir/Patient/1", "GET, HEAD"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := s.do(t, tc.method, tc.path, nil)
@@ -397,7 +399,7 @@ func ExampleHandler_Routes() {
 	r := mux.NewRouter()
 	h.Routes(r)
 	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fhir/Patient", nil))
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fhir/Medication", nil))
 	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
 	// Output: 404 application/fhir+json; charset=utf-8
 }
