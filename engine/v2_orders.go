@@ -141,12 +141,13 @@ func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) 
 	return o, findingIssues(o, vo.Occurrence), nil
 }
 
-// Merge returns the incoming order's data on the stored order's identity: its ID,
-// lifecycle, results and any authorization decision already recorded.
+// Merge returns the incoming order's data on the stored order's identity: its ID (and
+// its ServiceRequest's), lifecycle, results and any authorization decision already
+// recorded.
 func Merge(cur, inc *order.Order) *order.Order {
 	o := inc
 	o.ID, o.Status, o.History, o.Results, o.Created, o.Updated = cur.ID, cur.Status, cur.History, cur.Results, cur.Created, cur.Updated
-	o.Source.MessageID = cur.Source.MessageID
+	o.Source.MessageID, o.Source.ResourceID = cur.Source.MessageID, cur.Source.ResourceID
 	if o.Filler == "" {
 		o.Filler = cur.Filler
 	}
