@@ -49,10 +49,13 @@ func resourceTypes() []*resourceType {
 	types := []*resourceType{
 		{
 			Name: "ServiceRequest", Create: true, Read: true, Update: true, Search: true, Transaction: true, ConditionalCreate: true,
+			UpdateCreate:  true,
 			ConditionKeys: []string{"identifier"},
 			Doc: "Imaging orders. A create runs the order through the engine's checks; findings are returned with Prefer: return=OperationOutcome and recorded on the order's Task. " +
-				"The engine assigns order ids: an update (PUT, alone or in a transaction) changes an existing order, and a PUT to an id that names no order is refused (404 alone, 400 in a transaction): create the order with POST. " +
-				"In a transaction Bundle, POST ServiceRequest creates an order (ifNoneExist by identifier honoured) and PUT ServiceRequest/[id] updates one (ifMatch honoured).",
+				"An update (PUT, alone or in a transaction; If-Match honoured) changes the order whose ServiceRequest it names, and only the client that created it may. " +
+				"A PUT to an id that names no order creates the order when the id is a UUID: the ServiceRequest keeps that id (its Task, results and searches refer to it), " +
+				"the order gets one from the engine; any other unknown id is refused (404 alone, 400 in a transaction), as the engine assigns the ids it does not get as UUIDs: " +
+				"create such an order with POST. In a transaction Bundle, POST ServiceRequest creates an order (ifNoneExist by identifier honoured).",
 			Params: []searchParam{
 				{"identifier", "token", "ServiceRequest.identifier: [system]|[value] or value"},
 				{"patient", "reference", "ServiceRequest.subject (a Patient)"},

@@ -114,7 +114,7 @@ func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequ
 // matchReport finds the order a report belongs to.
 func matchReport(tx store.ReadTx, fr fhirmap.FHIRResult) (*order.Order, error) {
 	for _, id := range fr.BasedOn {
-		if o, err := tx.Order(id); err == nil {
+		if o, err := orderOf(tx, id); err == nil {
 			return o, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err

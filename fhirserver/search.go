@@ -92,7 +92,8 @@ func page[T any](all []T, q fhir.Query) []T {
 	return all[q.Offset:min(len(all), q.Offset+count)]
 }
 
-// search returns one page of the ids of the ServiceRequests that match q, and the total.
+// search returns one page of the ids of the ServiceRequests that match q (their own ids:
+// Order.ServiceRequestID), and the total.
 // Candidates come from the order indexes (placer number for identifier, status); each is
 // then matched on its ServiceRequest, stored or rendered, so that every parameter means
 // the same for orders from HL7 v2 and from FHIR.
@@ -115,7 +116,7 @@ func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string
 			return nil, 0, false, err
 		}
 		if ok {
-			ids = append(ids, o.ID)
+			ids = append(ids, o.ServiceRequestID())
 		}
 	}
 	return page(ids, q), len(ids), partial, nil
@@ -153,7 +154,7 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 				return nil, false, err
 			}
 			for _, id := range ids {
-				if o, err := tx.Order(id); err == nil {
+				if o, err := orderOf(tx, id); err == nil {
 					add([]*order.Order{o})
 				}
 			}
@@ -329,14 +330,31 @@ func dateRange(s string) (time.Time, time.Time, error) {
 }
 
 // searchByOrder finds Tasks and DiagnosticReports by the order they belong to:
-// based-on=ServiceRequest/{id} (or patient= for DiagnosticReports).
+// based-on=ServiceRequest/{id} (or patient= for DiagnosticReports). The Tasks of
+// based-on are the order's own and those a client sent in a transaction whose basedOn
+// names it.
 func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMessage, partial bool, err error) {
 	var orders []*order.Order
+	var kept []json.RawMessage // Tasks a client sent in a transaction
 	if v := q.Params["based-on"]; len(v) > 0 {
 		for _, ref := range strings.Split(v[0], ",") {
-			o, err := tx.Order(strings.TrimPrefix(ref, typeServiceRequest+"/"))
-			if err == nil {
+			id := strings.TrimPrefix(ref, typeServiceRequest+"/")
+			if o, err := orderOf(tx, id); err == nil {
 				orders = append(orders, o)
+			}
+			if typ != typeTask {
+				continue
+			}
+			ids, err := tx.FindResources(typeTask, "based-on", typeServiceRequest+"/"+id)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, tid := range ids {
+				r, err := tx.Resource(typeTask, tid)
+				if err != nil {
+					return nil, false, notFound(err)
+				}
+				kept = append(kept, r.JSON)
 			}
 		}
 	} else if typ == typeDiagnosticReport && len(q.Params["patient"]) > 0 {
@@ -375,5 +393,5 @@ func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMes
 			out = append(out, r.Resource)
 		}
 	}
-	return out, partial, nil
+	return append(out, kept...), partial, nil
 }
