@@ -50,12 +50,7 @@ type txEntry struct {
 	FullURL  string
 	Response struct {
 		Status, Location, Etag string
-		Outcome                *struct {
-			Issue []struct {
-				Severity, Code, Diagnostics string
-				Expression                  []string
-			}
-		}
+		Outcome                json.RawMessage
 	}
 }
 
