@@ -204,12 +204,23 @@ func severity(s order.Severity) hl7.Severity {
 	return hl7.SeverityInformation
 }
 
+// controlIssue is the ERR for a control code the lifecycle refused, in the words the
+// order package has for the sender (order.Explain).
 func controlIssue(loc hl7.Location, err error) hl7.Issue {
 	code := hl7.CodeInternal
 	if errors.Is(err, order.ErrUnknownControlCode) || errors.Is(err, order.ErrUnknownOrderStatus) {
 		code = hl7.CodeTableValue
 	}
-	return hl7.Issue{Location: loc, Code: code, Severity: hl7.SeverityError, Text: err.Error()}
+	return hl7.Issue{Location: loc, Code: code, Severity: hl7.SeverityError, Text: explain(err)}
+}
+
+// explain is the text for a sender of an error of the order lifecycle; any other error
+// is the engine's own failure, which the sender can only report.
+func explain(err error) string {
+	if s := order.Explain(err); s != "" {
+		return s
+	}
+	return "The order could not be processed (internal error): send the message again, or report it."
 }
 
 func hasError(issues []hl7.Issue) bool {

@@ -126,7 +126,7 @@ func (b *Server) applyUpdate(tx store.Tx, u *orderUpdate, at time.Time, msgID st
 	o := engine.Merge(cur, u.inc.Clone())
 	if err := applyFHIRStatus(o, u.ctl, at, msgID); err != nil {
 		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
-			Expression: "ServiceRequest.status", Diagnostics: err.Error()}}}
+			Expression: "ServiceRequest.status", Diagnostics: explain(err)}}}
 	}
 	if err := tx.PutOrder(o); err != nil {
 		return fhir.Result{}, nil, err
