@@ -37,6 +37,13 @@ type Backend interface {
 	// resolving urn:uuid references between entries to the ids it assigns, and returns
 	// one Result per entry, in order.
 	Transaction(ctx context.Context, entries []Entry) ([]Result, error)
+	// Observe counts one answer to a write (a create, update, transaction or batch,
+	// and any request with another method than GET or HEAD): typ is the resource type of
+	// the URL ("Bundle" for the base, "other" for a type the server does not serve),
+	// status the HTTP status answered, whoever decided it (the handlers, the gate or the
+	// Backend), and start when the request arrived. The handlers call it once per such
+	// request, after the answer is written.
+	Observe(typ string, status int, start time.Time)
 }
 
 // CreateRequest is a create (POST [base]/[type]).

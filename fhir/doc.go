@@ -53,4 +53,6 @@
 //   - The gate's messages from google/fhir/go carry their own wording; the mapping of
 //     its element paths to FHIRPath is tested against v0.7.4.
 //   - Without Config.BaseURL, links are built from the request's Host header.
+//   - Backend.Observe sees every answer to a write the Handler gives; refusals by
+//     middleware in front of it (authentication, a server-wide body cap) are not its.
 package fhir

@@ -13,9 +13,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -419,6 +421,7 @@ func (f failingBackend) Read(context.Context, string, string) (fhir.Result, erro
 func (f failingBackend) VRead(context.Context, string, string, string) (fhir.Result, error) {
 	return fhir.Result{}, f.err
 }
+func (failingBackend) Observe(string, int, time.Time) {}
 func (f failingBackend) Search(context.Context, string, fhir.Query) (fhir.SearchResult, error) {
 	return fhir.SearchResult{}, f.err
 }
@@ -543,4 +546,43 @@ func largeServiceRequest(tb testing.TB, size int) []byte {
 	bin := `{"resourceType":"Binary","id":"records","contentType":"application/pdf","data":"` + base64.StdEncoding.EncodeToString(raw) + `"},`
 	body = bytes.Replace(body, []byte(`"contained":[`), []byte(`"contained":[`+bin), 1)
 	return bytes.Replace(body, []byte(`"supportingInfo":[`), []byte(`"supportingInfo":[{"reference":"#records"},`), 1)
+}
+
+// TestHandler_Observe_EveryWriteAnswer: every answer to a write reaches Backend.Observe
+// with its status, whoever gave it (negotiation, body limit, gate, router, Backend);
+// reads and searches do not.
+func TestHandler_Observe_EveryWriteAnswer(t *testing.T) {
+	s := newTestServer(t, fhir.Config{MaxBodyBytes: 64 << 10})
+	huge := bytes.Repeat([]byte(" "), 65<<10)
+	tx := readFile(t, filepath.Join("..", "testdata", "fhir", "radbridge__transaction-order.json"))
+	for _, tc := range []struct {
+		method, path string
+		body         []byte
+		hdr          []string
+		want         string // "" for none
+	}{
+		{"POST", "/fhir/ServiceRequest", ctHead(t), nil, "ServiceRequest 201"},
+		{"GET", "/fhir/ServiceRequest/1", nil, nil, ""},
+		{"GET", "/fhir/ServiceRequest?status=active", nil, nil, ""},
+		{"POST", "/fhir/ServiceRequest/_search", []byte("status=active"), []string{"Content-Type", "application/x-www-form-urlencoded"}, ""},
+		{"POST", "/fhir/ServiceRequest", []byte(`{"resourceType":"ServiceRequest"}`), nil, "ServiceRequest 422"},
+		{"POST", "/fhir/ServiceRequest", []byte(`not json`), nil, "ServiceRequest 400"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"If-None-Exist", "patient=Patient/1"}, "ServiceRequest 412"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"Accept", "application/fhir+xml"}, "ServiceRequest 406"},
+		{"POST", "/fhir/ServiceRequest", huge, nil, "ServiceRequest 413"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"Content-Type", "text/plain"}, "ServiceRequest 415"},
+		{"PUT", "/fhir/ServiceRequest/1", []byte(`{"resourceType":"ServiceRequest","id":"1","status":"active","intent":"order","subject":{"reference":"Patient/p1"}}`),
+			[]string{"If-Match", `W/"7"`}, "ServiceRequest 412"},
+		{"DELETE", "/fhir/ServiceRequest/1", nil, nil, "ServiceRequest 405"},
+		{"POST", "/fhir/Patient", []byte(`{"resourceType":"Patient"}`), nil, "Patient 405"},
+		{"POST", "/fhir/Medication", []byte(`{"resourceType":"Medication"}`), nil, "other 404"},
+		{"POST", "/fhir", tx, nil, "Bundle 200"},
+		{"POST", "/fhir", []byte(`{"resourceType":"Bundle","type":"collection"}`), nil, "Bundle 400"},
+	} {
+		s.do(t, tc.method, tc.path, tc.body, tc.hdr...)
+		got := s.be.takeObserved()
+		if want := []string{tc.want}; tc.want == "" && len(got) != 0 || tc.want != "" && !slices.Equal(got, want) {
+			t.Errorf("%s %s %v: observed %q, want %q", tc.method, tc.path, tc.hdr, got, tc.want)
+		}
+	}
 }

@@ -62,6 +62,13 @@ func (b *Server) Create(ctx context.Context, req fhir.CreateRequest) (fhir.Resul
 	return fhir.Result{}, notSupported(req.Type, "create")
 }
 
+// Observe implements fhir.Backend: every answer to a FHIR write is counted in the
+// engine's metrics (radbridge_messages_total) with its HTTP status, as every HL7 v2
+// message is with its acknowledgment code.
+func (b *Server) Observe(typ string, status int, start time.Time) {
+	b.eng.Observe(typ, strconv.Itoa(status), start)
+}
+
 // Read implements fhir.Backend.
 func (b *Server) Read(ctx context.Context, typ, id string) (fhir.Result, error) {
 	var res fhir.Result
@@ -244,11 +251,6 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	status := "200" // a conditional create that matched
-	if res.Created {
-		status = "201"
-	}
-	b.eng.Observe(typeServiceRequest, status, at)
 	return res, nil
 }
 

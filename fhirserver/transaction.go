@@ -103,7 +103,6 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 		case err != nil:
 			return nil, err
 		}
-		b.eng.Observe("Bundle", "200", prep.at)
 		return results, nil
 	}
 }

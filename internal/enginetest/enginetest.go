@@ -48,6 +48,8 @@ type Options struct {
 	// Clock replaces the fixed Clock; time.Now when RealClock is set.
 	Clock     func() time.Time
 	RealClock bool
+	// Metrics are the engine's metrics; nil records none.
+	Metrics *engine.Metrics
 }
 
 // Fixture is an engine on a real store, and its FHIR backend.
@@ -67,7 +69,7 @@ func New(tb testing.TB, opts Options) *Fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	eng, err := engine.New(opts.Engine, db, opts.Checker, nil, nil)
+	eng, err := engine.New(opts.Engine, db, opts.Checker, nil, opts.Metrics)
 	if err != nil {
 		db.Close()
 		tb.Fatal(err)
