@@ -98,7 +98,7 @@ func page[T any](all []T, q fhir.Query) []T {
 // then matched on its ServiceRequest, stored or rendered, so that every parameter means
 // the same for orders from HL7 v2 and from FHIR.
 func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string, total int, partial bool, err error) {
-	cands, partial, err := candidates(tx, q.Params)
+	cands, partial, exact, err := candidates(tx, q.Params)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -119,11 +119,18 @@ func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string
 			ids = append(ids, o.ServiceRequestID())
 		}
 	}
-	return page(ids, q), len(ids), partial, nil
+	total = len(ids)
+	if exact >= 0 {
+		total = exact // what the index counts, beyond the candidates it listed
+	}
+	return page(ids, q), total, partial, nil
 }
 
-// candidates picks the orders a ServiceRequest search has to examine.
-func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order, partial bool, err error) {
+// candidates picks the orders a ServiceRequest search has to examine. When the order
+// indexes alone answer the search (no parameter, or status only), exact is the number
+// of orders that match, which may exceed those listed (at most store.MaxLimit per
+// index); otherwise it is -1 and the matches among the candidates are the total.
+func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order, partial bool, exact int, err error) {
 	seen := map[string]bool{}
 	add := func(list []*order.Order) {
 		for _, o := range list {
@@ -133,11 +140,14 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 			}
 		}
 	}
-	// orders adds the orders q lists and notes whether it listed fewer than match.
+	// orders adds the orders q lists and notes whether it listed fewer than match, and
+	// how many match in all.
+	matched := 0
 	orders := func(q store.OrderQuery) error {
 		list, total, err := tx.Orders(q)
 		add(list)
 		partial = partial || total > len(list)
+		matched += total
 		return err
 	}
 	if vals := params["identifier"]; len(vals) > 0 {
@@ -147,11 +157,11 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 		for _, v := range strings.Split(vals[0], ",") {
 			_, value := splitToken(v)
 			if err := orders(store.OrderQuery{Placer: value, Limit: store.MaxLimit}); err != nil {
-				return nil, false, err
+				return nil, false, -1, err
 			}
 			ids, err := tx.FindResources(typeServiceRequest, "identifier", value)
 			if err != nil {
-				return nil, false, err
+				return nil, false, -1, err
 			}
 			for _, id := range ids {
 				if o, err := orderOf(tx, id); err == nil {
@@ -159,21 +169,32 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 				}
 			}
 		}
-		return out, partial, nil
-	} else if vals := params["status"]; len(vals) > 0 {
+		return out, partial, -1, nil
+	}
+	exact = -1
+	if len(params) == 0 || len(params) == 1 && len(params["status"]) == 1 {
+		exact = 0 // the status index, or the count of all orders, is the answer
+	}
+	if vals := params["status"]; len(vals) > 0 {
+		asked := map[order.Status]bool{}
 		for _, v := range strings.Split(vals[0], ",") {
 			for _, s := range orderStatusesFor(v) {
+				if asked[s] {
+					continue
+				}
+				asked[s] = true
 				if err := orders(store.OrderQuery{Status: s, Limit: store.MaxLimit}); err != nil {
-					return nil, false, err
+					return nil, false, -1, err
 				}
 			}
 		}
-		return out, partial, nil
+	} else if err := orders(store.OrderQuery{Limit: scanLimit}); err != nil {
+		return nil, false, -1, err
 	}
-	if err := orders(store.OrderQuery{Limit: scanLimit}); err != nil {
-		return nil, false, err
+	if exact == 0 {
+		exact = matched
 	}
-	return out, partial, nil
+	return out, partial, exact, nil
 }
 
 // orderStatusesFor lists the order statuses shown as a ServiceRequest status.
