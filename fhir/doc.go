@@ -38,7 +38,10 @@
 // 400: the body is not JSON (the diagnostics give line, column and byte offset), not
 // an object, lacks resourceType or names another type than the URL; an update's id
 // differs from the URL; a search or If-None-Exist parameter is malformed; a Bundle is
-// neither a transaction nor a batch. 422: the body is JSON but not a valid R4
+// neither a transaction nor a batch; a transaction entry asks for what no transaction
+// here does (a type it does not write, a read, a conditional update, a condition that
+// does not apply to its method), which refuses the whole Bundle before anything is
+// stored. 422: the body is JSON but not a valid R4
 // resource (the gate's findings, each with its expression). 404, 405, 406, 412 (from
 // the Backend), 413, 415 and 500 as usual; every one carries an OperationOutcome.
 //

@@ -193,6 +193,7 @@ func TestFHIR_ConformanceSamples(t *testing.T) {
 					if r.Status != http.StatusCreated {
 						t.Fatalf("POST: %d %s", r.Status, r.Raw)
 					}
+					readBack(t, srv.URL, r.Header.Get("Location"))
 					back := enginetest.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+fmt.Sprint(r.Body["id"]), nil)
 					if back.Status != http.StatusOK {
 						t.Fatalf("read back: %d %s", back.Status, back.Raw)
