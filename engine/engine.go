@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +41,9 @@ type Checker interface {
 // Config configures an Engine. The zero Config is usable.
 type Config struct {
 	// ProcessingIDs lists the MSH-11 processing IDs accepted; any other is rejected with
-	// AR and ERR 202. Default: P, T and D (production, training, debugging).
+	// AR and ERR 202, and nothing is processed. Default: P (production) only, so that
+	// training (T) and debugging (D) messages never reach the orders of a production
+	// store; list them to accept them, e.g. P and T on a test system.
 	ProcessingIDs []string
 	// Location is the time zone of HL7 timestamps that carry no offset. Default: UTC.
 	Location *time.Location
@@ -112,7 +115,7 @@ func New(cfg Config, st store.Store, check Checker, log *slog.Logger, m *Metrics
 		return nil, err
 	}
 	if len(cfg.ProcessingIDs) == 0 {
-		cfg.ProcessingIDs = []string{"P", "T", "D"}
+		cfg.ProcessingIDs = []string{"P"}
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -290,7 +293,8 @@ func (e *Engine) checkHeader(h hl7.Header) (hl7.Issue, bool) {
 		pid = pid[:1] // MSH-11.1; the processing mode component does not matter here
 	}
 	if !slices.Contains(e.cfg.ProcessingIDs, pid) {
-		return bad(11, hl7.CodeUnsupportedProcID, "processing ID "+strconv.Quote(h.ProcessingID)+" is not accepted here")
+		return bad(11, hl7.CodeUnsupportedProcID, "processing ID "+strconv.Quote(h.ProcessingID)+" is not accepted here: this engine takes "+
+			strings.Join(e.cfg.ProcessingIDs, ", ")+" (MSH-11); its operator accepts more in the configuration, e.g. processing_ids: [P, T] for training messages")
 	}
 	return hl7.Issue{}, true
 }

@@ -21,7 +21,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "radbridge_messages_total",
-			Help: "Inbound messages by type and acknowledgment code (resend: answered from the store).",
+			Help: "Inbound messages by type and answer: the acknowledgment code of an HL7 v2 message (resend: answered from the store), the HTTP status of a FHIR write.",
 		}, []string{"type", "ack"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "radbridge_message_seconds",
@@ -62,7 +62,8 @@ func (m *Metrics) corrupt(kind string) {
 
 // knownTypes bounds the type label: a sender controls MSH-9, so anything else is "other".
 var knownTypes = map[string]bool{
-	"ORM^O01": true, "OMI^O23": true, "OML^O21": true, "ORU^R01": true, "ServiceRequest": true, "DiagnosticReport": true, "Bundle": true,
+	"ORM^O01": true, "OMI^O23": true, "OML^O21": true, "ORU^R01": true,
+	"ServiceRequest": true, "DiagnosticReport": true, "Bundle": true, "Subscription": true,
 }
 
 func (m *Metrics) observe(typ, ack string, d time.Duration) {

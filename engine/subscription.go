@@ -70,7 +70,8 @@ func (s subscription) matches(o *order.Order, r order.Result) bool {
 			for _, alt := range strings.Split(v, ",") {
 				switch name {
 				case "based-on":
-					ok = ok || strings.TrimPrefix(alt, "ServiceRequest/") == o.ID
+					id := strings.TrimPrefix(alt, "ServiceRequest/")
+					ok = ok || id == o.ID || id == o.ServiceRequestID()
 				case "status":
 					ok = ok || string(r.Status) == alt
 				case "patient":

@@ -147,12 +147,13 @@ func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) 
 	return o, findingIssues(o, vo.Occurrence), nil
 }
 
-// Merge returns the incoming order's data on the stored order's identity: its ID,
-// lifecycle, results and any authorization decision already recorded.
+// Merge returns the incoming order's data on the stored order's identity: its ID (and
+// its ServiceRequest's), lifecycle, results and any authorization decision already
+// recorded.
 func Merge(cur, inc *order.Order) *order.Order {
 	o := inc
 	o.ID, o.Status, o.History, o.Results, o.Created, o.Updated = cur.ID, cur.Status, cur.History, cur.Results, cur.Created, cur.Updated
-	o.Source.MessageID = cur.Source.MessageID
+	o.Source.MessageID, o.Source.ResourceID = cur.Source.MessageID, cur.Source.ResourceID
 	if o.Filler == "" {
 		o.Filler = cur.Filler
 	}
@@ -209,12 +210,23 @@ func severity(s order.Severity) hl7.Severity {
 	return hl7.SeverityInformation
 }
 
+// controlIssue is the ERR for a control code the lifecycle refused, in the words the
+// order package has for the sender (order.Explain).
 func controlIssue(loc hl7.Location, err error) hl7.Issue {
 	code := hl7.CodeInternal
 	if errors.Is(err, order.ErrUnknownControlCode) || errors.Is(err, order.ErrUnknownOrderStatus) {
 		code = hl7.CodeTableValue
 	}
-	return hl7.Issue{Location: loc, Code: code, Severity: hl7.SeverityError, Text: err.Error()}
+	return hl7.Issue{Location: loc, Code: code, Severity: hl7.SeverityError, Text: explain(err)}
+}
+
+// explain is the text for a sender of an error of the order lifecycle; any other error
+// is the engine's own failure, which the sender can only report.
+func explain(err error) string {
+	if s := order.Explain(err); s != "" {
+		return s
+	}
+	return "The order could not be processed (internal error): send the message again, or report it."
 }
 
 func hasError(issues []hl7.Issue) bool {

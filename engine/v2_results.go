@@ -41,10 +41,13 @@ func (e *Engine) resultsProcessor(in *inbound) processor {
 				continue
 			}
 			res := r.Result
+			if res.Status == "" {
+				continue // the mapping could not read OBR-25, and said so: the result is kept, not added
+			}
 			res.MessageID = msgID
 			if err := o.AddResult(res, in.at, msgID); err != nil {
 				obr.Field = 25
-				out.issues = append(out.issues, hl7.Issue{Location: obr, Code: hl7.CodeTableValue, Severity: hl7.SeverityError, Text: err.Error()})
+				out.issues = append(out.issues, hl7.Issue{Location: obr, Code: hl7.CodeTableValue, Severity: hl7.SeverityError, Text: explain(err)})
 				continue
 			}
 			if o.Filler == "" {

@@ -27,12 +27,23 @@ type Backend interface {
 	Update(ctx context.Context, req UpdateRequest) (Result, error)
 	// Read returns the current version of typ/id, or ErrNotFound.
 	Read(ctx context.Context, typ, id string) (Result, error)
+	// VRead returns version vid of typ/id (the versionId that Result.VersionID and the
+	// Location of a write name), or ErrNotFound when the resource or that version is not
+	// kept. The current version reads as Read returns it.
+	VRead(ctx context.Context, typ, id, vid string) (Result, error)
 	// Search returns the resources of typ that match q, newest first, and the total.
 	Search(ctx context.Context, typ string, q Query) (SearchResult, error)
 	// Transaction applies every entry of a transaction Bundle atomically (all or none),
 	// resolving urn:uuid references between entries to the ids it assigns, and returns
 	// one Result per entry, in order.
 	Transaction(ctx context.Context, entries []Entry) ([]Result, error)
+	// Observe counts one answer to a write (a create, update, transaction or batch,
+	// and any request with another method than GET or HEAD): typ is the resource type of
+	// the URL ("Bundle" for the base, "other" for a type the server does not serve),
+	// status the HTTP status answered, whoever decided it (the handlers, the gate or the
+	// Backend), and start when the request arrived. The handlers call it once per such
+	// request, after the answer is written.
+	Observe(typ string, status int, start time.Time)
 }
 
 // CreateRequest is a create (POST [base]/[type]).

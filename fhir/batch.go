@@ -12,9 +12,9 @@ import (
 
 // batch serves a batch Bundle (https://hl7.org/fhir/R4/http.html#transaction): each
 // entry is validated and processed on its own, through the same checks as the
-// matching single interaction (POST create, PUT update, GET read or search), and a
-// failed entry does not stop the others; an entry the caller's scopes do not permit is
-// answered 403 and not processed. The answer is 200 with a batch-response
+// matching single interaction (POST create, PUT update, GET read, vread or search), and
+// a failed entry does not stop the others; an entry the caller's scopes do not permit
+// is answered 403 and not processed. The answer is 200 with a batch-response
 // Bundle whose entries carry their own status and OperationOutcome. Problems of the
 // Bundle itself (outside the entries' resources) fail the whole request.
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request, body []byte, scanned []scanIssue) {
@@ -131,6 +131,12 @@ func (h *Handler) batchEntry(r *http.Request, base string, pref prefer, p string
 			return entryJSON{}, errorf(http.StatusBadRequest, "value", p+".request.url", "%q is not a valid FHIR id", segs[1])
 		}
 		res, err := h.be.Read(ctx, rt.Name, segs[1])
+		return resultEntry(base, pref, method, withType(res, rt)), err
+	case method == http.MethodGet && rt.Read && len(segs) == 4 && segs[2] == "_history":
+		if !validID(segs[1]) || !validID(segs[3]) {
+			return entryJSON{}, errorf(http.StatusBadRequest, "value", p+".request.url", "%q is not a valid FHIR id and version", segs[1]+"/_history/"+segs[3])
+		}
+		res, err := h.be.VRead(ctx, rt.Name, segs[1], segs[3])
 		return resultEntry(base, pref, method, withType(res, rt)), err
 	case method == http.MethodGet && rt.Search && len(segs) == 1:
 		q, err := url.ParseQuery(query)

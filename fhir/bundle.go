@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,10 +20,12 @@ type rawEntry struct {
 	FullURL  string          `json:"fullUrl"`
 	Resource json.RawMessage `json:"resource"`
 	Request  *struct {
-		Method      string `json:"method"`
-		URL         string `json:"url"`
-		IfNoneExist string `json:"ifNoneExist"`
-		IfMatch     string `json:"ifMatch"`
+		Method          string `json:"method"`
+		URL             string `json:"url"`
+		IfNoneExist     string `json:"ifNoneExist"`
+		IfMatch         string `json:"ifMatch"`
+		IfNoneMatch     string `json:"ifNoneMatch"`
+		IfModifiedSince string `json:"ifModifiedSince"`
 	} `json:"request"`
 }
 
@@ -93,11 +94,17 @@ func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.transactionResponse(r, entries, results))
 }
 
-// transactionEntries checks each entry's request and turns it into an Entry.
+// transactionEntries checks each entry's request and turns it into an Entry. Whatever
+// the table says a transaction cannot do is refused here, before the Backend sees any
+// entry: a type no transaction writes (its Location would not read back), a method
+// other than POST and PUT, a conditional update, conditions that do not apply to the
+// method (ifNoneExist on a PUT, ifMatch on a POST, ifNoneMatch and ifModifiedSince,
+// which are for reads), and two entries that write the same resource.
 func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *Error) {
 	base := h.base(r)
 	client := clientOf(r)
 	seen := make(map[string]int, len(rb.Entry))
+	writes := make(map[string]int, len(rb.Entry))
 	entries := make([]Entry, 0, len(rb.Entry))
 	for i, re := range rb.Entry {
 		p := fmt.Sprintf("Bundle.entry[%d]", i)
@@ -117,31 +124,34 @@ func (h *Handler) transactionEntries(r *http.Request, rb rawBundle) ([]Entry, *E
 		if en.URL, segs, query, e = entryURL(base, p, re.Request.URL); e != nil {
 			return nil, e
 		}
-		if e := h.permitEntry(r, p, en.Method, segs); e != nil {
+		if e := h.permitEntry(r, p, en.Method, segs); e != nil { // the caller's scopes first
 			return nil, e
 		}
-		switch en.Method {
-		case http.MethodPost, http.MethodPut:
-			if e := checkEntryWrite(p, re.Resource, en.Method, segs, query); e != nil {
-				return nil, e
-			}
-			en.Resource = re.Resource
-		case http.MethodGet, http.MethodDelete:
-		default:
+		if en.Method != http.MethodPost && en.Method != http.MethodPut {
 			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.method",
-				"method %s is not supported in a transaction (POST, PUT, GET, DELETE)", en.Method)
+				"method %s is not supported in a transaction: a transaction here writes (POST, PUT); send reads in a batch", en.Method)
 		}
-		if v := re.Request.IfNoneExist; v != "" {
-			q, e := h.entryCondition(segs[0], v)
-			if e != nil {
-				e.Issues[0].Expression = p + ".request.ifNoneExist"
-				return nil, e
+		if en.Method == http.MethodPut && query != "" {
+			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url",
+				"conditional update (PUT [type]?[search]) is not supported: PUT [type]/[id]")
+		}
+		if e := checkEntryWrite(p, re.Resource, en.Method, segs, query); e != nil {
+			return nil, e
+		}
+		rt, ok := h.byTyp[segs[0]]
+		if !ok || !rt.Transaction {
+			return nil, errorf(http.StatusBadRequest, "not-supported", p+".request.url",
+				"%s cannot be written in a transaction here: a transaction writes %s (see %s/metadata)", segs[0], h.transactionTypes(), base)
+		}
+		en.Resource = re.Resource
+		if en.Method == http.MethodPut {
+			if j, dup := writes[en.URL]; dup {
+				return nil, errorf(http.StatusBadRequest, "invalid", p+".request.url", "entry %d writes %s too: a transaction writes a resource once", j, en.URL)
 			}
-			en.IfNoneExist = q
+			writes[en.URL] = i
 		}
-		var ok bool
-		if en.IfMatch, ok = normalizeIfMatch(re.Request.IfMatch); !ok {
-			return nil, errorf(http.StatusBadRequest, "value", p+".request.ifMatch", `ifMatch must be a version ETag such as W/"3"`)
+		if e := h.entryConditions(p, rt, en.Method, re, &en); e != nil {
+			return nil, e
 		}
 		entries = append(entries, en)
 	}
@@ -181,6 +191,46 @@ func (h *Handler) permitEntry(r *http.Request, p, method string, segs []string) 
 		"the token's scopes do not permit %s %s (it needs %s)", method, segs[0], need)
 }
 
+// entryConditions checks an entry's request conditions and sets them on en: ifNoneExist
+// (a conditional create) for a POST, ifMatch (a version-aware update) for a PUT; the
+// others are refused, as the Backend would otherwise ignore them.
+func (h *Handler) entryConditions(p string, rt *resourceType, method string, re rawEntry, en *Entry) *Error {
+	req := re.Request
+	switch {
+	case req.IfNoneMatch != "":
+		return errorf(http.StatusBadRequest, "not-supported", p+".request.ifNoneMatch", "ifNoneMatch is for reads, which a transaction here does not take")
+	case req.IfModifiedSince != "":
+		return errorf(http.StatusBadRequest, "not-supported", p+".request.ifModifiedSince", "ifModifiedSince is for reads, which a transaction here does not take")
+	case req.IfNoneExist != "" && method != http.MethodPost:
+		return errorf(http.StatusBadRequest, "not-supported", p+".request.ifNoneExist", "ifNoneExist makes a POST conditional; a %s cannot be", method)
+	case req.IfMatch != "" && method != http.MethodPut:
+		return errorf(http.StatusBadRequest, "not-supported", p+".request.ifMatch", "ifMatch makes a PUT version-aware; a %s cannot be", method)
+	}
+	if v := req.IfNoneExist; v != "" {
+		q, e := h.condition(rt, v)
+		if e != nil {
+			return at(e, p+".request.ifNoneExist")
+		}
+		en.IfNoneExist = q
+	}
+	var ok bool
+	if en.IfMatch, ok = normalizeIfMatch(req.IfMatch); !ok {
+		return errorf(http.StatusBadRequest, "value", p+".request.ifMatch", `ifMatch must be a version ETag such as W/"3"`)
+	}
+	return nil
+}
+
+// transactionTypes lists the types a transaction may write.
+func (h *Handler) transactionTypes() string {
+	var names []string
+	for _, rt := range h.types {
+		if rt.Transaction {
+			names = append(names, rt.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // entryURL normalizes entry.request.url: relative to base, without a leading '/'.
 // It returns the URL, its path segments and its query.
 func entryURL(base, p, raw string) (string, []string, string, *Error) {
@@ -218,22 +268,6 @@ func checkEntryWrite(p string, res json.RawMessage, method string, segs []string
 			"resource id %q does not match request.url (%s)", f.ID, segs[1])
 	}
 	return nil
-}
-
-// entryCondition parses entry.request.ifNoneExist: checked against the declared
-// parameters for the types this server serves, passed on as parsed otherwise.
-func (h *Handler) entryCondition(typ, v string) (url.Values, *Error) {
-	if rt, ok := h.byTyp[typ]; ok {
-		return h.condition(rt, v)
-	}
-	if _, after, ok := strings.Cut(v, "?"); ok {
-		v = after
-	}
-	q, err := url.ParseQuery(v)
-	if err != nil || len(q) == 0 {
-		return nil, errorf(http.StatusBadRequest, "invalid", "", "ifNoneExist must hold search parameters")
-	}
-	return q, nil
 }
 
 // transactionResponse builds the transaction-response Bundle, one resultEntry per

@@ -108,7 +108,7 @@ func TestHandler_Batch(t *testing.T) {
 	 {"resource":` + bad + `,"request":{"method":"POST","url":"ServiceRequest"}},
 	 {"request":{"method":"GET","url":"ServiceRequest/1"}},
 	 {"request":{"method":"GET","url":"ServiceRequest?status=active&_count=5"}},
-	 {"request":{"method":"GET","url":"Patient/1"}},
+	 {"request":{"method":"GET","url":"Medication/1"}},
 	 {"request":{"method":"DELETE","url":"ServiceRequest/1"}},
 	 {"resource":` + put + `,"request":{"method":"PUT","url":"ServiceRequest/1","ifMatch":"W/\"9\""}},
 	 {"resource":` + put + `,"request":{"method":"PUT","url":"ServiceRequest/1","ifMatch":"W/\"1\""}},

@@ -49,7 +49,10 @@ func TestHandler_Metadata(t *testing.T) {
 	if !slices.Equal(system, []string{"transaction", "batch"}) {
 		t.Errorf("system interactions = %v, want transaction and batch", system)
 	}
-	wantTypes := []string{"ServiceRequest", "DiagnosticReport", "Task", "Subscription"}
+	wantTypes := []string{"ServiceRequest", "DiagnosticReport", "Task", "Subscription",
+		// read-only: kept as sent in the transactions that bring them with their orders
+		"Patient", "Practitioner", "PractitionerRole", "Organization", "Encounter", "Coverage",
+		"Condition", "Observation", "Provenance", "ClaimResponse", "Consent"}
 	var types []string
 	for _, res := range cs.Rest[0].Resource {
 		types = append(types, res.Type)
@@ -78,7 +81,7 @@ func TestHandler_Metadata(t *testing.T) {
 	if !slices.Equal(types, wantTypes) {
 		t.Errorf("resources = %v, want %v", types, wantTypes)
 	}
-	if got := s.do(t, http.MethodGet, "/fhir/Patient", nil); got.status != http.StatusNotFound {
-		t.Errorf("GET /fhir/Patient = %d, want 404", got.status)
+	if got := s.do(t, http.MethodGet, "/fhir/Medication", nil); got.status != http.StatusNotFound {
+		t.Errorf("GET /fhir/Medication = %d, want 404", got.status)
 	}
 }

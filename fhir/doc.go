@@ -6,7 +6,8 @@
 //
 // It implements, for JSON only:
 //   - the RESTful API, https://hl7.org/fhir/R4/http.html: create (conditional with
-//     If-None-Exist), read, update (version-aware with If-Match), search-type,
+//     If-None-Exist), read, vread (every Location reads back), update (version-aware
+//     with If-Match), search-type,
 //     capabilities, transaction and batch; Prefer return=minimal|representation|
 //     OperationOutcome; _format and Accept negotiation (406), Content-Type (415);
 //   - search, https://hl7.org/fhir/R4/search.html: the parameters the
@@ -17,7 +18,7 @@
 //   - Bundles, https://hl7.org/fhir/R4/bundle.html: searchset,
 //     transaction/transaction-response (all or nothing, through Backend.Transaction)
 //     and batch/batch-response (each entry validated and run on its own through
-//     Create, Update, Read or Search, with its own status and outcome);
+//     Create, Update, Read, VRead or Search, with its own status and outcome);
 //   - OperationOutcome, https://hl7.org/fhir/R4/operationoutcome.html, for every
 //     error, with FHIRPath expressions for validation findings;
 //   - CapabilityStatement, https://hl7.org/fhir/R4/capabilitystatement.html, built
@@ -25,6 +26,7 @@
 //   - the JSON representation rules, https://hl7.org/fhir/R4/json.html.
 //
 // Routes (Handler.Routes): GET /fhir/metadata; POST /fhir (transaction, batch);
+// GET /fhir/{type}/{id}/_history/{vid} for every readable type;
 // POST|GET /fhir/ServiceRequest, GET|PUT /fhir/ServiceRequest/{id};
 // POST|GET /fhir/DiagnosticReport, GET /fhir/DiagnosticReport/{id};
 // GET /fhir/Task, GET /fhir/Task/{id}; POST /fhir/Subscription,
@@ -36,13 +38,16 @@
 // 400: the body is not JSON (the diagnostics give line, column and byte offset), not
 // an object, lacks resourceType or names another type than the URL; an update's id
 // differs from the URL; a search or If-None-Exist parameter is malformed; a Bundle is
-// neither a transaction nor a batch. 422: the body is JSON but not a valid R4
+// neither a transaction nor a batch; a transaction entry asks for what no transaction
+// here does (a type it does not write, a read, a conditional update, a condition that
+// does not apply to its method), which refuses the whole Bundle before anything is
+// stored. 422: the body is JSON but not a valid R4
 // resource (the gate's findings, each with its expression). 404, 405, 406, 412 (from
 // the Backend), 413, 415 and 500 as usual; every one carries an OperationOutcome.
 //
 // # Caveats
 //
-//   - XML, PATCH, DELETE, history, vread, operations, _include, _sort and _summary
+//   - XML, PATCH, DELETE, history, operations, _include, _sort and _summary
 //     are not supported; the CapabilityStatement says so by omission.
 //   - Check findings (Result.Issues) of a create or update are in the response body
 //     only with Prefer: return=OperationOutcome; with the default representation the
@@ -51,4 +56,6 @@
 //   - The gate's messages from google/fhir/go carry their own wording; the mapping of
 //     its element paths to FHIRPath is tested against v0.7.4.
 //   - Without Config.BaseURL, links are built from the request's Host header.
+//   - Backend.Observe sees every answer to a write the Handler gives; refusals by
+//     middleware in front of it (authentication, a server-wide body cap) are not its.
 package fhir

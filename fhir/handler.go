@@ -47,7 +47,7 @@ func NewHandler(cfg Config, be Backend, log *slog.Logger) (*Handler, error) {
 	for _, rt := range h.types {
 		h.byTyp[rt.Name] = rt
 	}
-	h.serve = h.recoverer(negotiated(h.limitBody(h.routes())))
+	h.serve = h.observed(h.recoverer(negotiated(h.limitBody(h.routes()))))
 	return h, nil
 }
 
@@ -123,8 +123,9 @@ func (h *Handler) routes() *mux.Router {
 	typeLevel := map[string]methods{}
 	searchPost := map[string]methods{}
 	instance := map[string]methods{}
+	version := map[string]methods{}
 	for _, rt := range h.types {
-		tl, in := methods{}, methods{}
+		tl, in, vr := methods{}, methods{}, methods{}
 		if rt.Create {
 			tl[http.MethodPost] = h.create(rt)
 		}
@@ -136,16 +137,18 @@ func (h *Handler) routes() *mux.Router {
 		}
 		if rt.Read {
 			in[http.MethodGet] = h.read(rt)
+			vr[http.MethodGet] = h.vread(rt)
 		}
 		if rt.Update {
 			in[http.MethodPut] = h.update(rt)
 		}
-		typeLevel[rt.Name], instance[rt.Name] = tl, in
+		typeLevel[rt.Name], instance[rt.Name], version[rt.Name] = tl, in, vr
 	}
 	r.Handle("/fhir/{type}/_search", h.byType(searchPost))
 	// Operations ($validate, ...) and _history are not supported: 404, not a 405
 	// from the instance routes or a 400 for an invalid id.
 	r.Handle("/fhir/{type}/{op:[$_][^/]*}", http.HandlerFunc(h.notFound))
+	r.Handle("/fhir/{type}/{id}/_history/{vid}", h.byType(version))
 	r.Handle("/fhir/{type}/{id}", h.byType(instance))
 	r.Handle("/fhir/{type}", h.byType(typeLevel))
 	return r
@@ -228,11 +231,73 @@ func (h *Handler) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+			// The server's own writer, which MaxBytesReader asks to close the connection
+			// once the limit is reached: the status recorder in front would hide it.
+			rw := w
+			if sw, ok := w.(*statusWriter); ok {
+				rw = sw.ResponseWriter
+			}
+			r.Body = http.MaxBytesReader(rw, r.Body, h.cfg.MaxBodyBytes)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// observed reports every answer to a write to the Backend (Backend.Observe) with the
+// status it got, so that refusals count as well as successes. Reads and searches
+// (POST [type]/_search included) are not writes.
+func (h *Handler) observed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || strings.HasSuffix(r.URL.Path, "/_search") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := h.cfg.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		h.be.Observe(h.typeOf(r.URL.Path), sw.status, start)
+	})
+}
+
+// typeOf is the resource type a FHIR path names: "Bundle" for the base, the type
+// when the server serves it, else "other", so that a client cannot make up labels.
+func (h *Handler) typeOf(path string) string {
+	rest := strings.Trim(strings.TrimPrefix(path, "/fhir"), "/")
+	if rest == "" {
+		return "Bundle"
+	}
+	typ, _, _ := strings.Cut(rest, "/")
+	if _, ok := h.byTyp[typ]; ok {
+		return typ
+	}
+	return "other"
+}
+
+// statusWriter notes the status a handler answers.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // recoverer turns a panic into a logged 500 OperationOutcome.
 func (h *Handler) recoverer(next http.Handler) http.Handler {

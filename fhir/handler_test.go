@@ -13,9 +13,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -182,6 +184,30 @@ func TestHandler_Create_ReadBack(t *testing.T) {
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/a_b", nil), http.StatusBadRequest, "", "not a valid FHIR id")
 }
 
+// TestHandler_VRead_Location: the Location of a create names a version that reads
+// back (vread), alone and in a batch; other versions are the backend's 404.
+func TestHandler_VRead_Location(t *testing.T) {
+	s := newTestServer(t, fhir.Config{})
+	r := s.do(t, http.MethodPost, "/fhir/ServiceRequest", ctHead(t))
+	loc := strings.TrimPrefix(r.header.Get("Location"), s.URL)
+	if r.status != http.StatusCreated || loc != "/fhir/ServiceRequest/1/_history/1" {
+		t.Fatalf("POST = %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	g := s.do(t, http.MethodGet, loc, nil)
+	if g.status != http.StatusOK || g.header.Get("ETag") != `W/"1"` || !bytes.Equal(g.body, r.body) {
+		t.Fatalf("GET %s = %d %q %s, want 200 with the created body", loc, g.status, g.header.Get("ETag"), g.body)
+	}
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/2", nil), http.StatusNotFound, "", "not found")
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/a_b", nil), http.StatusBadRequest, "", "not a valid FHIR id")
+	wantOutcome(t, s.do(t, http.MethodPut, loc, ctHead(t)), http.StatusMethodNotAllowed, "", "not supported")
+	batch := []byte(`{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"ServiceRequest/1/_history/1"}},
+	 {"request":{"method":"GET","url":"ServiceRequest/1/_history/3"}}]}`)
+	b := decodeBundle(t, s.do(t, http.MethodPost, "/fhir", batch), "batch-response")
+	if len(b.Entry) != 2 || b.Entry[0].Response.Status != "200 OK" || !bytes.Equal(b.Entry[0].Resource, r.body) || b.Entry[1].Response.Status != "404 Not Found" {
+		t.Errorf("batch vread entries: %+v", b.Entry)
+	}
+}
+
 func TestHandler_Create_Prefer(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
 	s.be.findings = []fhir.Issue{{Severity: "warning", Code: "required", Expression: "ServiceRequest.reasonCode",
@@ -345,9 +371,9 @@ func TestHandler_Create_BodyTooLarge(t *testing.T) {
 
 func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 	s := newTestServer(t, fhir.Config{})
-	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Patient/1", nil), http.StatusNotFound, "-", `"Patient" is not supported`)
-	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Observation", ctHead(t)), http.StatusNotFound, "-", `"Observation" is not supported`)
-	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history/1", nil), http.StatusNotFound, "-", "no FHIR interaction")
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/Medication/1", nil), http.StatusNotFound, "-", `"Medication" is not supported`)
+	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/Specimen", ctHead(t)), http.StatusNotFound, "-", `"Specimen" is not supported`)
+	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/1/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodGet, "/fhir/ServiceRequest/_history", nil), http.StatusNotFound, "-", "no FHIR interaction")
 	wantOutcome(t, s.do(t, http.MethodPost, "/fhir/ServiceRequest/$validate", ctHead(t)), http.StatusNotFound, "-", "no FHIR interaction")
 	for _, tc := range []struct{ method, path, allow string }{
@@ -359,6 +385,8 @@ func TestHandler_Routes_NotFoundAndMethods(t *testing.T) {
 		{"GET", "/fhir", "POST"},
 		{"POST", "/fhir/metadata", "GET, HEAD"},
 		{"POST", "/fhir/Subscription/_search", ""},
+		{"POST", "/fhir/Patient", ""}, // read-only: written by transactions only
+		{"PUT", "/fhir/Patient/1", "GET, HEAD"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := s.do(t, tc.method, tc.path, nil)
@@ -393,7 +421,7 @@ func ExampleHandler_Routes() {
 	r := mux.NewRouter()
 	h.Routes(r)
 	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fhir/Patient", nil))
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fhir/Medication", nil))
 	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
 	// Output: 404 application/fhir+json; charset=utf-8
 }
@@ -410,6 +438,10 @@ func (f failingBackend) Update(context.Context, fhir.UpdateRequest) (fhir.Result
 func (f failingBackend) Read(context.Context, string, string) (fhir.Result, error) {
 	return fhir.Result{}, f.err
 }
+func (f failingBackend) VRead(context.Context, string, string, string) (fhir.Result, error) {
+	return fhir.Result{}, f.err
+}
+func (failingBackend) Observe(string, int, time.Time) {}
 func (f failingBackend) Search(context.Context, string, fhir.Query) (fhir.SearchResult, error) {
 	return fhir.SearchResult{}, f.err
 }
@@ -534,4 +566,43 @@ func largeServiceRequest(tb testing.TB, size int) []byte {
 	bin := `{"resourceType":"Binary","id":"records","contentType":"application/pdf","data":"` + base64.StdEncoding.EncodeToString(raw) + `"},`
 	body = bytes.Replace(body, []byte(`"contained":[`), []byte(`"contained":[`+bin), 1)
 	return bytes.Replace(body, []byte(`"supportingInfo":[`), []byte(`"supportingInfo":[{"reference":"#records"},`), 1)
+}
+
+// TestHandler_Observe_EveryWriteAnswer: every answer to a write reaches Backend.Observe
+// with its status, whoever gave it (negotiation, body limit, gate, router, Backend);
+// reads and searches do not.
+func TestHandler_Observe_EveryWriteAnswer(t *testing.T) {
+	s := newTestServer(t, fhir.Config{MaxBodyBytes: 64 << 10})
+	huge := bytes.Repeat([]byte(" "), 65<<10)
+	tx := readFile(t, filepath.Join("..", "testdata", "fhir", "radbridge__transaction-order.json"))
+	for _, tc := range []struct {
+		method, path string
+		body         []byte
+		hdr          []string
+		want         string // "" for none
+	}{
+		{"POST", "/fhir/ServiceRequest", ctHead(t), nil, "ServiceRequest 201"},
+		{"GET", "/fhir/ServiceRequest/1", nil, nil, ""},
+		{"GET", "/fhir/ServiceRequest?status=active", nil, nil, ""},
+		{"POST", "/fhir/ServiceRequest/_search", []byte("status=active"), []string{"Content-Type", "application/x-www-form-urlencoded"}, ""},
+		{"POST", "/fhir/ServiceRequest", []byte(`{"resourceType":"ServiceRequest"}`), nil, "ServiceRequest 422"},
+		{"POST", "/fhir/ServiceRequest", []byte(`not json`), nil, "ServiceRequest 400"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"If-None-Exist", "patient=Patient/1"}, "ServiceRequest 412"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"Accept", "application/fhir+xml"}, "ServiceRequest 406"},
+		{"POST", "/fhir/ServiceRequest", huge, nil, "ServiceRequest 413"},
+		{"POST", "/fhir/ServiceRequest", ctHead(t), []string{"Content-Type", "text/plain"}, "ServiceRequest 415"},
+		{"PUT", "/fhir/ServiceRequest/1", []byte(`{"resourceType":"ServiceRequest","id":"1","status":"active","intent":"order","subject":{"reference":"Patient/p1"}}`),
+			[]string{"If-Match", `W/"7"`}, "ServiceRequest 412"},
+		{"DELETE", "/fhir/ServiceRequest/1", nil, nil, "ServiceRequest 405"},
+		{"POST", "/fhir/Patient", []byte(`{"resourceType":"Patient"}`), nil, "Patient 405"},
+		{"POST", "/fhir/Medication", []byte(`{"resourceType":"Medication"}`), nil, "other 404"},
+		{"POST", "/fhir", tx, nil, "Bundle 200"},
+		{"POST", "/fhir", []byte(`{"resourceType":"Bundle","type":"collection"}`), nil, "Bundle 400"},
+	} {
+		s.do(t, tc.method, tc.path, tc.body, tc.hdr...)
+		got := s.be.takeObserved()
+		if want := []string{tc.want}; tc.want == "" && len(got) != 0 || tc.want != "" && !slices.Equal(got, want) {
+			t.Errorf("%s %s %v: observed %q, want %q", tc.method, tc.path, tc.hdr, got, tc.want)
+		}
+	}
 }

@@ -21,7 +21,10 @@ import (
 // resources in a map, conditional create under one mutex, search by the declared
 // parameters, newest first.
 type memBackend struct {
-	calls atomic.Int64 // every Backend call
+	calls atomic.Int64 // every Backend call but Observe
+
+	observedMu sync.Mutex
+	observed   []string // "type status" of every Observe
 
 	mu       sync.Mutex
 	seq      int
@@ -89,6 +92,30 @@ func (m *memBackend) Read(_ context.Context, typ, id string) (fhir.Result, error
 	res := m.result(r, false)
 	res.Issues = nil
 	return res, nil
+}
+
+func (m *memBackend) Observe(typ string, status int, _ time.Time) {
+	m.observedMu.Lock()
+	defer m.observedMu.Unlock()
+	m.observed = append(m.observed, typ+" "+strconv.Itoa(status))
+}
+
+// takeObserved returns what Observe saw since the last call.
+func (m *memBackend) takeObserved() []string {
+	m.observedMu.Lock()
+	defer m.observedMu.Unlock()
+	out := m.observed
+	m.observed = nil
+	return out
+}
+
+// VRead serves the current version only: the fake keeps no history.
+func (m *memBackend) VRead(ctx context.Context, typ, id, vid string) (fhir.Result, error) {
+	res, err := m.Read(ctx, typ, id)
+	if err == nil && res.VersionID != vid {
+		return fhir.Result{}, fhir.ErrNotFound
+	}
+	return res, err
 }
 
 func (m *memBackend) Search(_ context.Context, typ string, q fhir.Query) (fhir.SearchResult, error) {

@@ -26,6 +26,10 @@ func (cannedBackend) result() Result {
 func (c cannedBackend) Create(context.Context, CreateRequest) (Result, error) { return c.result(), nil }
 func (c cannedBackend) Update(context.Context, UpdateRequest) (Result, error) { return c.result(), nil }
 func (c cannedBackend) Read(context.Context, string, string) (Result, error)  { return c.result(), nil }
+func (c cannedBackend) VRead(context.Context, string, string, string) (Result, error) {
+	return c.result(), nil
+}
+func (cannedBackend) Observe(string, int, time.Time) {}
 func (cannedBackend) Search(context.Context, string, Query) (SearchResult, error) {
 	return SearchResult{Total: 3, Resources: []json.RawMessage{cannedSR}}, nil
 }

@@ -70,6 +70,24 @@ func (h *Handler) read(rt *resourceType) http.HandlerFunc {
 	}
 }
 
+// vread serves GET [base]/[type]/[id]/_history/[vid]
+// (https://hl7.org/fhir/R4/http.html#vread): the version a write's Location names.
+func (h *Handler) vread(rt *resourceType) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, vid := mux.Vars(r)["id"], mux.Vars(r)["vid"]
+		if !validID(id) || !validID(vid) {
+			writeError(w, errorf(http.StatusBadRequest, "value", "", "%q is not a valid FHIR id and version", id+"/_history/"+vid))
+			return
+		}
+		res, err := h.be.VRead(r.Context(), rt.Name, id, vid)
+		if err != nil {
+			h.fail(w, r, "vread", err)
+			return
+		}
+		h.writeResult(w, r, rt, http.StatusOK, "read", res, false)
+	}
+}
+
 // update serves PUT [base]/[type]/[id] (https://hl7.org/fhir/R4/http.html#update):
 // the body must carry the id of the URL (400 otherwise); If-Match makes it a
 // version-aware update, a stale version is the backend's 412.

@@ -80,7 +80,7 @@ func TestFHIR_ControlCharacterRefused(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("POST with \\u0000: %d %s, want 422", r.Status, r.Raw)
 	}
-	if is := outcomeIssue(t, r); is["expression"].([]any)[0] != "ServiceRequest.contained[0].name[0].family" {
+	if is := firstIssue(t, r); is["expression"].([]any)[0] != "ServiceRequest.contained[0].name[0].family" {
 		t.Errorf("issue %v, want it at the family name", is)
 	}
 	if n := len(f.Orders(t, store.OrderQuery{})); n != 0 {

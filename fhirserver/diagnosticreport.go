@@ -75,18 +75,22 @@ func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequ
 		}
 		if o == nil {
 			refused = &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "not-found",
-				Expression: "DiagnosticReport.basedOn", Diagnostics: "no order matches basedOn " + strings.Join(fr.BasedOn, ", ") +
-					" or identifiers " + strings.Join(fr.Identifiers, ", ") + "; the report is kept"}}}
+				Expression: "DiagnosticReport.basedOn", Diagnostics: noOrderText(fr)}}}
 			return putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "422")
 		}
 		r := fr.Result
+		if r.Status == "" {
+			// The mapping could not read the status, and says so: the report is kept, not added.
+			refused = &fhir.Error{Status: http.StatusUnprocessableEntity}
+			return putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "422", o.ID)
+		}
 		r.MessageID = msgID
 		if r.Issued.IsZero() {
 			r.Issued = at
 		}
 		if err := o.AddResult(r, at, msgID); err != nil {
 			refused = &fhir.Error{Status: http.StatusUnprocessableEntity, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
-				Expression: "DiagnosticReport.status", Diagnostics: err.Error()}}}
+				Expression: "DiagnosticReport.status", Diagnostics: explain(err)}}}
 			return putFHIRMessage(tx, msgID, req.Client, typeDiagnosticReport, req.Resource, at, "422", o.ID)
 		}
 		if err := tx.PutOrder(o); err != nil {
@@ -114,10 +118,46 @@ func (b *Server) createDiagnosticReport(ctx context.Context, req fhir.CreateRequ
 	return res, nil
 }
 
+// noOrderText says what a report that matches no order was matched by, or that it
+// names no order.
+func noOrderText(fr fhirmap.FHIRResult) string {
+	var by []string
+	if len(fr.BasedOn) > 0 {
+		by = append(by, "basedOn "+typeServiceRequest+"/"+strings.Join(fr.BasedOn, ", "+typeServiceRequest+"/"))
+	}
+	switch len(fr.Identifiers) {
+	case 0:
+	case 1:
+		by = append(by, "the placer number "+strconv.Quote(fr.Identifiers[0]))
+	default:
+		by = append(by, "the placer numbers "+quoteAll(fr.Identifiers))
+	}
+	if len(by) == 0 {
+		return "The report names no order: give basedOn its ServiceRequest (ServiceRequest/[id]), or an identifier that is the order's placer number. The report is kept."
+	}
+	return "No order matches " + strings.Join(by, " or ") + ". The report is kept."
+}
+
+func quoteAll(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// explain is the text for a client of an error of the order lifecycle.
+func explain(err error) string {
+	if s := order.Explain(err); s != "" {
+		return s
+	}
+	return "The order could not be changed (internal error)."
+}
+
 // matchReport finds the order a report belongs to.
 func matchReport(tx store.ReadTx, fr fhirmap.FHIRResult) (*order.Order, error) {
 	for _, id := range fr.BasedOn {
-		if o, err := tx.Order(id); err == nil {
+		if o, err := orderOf(tx, id); err == nil {
 			return o, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err

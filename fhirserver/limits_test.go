@@ -13,7 +13,7 @@ import (
 )
 
 // outcomeIssue returns the first issue of an OperationOutcome answer.
-func outcomeIssue(t *testing.T, r enginetest.Response) map[string]any {
+func firstIssue(t *testing.T, r enginetest.Response) map[string]any {
 	t.Helper()
 	issues, _ := r.Body["issue"].([]any)
 	if r.Body["resourceType"] != "OperationOutcome" || len(issues) == 0 {
@@ -50,7 +50,7 @@ func TestFHIR_ValueTooLong(t *testing.T) {
 			if r.Status != http.StatusBadRequest {
 				t.Fatalf("%s %s: %d, want 400: %.500s", tc.method, tc.path, r.Status, r.Raw)
 			}
-			is := outcomeIssue(t, r)
+			is := firstIssue(t, r)
 			if is["code"] != "too-long" || is["expression"].([]any)[0] != tc.expr {
 				t.Errorf("issue %v, want too-long at %s", is, tc.expr)
 			}
@@ -68,7 +68,7 @@ func TestFHIR_ValueTooLong(t *testing.T) {
 	id := ok.Body["id"].(string)
 	put := bytes.Replace(tooLongPlacer, []byte(`{"resourceType":"ServiceRequest",`), []byte(`{"resourceType":"ServiceRequest","id":"`+id+`",`), 1)
 	r := f.Do(t, "PUT", srv.URL+"/fhir/ServiceRequest/"+id, put)
-	if r.Status != http.StatusBadRequest || outcomeIssue(t, r)["expression"].([]any)[0] != "ServiceRequest.identifier[0].value" {
+	if r.Status != http.StatusBadRequest || firstIssue(t, r)["expression"].([]any)[0] != "ServiceRequest.identifier[0].value" {
 		t.Errorf("update with a 40000-character identifier: %d %.500s, want 400 at the identifier", r.Status, r.Raw)
 	}
 }
@@ -85,8 +85,8 @@ func TestFHIR_TransactionMaxOrders(t *testing.T) {
 		return []byte(`{"resourceType":"Bundle","type":"transaction","entry":[` + strings.Join(entries, ",") + `]}`)
 	}
 	r := f.Do(t, "POST", srv.URL+"/fhir", bundle(3))
-	if r.Status != http.StatusBadRequest || outcomeIssue(t, r)["code"] != "too-costly" ||
-		!strings.Contains(outcomeIssue(t, r)["diagnostics"].(string), "at most that many orders") {
+	if r.Status != http.StatusBadRequest || firstIssue(t, r)["code"] != "too-costly" ||
+		!strings.Contains(firstIssue(t, r)["diagnostics"].(string), "at most that many orders") {
 		t.Errorf("3 ServiceRequests over a cap of 2: %d %.500s, want 400 too-costly", r.Status, r.Raw)
 	}
 	if n := len(f.Orders(t, store.OrderQuery{})); n != 0 {

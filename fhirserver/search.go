@@ -92,12 +92,13 @@ func page[T any](all []T, q fhir.Query) []T {
 	return all[q.Offset:min(len(all), q.Offset+count)]
 }
 
-// search returns one page of the ids of the ServiceRequests that match q, and the total.
+// search returns one page of the ids of the ServiceRequests that match q (their own ids:
+// Order.ServiceRequestID), and the total.
 // Candidates come from the order indexes (placer number for identifier, status); each is
 // then matched on its ServiceRequest, stored or rendered, so that every parameter means
 // the same for orders from HL7 v2 and from FHIR.
 func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string, total int, partial bool, err error) {
-	cands, partial, err := candidates(tx, q.Params)
+	cands, partial, exact, err := candidates(tx, q.Params)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -115,14 +116,21 @@ func (b *Server) search(tx store.ReadTx, typ string, q fhir.Query) (ids []string
 			return nil, 0, false, err
 		}
 		if ok {
-			ids = append(ids, o.ID)
+			ids = append(ids, o.ServiceRequestID())
 		}
 	}
-	return page(ids, q), len(ids), partial, nil
+	total = len(ids)
+	if exact >= 0 {
+		total = exact // what the index counts, beyond the candidates it listed
+	}
+	return page(ids, q), total, partial, nil
 }
 
-// candidates picks the orders a ServiceRequest search has to examine.
-func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order, partial bool, err error) {
+// candidates picks the orders a ServiceRequest search has to examine. When the order
+// indexes alone answer the search (no parameter, or status only), exact is the number
+// of orders that match, which may exceed those listed (at most store.MaxLimit per
+// index); otherwise it is -1 and the matches among the candidates are the total.
+func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order, partial bool, exact int, err error) {
 	seen := map[string]bool{}
 	add := func(list []*order.Order) {
 		for _, o := range list {
@@ -132,11 +140,14 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 			}
 		}
 	}
-	// orders adds the orders q lists and notes whether it listed fewer than match.
+	// orders adds the orders q lists and notes whether it listed fewer than match, and
+	// how many match in all.
+	matched := 0
 	orders := func(q store.OrderQuery) error {
 		list, total, err := tx.Orders(q)
 		add(list)
 		partial = partial || total > len(list)
+		matched += total
 		return err
 	}
 	if vals := params["identifier"]; len(vals) > 0 {
@@ -146,33 +157,44 @@ func candidates(tx store.ReadTx, params map[string][]string) (out []*order.Order
 		for _, v := range strings.Split(vals[0], ",") {
 			_, value := splitToken(v)
 			if err := orders(store.OrderQuery{Placer: value, Limit: store.MaxLimit}); err != nil {
-				return nil, false, err
+				return nil, false, -1, err
 			}
 			ids, err := tx.FindResources(typeServiceRequest, "identifier", value)
 			if err != nil {
-				return nil, false, err
+				return nil, false, -1, err
 			}
 			for _, id := range ids {
-				if o, err := tx.Order(id); err == nil {
+				if o, err := orderOf(tx, id); err == nil {
 					add([]*order.Order{o})
 				}
 			}
 		}
-		return out, partial, nil
-	} else if vals := params["status"]; len(vals) > 0 {
+		return out, partial, -1, nil
+	}
+	exact = -1
+	if len(params) == 0 || len(params) == 1 && len(params["status"]) == 1 {
+		exact = 0 // the status index, or the count of all orders, is the answer
+	}
+	if vals := params["status"]; len(vals) > 0 {
+		asked := map[order.Status]bool{}
 		for _, v := range strings.Split(vals[0], ",") {
 			for _, s := range orderStatusesFor(v) {
+				if asked[s] {
+					continue
+				}
+				asked[s] = true
 				if err := orders(store.OrderQuery{Status: s, Limit: store.MaxLimit}); err != nil {
-					return nil, false, err
+					return nil, false, -1, err
 				}
 			}
 		}
-		return out, partial, nil
+	} else if err := orders(store.OrderQuery{Limit: scanLimit}); err != nil {
+		return nil, false, -1, err
 	}
-	if err := orders(store.OrderQuery{Limit: scanLimit}); err != nil {
-		return nil, false, err
+	if exact == 0 {
+		exact = matched
 	}
-	return out, partial, nil
+	return out, partial, exact, nil
 }
 
 // orderStatusesFor lists the order statuses shown as a ServiceRequest status.
@@ -329,14 +351,31 @@ func dateRange(s string) (time.Time, time.Time, error) {
 }
 
 // searchByOrder finds Tasks and DiagnosticReports by the order they belong to:
-// based-on=ServiceRequest/{id} (or patient= for DiagnosticReports).
+// based-on=ServiceRequest/{id} (or patient= for DiagnosticReports). The Tasks of
+// based-on are the order's own and those a client sent in a transaction whose basedOn
+// names it.
 func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMessage, partial bool, err error) {
 	var orders []*order.Order
+	var kept []json.RawMessage // Tasks a client sent in a transaction
 	if v := q.Params["based-on"]; len(v) > 0 {
 		for _, ref := range strings.Split(v[0], ",") {
-			o, err := tx.Order(strings.TrimPrefix(ref, typeServiceRequest+"/"))
-			if err == nil {
+			id := strings.TrimPrefix(ref, typeServiceRequest+"/")
+			if o, err := orderOf(tx, id); err == nil {
 				orders = append(orders, o)
+			}
+			if typ != typeTask {
+				continue
+			}
+			ids, err := tx.FindResources(typeTask, "based-on", typeServiceRequest+"/"+id)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, tid := range ids {
+				r, err := tx.Resource(typeTask, tid)
+				if err != nil {
+					return nil, false, notFound(err)
+				}
+				kept = append(kept, r.JSON)
 			}
 		}
 	} else if typ == typeDiagnosticReport && len(q.Params["patient"]) > 0 {
@@ -375,5 +414,5 @@ func searchByOrder(tx store.ReadTx, typ string, q fhir.Query) (out []json.RawMes
 			out = append(out, r.Resource)
 		}
 	}
-	return out, partial, nil
+	return append(out, kept...), partial, nil
 }

@@ -1,11 +1,13 @@
 // Package fhirserver is radbridge's FHIR R4 REST backend (fhir.Backend): create, read,
 // update and search of ServiceRequests, transaction Bundles, DiagnosticReports, Tasks
-// and Subscriptions. A ServiceRequest is an order (the resource id is the order id),
-// created and changed through the engine's lifecycle and checks like an HL7 v2 order; a
-// Task is the order's fulfillment status; a DiagnosticReport is one of its results. A
-// resource a client posted is kept as posted (with a server-assigned id and meta) and
-// read back so; one rendered from a v2 order is built from the order on read. Package
-// fhir does the HTTP and FHIR protocol work in front of it.
+// and Subscriptions. A ServiceRequest is an order (the resource id is the order id, or
+// the UUID its client gave it with PUT: Order.ServiceRequestID), created and changed
+// through the engine's lifecycle and checks like an HL7 v2 order; a Task is the order's
+// fulfillment status; a DiagnosticReport is one of its results. A resource a client
+// posted is kept as posted (with a server-assigned id and meta) and read back so, as are
+// the resources a transaction brings with its orders; one rendered from a v2 order is
+// built from the order on read. Package fhir does the HTTP and FHIR protocol work in
+// front of it.
 package fhirserver
 
 import (
@@ -60,6 +62,13 @@ func (b *Server) Create(ctx context.Context, req fhir.CreateRequest) (fhir.Resul
 	return fhir.Result{}, notSupported(req.Type, "create")
 }
 
+// Observe implements fhir.Backend: every answer to a FHIR write is counted in the
+// engine's metrics (radbridge_messages_total) with its HTTP status, as every HL7 v2
+// message is with its acknowledgment code.
+func (b *Server) Observe(typ string, status int, start time.Time) {
+	b.eng.Observe(typ, strconv.Itoa(status), start)
+}
+
 // Read implements fhir.Backend.
 func (b *Server) Read(ctx context.Context, typ, id string) (fhir.Result, error) {
 	var res fhir.Result
@@ -71,10 +80,37 @@ func (b *Server) Read(ctx context.Context, typ, id string) (fhir.Result, error) 
 	return res, err
 }
 
+// VRead implements fhir.Backend: the current version as Read serves it; an earlier
+// one as the store kept it (a resource a client sent, or a ServiceRequest it posted or
+// put, with the status it had then). Resources built from orders (Tasks,
+// DiagnosticReports, the ServiceRequests of HL7 v2 orders) have their current version
+// only.
+func (b *Server) VRead(ctx context.Context, typ, id, vid string) (fhir.Result, error) {
+	var res fhir.Result
+	err := b.store.View(ctx, func(tx store.ReadTx) error {
+		cur, err := b.read(tx, typ, id)
+		if err != nil || cur.VersionID == vid {
+			res = cur
+			return err
+		}
+		v, err := strconv.Atoi(vid)
+		if n, _ := strconv.Atoi(cur.VersionID); err != nil || v < 1 || v >= n || strconv.Itoa(v) != vid {
+			return fhir.ErrNotFound
+		}
+		r, err := tx.ResourceVersion(typ, id, v)
+		if err != nil {
+			return notFound(err)
+		}
+		res = storedResult(r)
+		return nil
+	})
+	return res, err
+}
+
 func (b *Server) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
 	switch typ {
 	case typeServiceRequest:
-		o, err := tx.Order(id)
+		o, err := orderOf(tx, id)
 		if err != nil {
 			return fhir.Result{}, notFound(err)
 		}
@@ -92,6 +128,59 @@ func (b *Server) read(tx store.ReadTx, typ, id string) (fhir.Result, error) {
 		return fhir.Result{}, notFound(err)
 	}
 	return storedResult(r), nil
+}
+
+// orderOf returns the order whose ServiceRequest has the given id: the order with that
+// ID, unless a client gave its ServiceRequest an id of its own, or the order whose
+// ServiceRequest a client created with that id (stored under it, with its order's ID).
+func orderOf(tx store.ReadTx, id string) (*order.Order, error) {
+	o, err := tx.Order(id)
+	switch {
+	case err == nil && o.ServiceRequestID() == id:
+		return o, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	r, err := tx.Resource(typeServiceRequest, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.OrderID == "" || r.OrderID == id {
+		return nil, store.ErrNotFound
+	}
+	if o, err = tx.Order(r.OrderID); err != nil {
+		return nil, err
+	}
+	if o.ServiceRequestID() != id {
+		return nil, store.ErrNotFound
+	}
+	return o, nil
+}
+
+// isClientID reports whether a client may give a new ServiceRequest this id (a PUT that
+// creates its order): a UUID, 8-4-4-4-12 hexadecimal digits. A client's ids and those
+// of the orders the engine creates share one space, and the store's order ids are
+// opaque; a UUID (a random one, as clients make them) is the one form that meets an id
+// of any other origin by no chance worth counting, so that a client cannot take the id
+// the store gives a later order.
+func isClientID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func notFound(err error) error {
@@ -131,16 +220,10 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	nw, err := b.eng.PrepareNew(ctx, o, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)
+	nr, err := b.prepareRequest(ctx, o, fo.Control, req.Resource, "", identifiers(sr), at, msgID)
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	stored, served, err := fhirmap.StampRequest(req.Resource, o.ID, 1, at, o.Status.ServiceRequestStatus())
-	if err != nil {
-		return fhir.Result{}, err
-	}
-	index := identifiers(sr)
-	issues := append(findingsIssues(o), fhirIssues(mapIssues)...)
 	var res fhir.Result
 	err = b.store.Update(ctx, func(tx store.Tx) error {
 		res = fhir.Result{}
@@ -160,33 +243,71 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 					Diagnostics: "If-None-Exist matches " + strconv.Itoa(total) + " ServiceRequests: the condition must identify one"}}}
 			}
 		}
-		if err := nw.Admit(tx); err != nil {
-			var dup *engine.DuplicateError
-			if errors.As(err, &dup) {
-				return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate", Expression: "ServiceRequest.identifier",
-					Diagnostics: "this client already has an order with placer number " + o.Placer + " (ServiceRequest/" + dup.Existing.ID + "): update it with PUT, or make the create conditional with If-None-Exist"}}}
-			}
-			return err
-		}
-		r := &store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: stored, OrderID: o.ID, Index: index}
-		if err := tx.PutResource(r); err != nil {
+		r, err := nr.admit(tx, "ServiceRequest.identifier")
+		if err != nil {
 			return err
 		}
 		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "201", o.ID); err != nil {
 			return err
 		}
-		res = storedResult(r)
-		res.Resource, res.Created, res.Issues = served, true, issues
+		res = r
+		res.Issues = append(res.Issues, fhirIssues(mapIssues)...)
 		return nil
 	})
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	status := "200" // a conditional create that matched
-	if res.Created {
-		status = "201"
+	return res, nil
+}
+
+// newRequest is a new order from a ServiceRequest, made ready outside the write
+// transaction: the order prepared for admission and its ServiceRequest stamped, as
+// stored and as served.
+type newRequest struct {
+	nw             *engine.NewOrder
+	stored, served []byte
+	index          map[string][]string
+	at             time.Time
+}
+
+// prepareRequest makes o, mapped from the ServiceRequest raw with status control c, a
+// new order created at at by message msgID. srID is the id the client gave the
+// ServiceRequest (a PUT that creates the order), "" when the order's id is its
+// ServiceRequest's (a POST).
+func (b *Server) prepareRequest(ctx context.Context, o *order.Order, c order.Control, raw []byte, srID string,
+	index map[string][]string, at time.Time, msgID string) (*newRequest, error) {
+	o.Source.ResourceID = srID
+	nw, err := b.eng.PrepareNew(ctx, o, order.Control{Code: "NW"}, createdAs(c), at, msgID)
+	if err != nil {
+		return nil, err
 	}
-	b.eng.Observe(typeServiceRequest, status, at)
+	stored, served, err := fhirmap.StampRequest(raw, o.ServiceRequestID(), 1, at, o.Status.ServiceRequestStatus())
+	if err != nil {
+		return nil, err
+	}
+	return &newRequest{nw: nw, stored: stored, served: served, index: index, at: at}, nil
+}
+
+// admit stores the new order and its ServiceRequest in tx, and returns the
+// ServiceRequest as served with the order's findings. An order of the same client with
+// the same placer number refuses it: a *fhir.Error 409 at expr.
+func (n *newRequest) admit(tx store.Tx, expr string) (fhir.Result, error) {
+	o := n.nw.Order
+	if err := n.nw.Admit(tx); err != nil {
+		var dup *engine.DuplicateError
+		if errors.As(err, &dup) {
+			return fhir.Result{}, &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate", Expression: expr,
+				Diagnostics: "this client already has an order with placer number " + o.Placer + " (ServiceRequest/" + dup.Existing.ServiceRequestID() +
+					"): update it with PUT, or make the create conditional with If-None-Exist"}}}
+		}
+		return fhir.Result{}, err
+	}
+	r := &store.Resource{Type: typeServiceRequest, ID: o.ServiceRequestID(), LastUpdated: n.at, JSON: n.stored, OrderID: o.ID, Index: n.index}
+	if err := tx.PutResource(r); err != nil {
+		return fhir.Result{}, err
+	}
+	res := storedResult(r)
+	res.Resource, res.Created, res.Issues = n.served, true, findingsIssues(o)
 	return res, nil
 }
 
@@ -274,12 +395,13 @@ func storedResult(r *store.Resource) fhir.Result {
 	return fhir.Result{Type: r.Type, ID: r.ID, VersionID: strconv.Itoa(r.Version), LastUpdated: r.LastUpdated, Resource: r.JSON}
 }
 
-// renderServiceRequest returns an order's ServiceRequest: the stored resource, its status
-// following the order's lifecycle, or for an order no client posted, one built from the
-// order (its version is the number of lifecycle changes).
+// renderServiceRequest returns an order's ServiceRequest: the stored resource (under the
+// id its client gave it, if it did), its status following the order's lifecycle, or for
+// an order no client posted, one built from the order (its version is the number of
+// lifecycle changes).
 func renderServiceRequest(tx store.ReadTx, o *order.Order) (fhir.Result, error) {
 	status := o.Status.ServiceRequestStatus()
-	if r, err := tx.Resource(typeServiceRequest, o.ID); err == nil {
+	if r, err := tx.Resource(typeServiceRequest, o.ServiceRequestID()); err == nil {
 		data, err := fhirmap.WithStatus(r.JSON, status)
 		if err != nil {
 			return fhir.Result{}, err

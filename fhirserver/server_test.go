@@ -193,6 +193,7 @@ func TestFHIR_ConformanceSamples(t *testing.T) {
 					if r.Status != http.StatusCreated {
 						t.Fatalf("POST: %d %s", r.Status, r.Raw)
 					}
+					readBack(t, f, srv.URL, r.Header.Get("Location"))
 					back := f.Do(t, "GET", srv.URL+"/fhir/ServiceRequest/"+fmt.Sprint(r.Body["id"]), nil)
 					if back.Status != http.StatusOK {
 						t.Fatalf("read back: %d %s", back.Status, back.Raw)
@@ -354,6 +355,42 @@ func TestFHIR_TransactionKeepsJSON(t *testing.T) {
 	} {
 		if !bytes.Contains(read.Raw, []byte(want)) {
 			t.Errorf("GET %s = %s\nwant it to contain %s", ids[2], read.Raw, want)
+		}
+	}
+}
+
+// TestFHIR_SearchTotal_PastScanLimit: a search the order indexes answer alone (no
+// parameter, status) totals every order that matches, also past the orders a page can
+// list, and ServiceRequests that match nothing are not counted.
+func TestFHIR_SearchTotal_PastScanLimit(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := fhirServer(t, f)
+	const n = store.MaxLimit + 150 // more active ones than a page of the status index lists
+	err := f.DB.Update(t.Context(), func(tx store.Tx) error {
+		for i := range n {
+			status := order.StatusReady
+			if i%10 == 0 {
+				status = order.StatusCancelled
+			}
+			o := &order.Order{Source: order.Source{Kind: order.SourceV2, SendingFacility: "HOSP"}, Placer: fmt.Sprint("T", i), Status: status}
+			if err := tx.PutOrder(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := (n + 9) / 10
+	for query, want := range map[string]float64{
+		"ServiceRequest?_count=1": n, "ServiceRequest?status=active&_count=1": n - float64(revoked),
+		"ServiceRequest?status=revoked": float64(revoked), "ServiceRequest?status=revoked,active,revoked&_count=1": n,
+		"ServiceRequest?status=completed": 0, "ServiceRequest?identifier=T5": 1,
+	} {
+		r := f.Do(t, "GET", srv.URL+"/fhir/"+query, nil)
+		if r.Status != http.StatusOK || r.Body["total"] != want {
+			t.Errorf("GET %s: %d total %v, want %v", query, r.Status, r.Body["total"], want)
 		}
 	}
 }

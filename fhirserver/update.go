@@ -1,7 +1,6 @@
 package fhirserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
-	"github.com/radbridge/radbridge/internal/jsontext"
 	"github.com/radbridge/radbridge/mapping/fhirmap"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
@@ -21,6 +19,10 @@ import (
 // order's data (like an XO), and its status drives the lifecycle: active re-checks it,
 // on-hold holds it, revoked cancels it. Only the client that created a ServiceRequest
 // may update it; one from an HL7 v2 sender is changed by that sender's messages.
+//
+// An id that names no order creates one (201) when it is a UUID (isClientID): the
+// ServiceRequest keeps the client's id, the order gets one from the engine. Any other
+// unknown id is 404: the client creates the order with POST.
 func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Result, error) {
 	if req.Type != typeServiceRequest {
 		return fhir.Result{}, notSupported(req.Type, "update")
@@ -33,55 +35,119 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	if e := keyLimitError(typeServiceRequest, srIdentifierValues(sr), fo.Order.Source.FHIRSource); e != nil {
 		return fhir.Result{}, e
 	}
-	index := identifiers(sr)
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
-	b.eng.Check(inc, at)
 	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
 	if err != nil {
 		return fhir.Result{}, err
 	}
+	var create *newRequest // the order, should the id name none
+	if isClientID(req.ID) {
+		var err error
+		if create, err = b.prepareRequest(ctx, inc.Clone(), fo.Control, req.Resource, req.ID, identifiers(sr), at, msgID); err != nil {
+			return fhir.Result{}, err
+		}
+	}
+	b.eng.Check(inc, at)
+	u := &orderUpdate{id: req.ID, client: req.Client, ifMatch: req.IfMatch, raw: req.Resource, inc: inc, ctl: fo.Control, index: identifiers(sr)}
 	var res fhir.Result
 	err = b.store.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.Order(req.ID)
-		if err != nil {
-			return notFound(err)
+		r, o, err := b.putRequest(tx, u, create, at, msgID, "ServiceRequest.identifier")
+		if errors.Is(err, errNoOrder) {
+			return &fhir.Error{Status: http.StatusNotFound, Issues: []fhir.Issue{{Severity: "error", Code: "not-found",
+				Diagnostics: "ServiceRequest/" + req.ID + " does not exist. " + clientIDRule}}}
 		}
-		prev, err := tx.Resource(typeServiceRequest, req.ID)
-		if errors.Is(err, store.ErrNotFound) || cur.Source.Kind != order.SourceFHIR || cur.Source.ClientID != req.Client {
-			return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
-				Diagnostics: "ServiceRequest/" + req.ID + " was not created by this client: it changes only through messages from its own sender"}}}
-		} else if err != nil {
-			return err
-		}
-		if want := strings.Trim(strings.TrimPrefix(req.IfMatch, "W/"), `"`); req.IfMatch != "" && want != strconv.Itoa(prev.Version) {
-			return &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "conflict",
-				Diagnostics: "If-Match names version " + want + " but the current version is " + strconv.Itoa(prev.Version)}}}
-		}
-		o := engine.Merge(cur, inc.Clone())
-		if err := applyFHIRStatus(o, fo.Control, at, msgID); err != nil {
-			return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
-				Expression: "ServiceRequest.status", Diagnostics: err.Error()}}}
-		}
-		if err := tx.PutOrder(o); err != nil {
-			return err
-		}
-		data, served, err := fhirmap.StampRequest(req.Resource, o.ID, prev.Version+1, at, o.Status.ServiceRequestStatus())
 		if err != nil {
 			return err
 		}
-		r := &store.Resource{Type: typeServiceRequest, ID: o.ID, LastUpdated: at, JSON: data, OrderID: o.ID, Index: index}
-		if err := tx.PutResource(r); err != nil {
+		status := "200"
+		if r.Created {
+			status = "201"
+		}
+		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, status, o.ID); err != nil {
 			return err
 		}
-		if err := putFHIRMessage(tx, msgID, req.Client, typeServiceRequest, req.Resource, at, "200", o.ID); err != nil {
-			return err
-		}
-		res = storedResult(r)
-		res.Resource, res.Issues = served, append(findingsIssues(o), fhirIssues(mapIssues)...)
+		res = r
+		res.Issues = append(res.Issues, fhirIssues(mapIssues)...)
 		return nil
 	})
 	return res, err
+}
+
+// clientIDRule says which ServiceRequest ids a client may choose.
+const clientIDRule = "The engine assigns order ids: a PUT creates an order only with an id that is a UUID " +
+	"(8-4-4-4-12 hexadecimal digits, as no id the engine assigns is); create the order with POST ServiceRequest, " +
+	"or PUT it with a UUID as its id"
+
+// putRequest applies a PUT of a ServiceRequest in tx: an update of the order its id
+// names, else, when create is not nil, the new order create; else errNoOrder. It
+// returns the ServiceRequest as served with the order's findings, and the order.
+func (b *Server) putRequest(tx store.Tx, u *orderUpdate, create *newRequest, at time.Time, msgID, expr string) (fhir.Result, *order.Order, error) {
+	res, o, err := b.applyUpdate(tx, u, at, msgID)
+	if !errors.Is(err, errNoOrder) || create == nil {
+		return res, o, err
+	}
+	if u.ifMatch != "" {
+		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "conflict",
+			Diagnostics: "If-Match names a version of ServiceRequest/" + u.id + ", which does not exist"}}}
+	}
+	res, err = create.admit(tx, expr)
+	return res, create.nw.Order, err
+}
+
+// orderUpdate is a change to an order from a ServiceRequest, mapped and checked outside
+// the write transaction.
+type orderUpdate struct {
+	id, client, ifMatch string
+	raw                 []byte // the ServiceRequest as sent (in a transaction, its references resolved)
+	inc                 *order.Order
+	ctl                 order.Control
+	index               map[string][]string
+}
+
+// errNoOrder means that an update names no order.
+var errNoOrder = errors.New("no such order")
+
+// applyUpdate applies u to its order in tx: the order's data replaced and its status
+// applied (applyFHIRStatus), the ServiceRequest stored as a new version. It returns the
+// ServiceRequest as served with the order's findings, and the order.
+func (b *Server) applyUpdate(tx store.Tx, u *orderUpdate, at time.Time, msgID string) (fhir.Result, *order.Order, error) {
+	cur, err := orderOf(tx, u.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fhir.Result{}, nil, errNoOrder
+	} else if err != nil {
+		return fhir.Result{}, nil, err
+	}
+	prev, err := tx.Resource(typeServiceRequest, u.id)
+	if errors.Is(err, store.ErrNotFound) || cur.Source.Kind != order.SourceFHIR || cur.Source.ClientID != u.client {
+		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
+			Diagnostics: "ServiceRequest/" + u.id + " was not created by this client: it changes only through messages from its own sender"}}}
+	} else if err != nil {
+		return fhir.Result{}, nil, err
+	}
+	if want := ifMatchVersion(u.ifMatch); want != "" && want != strconv.Itoa(prev.Version) {
+		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "conflict",
+			Diagnostics: "If-Match names version " + want + " but the current version is " + strconv.Itoa(prev.Version)}}}
+	}
+	o := engine.Merge(cur, u.inc.Clone())
+	if err := applyFHIRStatus(o, u.ctl, at, msgID); err != nil {
+		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
+			Expression: "ServiceRequest.status", Diagnostics: explain(err)}}}
+	}
+	if err := tx.PutOrder(o); err != nil {
+		return fhir.Result{}, nil, err
+	}
+	data, served, err := fhirmap.StampRequest(u.raw, u.id, prev.Version+1, at, o.Status.ServiceRequestStatus())
+	if err != nil {
+		return fhir.Result{}, nil, err
+	}
+	r := &store.Resource{Type: typeServiceRequest, ID: u.id, LastUpdated: at, JSON: data, OrderID: o.ID, Index: u.index}
+	if err := tx.PutResource(r); err != nil {
+		return fhir.Result{}, nil, err
+	}
+	res := storedResult(r)
+	res.Resource, res.Issues = served, findingsIssues(o)
+	return res, o, nil
 }
 
 // applyFHIRStatus applies a ServiceRequest's status to its order: active (or a status
@@ -106,140 +172,6 @@ func applyFHIRStatus(o *order.Order, c order.Control, at time.Time, msgID string
 	return nil
 }
 
-// notInTransaction are the types a transaction cannot create: those the engine derives
-// from orders or keeps apart.
-var notInTransaction = map[string]bool{"Bundle": true, "DiagnosticReport": true, "Subscription": true, "OperationOutcome": true}
-
-// Transaction implements fhir.Backend: every entry in one store transaction. Entries
-// get ids first: POST entries new ones; PUT entries of the resources a ServiceRequest
-// refers to keep the id in their URL (an upsert); a ServiceRequest, being an order,
-// always gets an order id, and references to the id a client gave it are rewritten.
-// urn:uuid references between entries are rewritten to the ids, the ServiceRequests
-// become orders (mapped with the other entries as their context), and the rest are
-// stored as they are.
-func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.Result, error) {
-	at := b.eng.Now()
-	ids := make([]string, len(entries))
-	types := make([]string, len(entries))
-	refs := map[string]string{}
-	orders := 0
-	for i, en := range entries {
-		parts := strings.SplitN(strings.Trim(en.URL, "/"), "/", 2)
-		typ, urlID := parts[0], ""
-		if len(parts) == 2 {
-			urlID = parts[1]
-		}
-		types[i] = typ
-		switch {
-		case en.Method != http.MethodPost && en.Method != http.MethodPut:
-			return nil, entryError(i, "entry.request.method "+en.Method+" is not supported in a transaction: use POST or PUT")
-		case en.Method == http.MethodPut && (urlID == "" || !validID(urlID)):
-			return nil, entryError(i, "entry.request.url "+strconv.Quote(en.URL)+" must be Type/id for a PUT")
-		case typ == typeServiceRequest:
-			if orders++; orders > b.eng.MaxOrdersPerMessage() {
-				return nil, tooManyOrders(b.eng.MaxOrdersPerMessage())
-			}
-			var err error
-			if ids[i], err = b.store.ReserveID(ctx, store.KindOrder); err != nil {
-				return nil, err
-			}
-			if urlID != "" {
-				refs[typ+"/"+urlID] = typ + "/" + ids[i]
-			}
-		case notInTransaction[typ] || !validID(typ):
-			return nil, entryError(i, "resource type "+typ+" cannot be created in a transaction here")
-		case urlID != "":
-			ids[i] = urlID
-		default:
-			var err error
-			if ids[i], err = b.store.ReserveID(ctx, store.KindResource); err != nil {
-				return nil, err
-			}
-		}
-		if en.FullURL != "" {
-			refs[en.FullURL] = typ + "/" + ids[i]
-		}
-	}
-	// The resources with their ids, meta and rewritten references, as one Bundle for
-	// the mapping, which resolves a ServiceRequest's references within it.
-	resolved := make([][]byte, len(entries))
-	var bundle bytes.Buffer
-	bundle.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
-	for i, en := range entries {
-		data, err := jsontext.RewriteReferences(en.Resource, refs)
-		if err == nil {
-			data, err = fhirmap.WithMeta(data, ids[i], 1, at)
-		}
-		if err != nil {
-			return nil, entryError(i, "resource is not a JSON object")
-		}
-		resolved[i] = data
-		if i > 0 {
-			bundle.WriteByte(',')
-		}
-		bundle.WriteString(`{"fullUrl":` + strconv.Quote(types[i]+"/"+ids[i]) + `,"resource":`)
-		bundle.Write(data)
-		bundle.WriteString(`,"request":{"method":"POST","url":` + strconv.Quote(types[i]) + `}}`)
-	}
-	bundle.WriteString(`]}`)
-	fos, mapIssues := fhirmap.FromFHIR(bundle.Bytes())
-	msgID, err := b.store.ReserveID(ctx, store.KindMessage)
-	if err != nil {
-		return nil, err
-	}
-	byEntry := map[int]*engine.NewOrder{}
-	for _, fo := range fos {
-		base := "Bundle.entry[" + strconv.Itoa(fo.Entry) + "].resource"
-		if e := keyLimitError(base, identifierValues(resolved[fo.Entry]), fo.Order.Source.FHIRSource); e != nil {
-			return nil, e
-		}
-		fo.Order.Source.Kind, fo.Order.Source.ClientID = order.SourceFHIR, entries[fo.Entry].Client
-		fo.Order.ID = ids[fo.Entry]
-		nw, err := b.eng.PrepareNew(ctx, fo.Order, order.Control{Code: "NW"}, createdAs(fo.Control), at, msgID)
-		if err != nil {
-			return nil, err
-		}
-		byEntry[fo.Entry] = nw
-	}
-	results := make([]fhir.Result, len(entries))
-	err = b.store.Update(ctx, func(tx store.Tx) error {
-		var orderIDs []string
-		for i := range entries {
-			typ := types[i]
-			r := &store.Resource{Type: typ, ID: ids[i], LastUpdated: at, JSON: resolved[i]}
-			var issues []fhir.Issue
-			if nw, ok := byEntry[i]; ok {
-				if err := nw.Admit(tx); err != nil {
-					var dup *engine.DuplicateError
-					if errors.As(err, &dup) {
-						return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "duplicate",
-							Expression:  "Bundle.entry[" + strconv.Itoa(i) + "].resource.identifier",
-							Diagnostics: "an order with placer number " + nw.Order.Placer + " already exists (ServiceRequest/" + dup.Existing.ID + ")"}}}
-					}
-					return err
-				}
-				r.OrderID, r.Index = nw.Order.ID, identifierIndex(r.JSON)
-				orderIDs = append(orderIDs, nw.Order.ID)
-				issues = findingsIssues(nw.Order)
-			}
-			if err := tx.PutResource(r); err != nil {
-				return err
-			}
-			results[i] = fhir.Result{Type: typ, ID: r.ID, VersionID: strconv.Itoa(r.Version), LastUpdated: at, Resource: r.JSON,
-				Created: r.Version == 1, Issues: issues}
-		}
-		if len(results) > 0 {
-			results[0].Issues = append(results[0].Issues, fhirIssues(mapIssues)...)
-		}
-		return putFHIRMessage(tx, msgID, entriesClient(entries), "Bundle", bundle.Bytes(), at, "200", orderIDs...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	b.eng.Observe("Bundle", "200", at)
-	return results, nil
-}
-
 // validID reports whether s is a FHIR id: 1 to 64 letters, digits, '-' and '.'.
 func validID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
@@ -251,16 +183,4 @@ func validID(s string) bool {
 		}
 	}
 	return true
-}
-
-func entriesClient(entries []fhir.Entry) string {
-	if len(entries) == 0 {
-		return ""
-	}
-	return entries[0].Client
-}
-
-func entryError(i int, text string) error {
-	return &fhir.Error{Status: http.StatusBadRequest, Issues: []fhir.Issue{{Severity: "error", Code: "not-supported",
-		Expression: "Bundle.entry[" + strconv.Itoa(i) + "]", Diagnostics: text}}}
 }

@@ -1,7 +1,6 @@
 package order
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -84,10 +83,10 @@ func controlActionFor(code string) (controlAction, bool) {
 // filler already accepted the order; and a refusal (UC unable to cancel...) leaves the
 // status the request produced, for a person to resolve. Refills, parent/child orders,
 // combined results and problem links (RF, AF, DF, FU, OF, UF, PA, CH, CN, LI, UN) and
-// unknown codes return an error wrapping [ErrUnknownControlCode].
+// unknown codes return a [*CodeError] wrapping [ErrUnknownControlCode].
 //
-// SC maps ORC-5 with [ParseOrderStatus]; an unmappable ORC-5 returns an error wrapping
-// [ErrUnknownOrderStatus]. A status report never makes an order resulted: only a result
+// SC maps ORC-5 with [ParseOrderStatus]; an unmappable ORC-5 returns a [*CodeError]
+// wrapping [ErrUnknownOrderStatus]. A status report never makes an order resulted: only a result
 // does, and a RIS sends ORC-5=CM when the exam ends, before the report. So CM and A
 // move a not-yet-resulted order to in-progress, and IP, SC, CM and A record nothing for
 // an order that is already resulted or delivered.
@@ -104,7 +103,7 @@ func (o *Order) ApplyControl(c Control, at time.Time, messageID string) error {
 	code := strings.ToUpper(strings.TrimSpace(c.Code))
 	act, ok := controlActionFor(code)
 	if !ok {
-		return fmt.Errorf("order: ORC-1 %q: %w", c.Code, ErrUnknownControlCode)
+		return &CodeError{Field: "ORC-1", Code: c.Code, Err: ErrUnknownControlCode}
 	}
 	cause := "ORC-1=" + code
 	if act != actNew && o.Status == StatusNew {
@@ -144,7 +143,7 @@ func (o *Order) ApplyControl(c Control, at time.Time, messageID string) error {
 func (o *Order) applyOrderStatus(orc5 string, at time.Time, cause, messageID string) error {
 	to, ok := ParseOrderStatus(orc5)
 	if !ok {
-		return fmt.Errorf("order: ORC-5 %q: %w", orc5, ErrUnknownOrderStatus)
+		return &CodeError{Field: "ORC-5", Code: orc5, Err: ErrUnknownOrderStatus}
 	}
 	cause += " ORC-5=" + strings.ToUpper(strings.TrimSpace(orc5))
 	if to == StatusResulted || to == StatusInProgress {

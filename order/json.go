@@ -268,6 +268,7 @@ func (e *encoder) source(s *Source) {
 	e.str(`"version":`, s.Version)
 	e.str(`"client_id":`, s.ClientID)
 	e.str(`"fhir_source":`, s.FHIRSource)
+	e.str(`"resource_id":`, s.ResourceID)
 	e.str(`"message_id":`, s.MessageID)
 	e.b = append(e.b, '}')
 }

@@ -95,8 +95,21 @@ type Source struct {
 	ClientID string `json:"client_id,omitempty"`
 	// FHIRSource is ServiceRequest.meta.source (fhir).
 	FHIRSource string `json:"fhir_source,omitempty"`
+	// ResourceID is the id the FHIR client gave the order's ServiceRequest when it
+	// created it with PUT ServiceRequest/{id} (fhir); empty when the ServiceRequest's id
+	// is the order's ID. See [Order.ServiceRequestID].
+	ResourceID string `json:"resource_id,omitempty"`
 	// MessageID is the engine's id of the stored inbound message that created the order.
 	MessageID string `json:"message_id,omitempty"`
+}
+
+// ServiceRequestID is the id of the order's FHIR ServiceRequest: the one its client
+// gave it (Source.ResourceID), else the order's ID.
+func (o *Order) ServiceRequestID() string {
+	if o.Source.ResourceID != "" {
+		return o.Source.ResourceID
+	}
+	return o.ID
 }
 
 // Key identifies the sender as a namespace for placer numbers: "v2|" and the sending

@@ -21,7 +21,7 @@ func fullOrder() *Order {
 		Source: Source{
 			Kind: SourceV2, SendingApp: "EPIC", SendingFacility: "HOSP_A",
 			ReceivingApp: "RADBRIDGE", ReceivingFacility: "RAD", Version: "2.5.1",
-			ClientID: "client-1", FHIRSource: "https://app.example.org", MessageID: "msg-1",
+			ClientID: "client-1", FHIRSource: "https://app.example.org", ResourceID: "d765ef90-6bb0-11ed-a340-acde48001122", MessageID: "msg-1",
 		},
 		Placer: "PL1234", Filler: "FL9", Accession: "ACC77", PlacerGroup: "GRP1",
 		ControlCode: "NW",
@@ -88,6 +88,17 @@ func fullOrder() *Order {
 // TestFullOrder_everyFieldSet fails when a field is added to the model but not to
 // fullOrder, which would leave it out of the JSON and Clone tests. The only fields
 // allowed to be zero are a Transition's From (StatusNew is meaningful).
+func TestOrder_ServiceRequestID(t *testing.T) {
+	o := &Order{ID: "ord-7"}
+	if got := o.ServiceRequestID(); got != "ord-7" {
+		t.Errorf("ServiceRequestID() = %q, want the order ID", got)
+	}
+	o.Source.ResourceID = "d765ef90-6bb0-11ed-a340-acde48001122"
+	if got := o.ServiceRequestID(); got != o.Source.ResourceID {
+		t.Errorf("ServiceRequestID() = %q, want the client's %q", got, o.Source.ResourceID)
+	}
+}
+
 func TestFullOrder_everyFieldSet(t *testing.T) {
 	var walk func(path string, v reflect.Value)
 	walk = func(path string, v reflect.Value) {

@@ -1,7 +1,6 @@
 package order
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -124,8 +123,8 @@ func (o *Order) DecideAuthorization(approved bool, number string, at time.Time, 
 // preliminary, final follows anything but entered-in-error, corrected follows anything
 // but entered-in-error; a preliminary or cancelled version after a final or corrected
 // one, any version after entered-in-error, and an entered-in-error version for a report
-// the order does not hold return an error wrapping [ErrInvalidResult], as does an
-// unknown Status. On any error the order is unchanged.
+// the order does not hold return a [*ResultError] (wrapping [ErrInvalidResult]), as
+// does an unknown Status. On any error the order is unchanged.
 func (o *Order) AddResult(r Result, at time.Time, messageID string) error {
 	if err := o.checkResult(r); err != nil {
 		return err
@@ -154,20 +153,19 @@ func (o *Order) checkResult(r Result) error {
 	switch r.Status {
 	case ResultPreliminary, ResultFinal, ResultCorrected, ResultCancelled, ResultEnteredInError:
 	default:
-		return fmt.Errorf("order: result %q: status %q: %w", r.ID, r.Status, ErrInvalidResult)
+		return &ResultError{ID: r.ID, Status: r.Status, problem: resultUnknownStatus}
 	}
 	prev, ok := o.latestResult(r.ID)
 	switch {
 	case !ok && r.Status == ResultEnteredInError:
-		return fmt.Errorf("order: result %q: retracts a result the order does not hold: %w",
-			r.ID, ErrInvalidResult)
+		return &ResultError{ID: r.ID, Status: r.Status, problem: resultRetractsNone}
 	case !ok:
 		return nil
 	case prev.Status == ResultEnteredInError:
-		return fmt.Errorf("order: result %q: %s after entered-in-error: %w", r.ID, r.Status, ErrInvalidResult)
+		return &ResultError{ID: r.ID, Status: r.Status, Prev: prev.Status, problem: resultAfterRetracted}
 	case (prev.Status == ResultFinal || prev.Status == ResultCorrected) &&
 		(r.Status == ResultPreliminary || r.Status == ResultCancelled):
-		return fmt.Errorf("order: result %q: %s after %s: %w", r.ID, r.Status, prev.Status, ErrInvalidResult)
+		return &ResultError{ID: r.ID, Status: r.Status, Prev: prev.Status, problem: resultAfterFinal}
 	}
 	return nil
 }

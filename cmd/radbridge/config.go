@@ -134,7 +134,10 @@ type config struct {
 		// Default: 250ms (bolt.DefaultFlushInterval).
 		FlushInterval time.Duration `yaml:"flush_interval"`
 	} `yaml:"store"`
-	// ProcessingIDs lists the MSH-11 values accepted. Default: P, T, D.
+	// ProcessingIDs lists the MSH-11 values accepted (P production, T training, D
+	// debugging); a message with another is answered AR with ERR 202 and not processed.
+	// Default: [P], so that training and debugging messages stay out of a production
+	// store; a test system sets e.g. [P, T].
 	ProcessingIDs []string `yaml:"processing_ids"`
 	// MaxOrdersPerMessage is the most orders one HL7 v2 message or FHIR transaction may
 	// carry; one with more is refused whole (engine.Config.MaxOrdersPerMessage).

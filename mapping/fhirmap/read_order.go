@@ -14,7 +14,9 @@ import (
 // of its Bundle (FullURL the entry's fullUrl); include sr itself with its fullUrl so that
 // a Provenance can target it by that URL. A reference that resolves to nothing is read
 // as the logical reference it carries (identifier, display). The function never fails:
-// what it cannot read is left empty and reported. It is pure and safe for concurrent use.
+// what it cannot read is left empty and reported; what the request does not give is
+// left empty for the checks (package rules) to report. It is pure and safe for
+// concurrent use.
 //
 //	Source.Kind         fhir; FHIRSource meta.source (ClientID is the engine's)
 //	Placer, Filler,     identifier typed PLAC, FILL, ACSN (a v2-0203 coding, any v2-0203
@@ -28,7 +30,9 @@ import (
 //	                    identifier and display ("Family, Given" or "Given Family")
 //	EncounterClass      encounter: Encounter.class code via order.ParseEncounterClass
 //	Provider            requester: a Practitioner, a PractitionerRole's practitioner (its
-//	                    own identifiers when that is not given), or a logical reference.
+//	                    own identifiers when that is not given), or a logical reference
+//	                    (its identifier and display, else the reference itself as ID:
+//	                    the order names a provider whose NPI it does not give).
 //	                    NPI is an identifier in http://hl7.org/fhir/sid/us-npi (or its
 //	                    OID), or typed NPI with no system; another identifier is ID and
 //	                    IDSystem. Name family, given, prefix, suffix
@@ -73,7 +77,7 @@ func FromFHIRServiceRequest(sr *fhir.ServiceRequest, related ...FHIRResource) (*
 	}
 	o.Patient = rd.patient(&sr.Subject)
 	o.EncounterClass = rd.encounter(sr.Encounter)
-	if p, ok := rd.provider(sr.Requester, "requester"); ok {
+	if p, ok := rd.provider(sr.Requester, "requester", true); ok {
 		o.Provider = p
 	}
 	o.Procedure = rd.procedure(sr)
@@ -195,10 +199,7 @@ func (rd *srReader) patient(ref *fhir.Reference) order.Patient {
 	}
 	n := splitDisplay(deref(ref.Display))
 	p.Family, p.Given, p.Middle = n.family, n.given, n.middle
-	if len(p.Identifiers) == 0 {
-		rd.is.add(FHIRWarning, FHIRCodeRequired, "subject", "the patient has no identifier")
-	}
-	return p
+	return p // what it lacks is the checks' to report (patient.identifier-missing, ...)
 }
 
 // pickName returns the official name, else the usual one, else the first with a family
@@ -292,8 +293,9 @@ func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
 	return c
 }
 
-// provider reads a requester or signer reference; path is its FHIRPath for issues.
-func (rd *srReader) provider(ref *fhir.Reference, path string) (order.Provider, bool) {
+// provider reads a requester or signer reference; path is its FHIRPath for issues, and
+// logical asks for one when the reference resolves to nothing given.
+func (rd *srReader) provider(ref *fhir.Reference, path string, logical bool) (order.Provider, bool) {
 	if ref == nil {
 		return order.Provider{}, false
 	}
@@ -307,25 +309,37 @@ func (rd *srReader) provider(ref *fhir.Reference, path string) (order.Provider, 
 		}
 		p = providerFromIDs(p, t.Identifier)
 		if t.Practitioner != nil {
-			p = rd.logicalProvider(p, t.Practitioner)
+			p = rd.logicalProvider(p, t.Practitioner, path, logical, "the practitioner of the "+path+" PractitionerRole")
 		}
 		return p, p != order.Provider{}
 	case nil:
-		return rd.logicalProvider(p, ref), true
+		return rd.logicalProvider(p, ref, path, logical, path), true
 	default:
 		typ, _ := resourceInfo(t)
-		rd.is.add(FHIRWarning, FHIRCodeValue, path, path+" is a "+typ+", not a Practitioner: no ordering provider")
+		rd.is.add(FHIRInformation, FHIRCodeValue, path, path+" is a "+typ+
+			": the ordering provider is read from a Practitioner or a PractitionerRole only")
 		return p, false
 	}
 }
 
-func (rd *srReader) logicalProvider(p order.Provider, ref *fhir.Reference) order.Provider {
+// logicalProvider reads a provider from a reference that resolves to nothing given:
+// its identifier and display, else the reference itself as the provider's ID, so that
+// a provider named only by a reference is named, its NPI unknown. With note, an issue
+// at path says so, naming the reference as what.
+func (rd *srReader) logicalProvider(p order.Provider, ref *fhir.Reference, path string, note bool, what string) order.Provider {
+	r := strings.TrimSpace(deref(ref.Reference))
+	if r != "" && note {
+		rd.is.add(FHIRInformation, FHIRCodeNotFound, path, what+" "+quote(r)+" is not in the request or its Bundle; read as a logical reference")
+	}
 	if ref.Identifier != nil {
 		p = providerFromIDs(p, []fhir.Identifier{*ref.Identifier})
 	}
 	if p.Family == "" && p.Given == "" {
 		n := splitDisplay(deref(ref.Display))
 		p.Family, p.Given, p.Prefix, p.Suffix = n.family, joinNonEmpty(n.given, n.middle), n.prefix, n.suffix
+	}
+	if p == (order.Provider{}) {
+		p.ID = r
 	}
 	return p
 }
@@ -380,9 +394,6 @@ func (rd *srReader) procedure(sr *fhir.ServiceRequest) order.Procedure {
 			}
 		}
 		p.Text = firstOf(deref(cc.Text), p.Text)
-	}
-	if p.Code == "" && p.Text == "" {
-		rd.is.add(FHIRError, FHIRCodeRequired, "code", "no procedure code")
 	}
 	for _, od := range sr.OrderDetail {
 		for _, c := range od.Coding {

@@ -19,7 +19,7 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 				continue
 			}
 			s := order.Signature{Time: t, Present: true, Signer: deref(sg.Who.Display)}
-			if p, ok := rd.provider(&sg.Who, "relevantHistory"); ok {
+			if p, ok := rd.provider(&sg.Who, "relevantHistory", false); ok {
 				s.SignerNPI = p.NPI
 				if s.Signer == "" {
 					s.Signer = mapping.SignerName(p)
@@ -35,12 +35,10 @@ func (rd *srReader) signature(sr *fhir.ServiceRequest, o *order.Order) order.Sig
 			return s
 		}
 	}
+	// The requester and authoredOn are the signature (DESIGN.md); when they are not both
+	// given, the checks report it (signature.missing).
 	s := order.Signature{Signer: mapping.SignerName(o.Provider), SignerNPI: o.Provider.NPI, Time: o.Authored}
 	s.Present = s.Signer != "" && !s.Time.IsZero()
-	if !s.Present {
-		rd.is.add(FHIRWarning, FHIRCodeRequired, "requester",
-			"no signature: a signed order needs a requester and authoredOn, or a Provenance signature")
-	}
 	return s
 }
 

@@ -324,10 +324,11 @@ func TaskJSON(o *order.Order) ([]byte, error) {
 	return jsontext.ReplaceControls(data), err
 }
 
-// serviceRequestRef refers to the order's ServiceRequest: by id, else by placer number.
+// serviceRequestRef refers to the order's ServiceRequest: by its id (the one its client
+// gave it, else the order's), else by placer number.
 func serviceRequestRef(o *order.Order) fhir.Reference {
-	if o.ID != "" {
-		return fhir.Reference{Reference: ptr("ServiceRequest/" + o.ID)}
+	if id := o.ServiceRequestID(); id != "" {
+		return fhir.Reference{Reference: ptr("ServiceRequest/" + id)}
 	}
 	r := fhir.Reference{Type: ptr("ServiceRequest")}
 	if o.Placer != "" {

@@ -60,3 +60,26 @@ func TestToFHIR_Sparse(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceRequestRef_ClientID: an order whose client gave its ServiceRequest an id
+// (PUT ServiceRequest/{id}) is referred to by that id from its Task and its
+// DiagnosticReports, which keep the order's own ids.
+func TestServiceRequestRef_ClientID(t *testing.T) {
+	o := &order.Order{ID: "ord-3", Placer: "P1", Source: order.Source{Kind: order.SourceFHIR, ResourceID: "d765ef90-6bb0-11ed-a340-acde48001122"}}
+	want := "ServiceRequest/d765ef90-6bb0-11ed-a340-acde48001122"
+	task := ToTask(o)
+	if len(task.BasedOn) != 1 || *task.BasedOn[0].Reference != want || *task.Focus.Reference != want || *task.Id != "ord-3" {
+		t.Errorf("Task id %v basedOn %v focus %v, want ord-3 and %s", *task.Id, *task.BasedOn[0].Reference, *task.Focus.Reference, want)
+	}
+	data, _, _, err := DiagnosticReportJSON(o, order.Result{ID: "R1", Status: order.ResultFinal, Text: "normal"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dr struct {
+		ID      string `json:"id"`
+		BasedOn []struct{ Reference string }
+	}
+	if err := json.Unmarshal(data, &dr); err != nil || len(dr.BasedOn) != 1 || dr.BasedOn[0].Reference != want || dr.ID != ReportID("ord-3", 1) {
+		t.Errorf("DiagnosticReport %s, want id %s based on %s", data, ReportID("ord-3", 1), want)
+	}
+}
