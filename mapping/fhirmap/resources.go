@@ -124,8 +124,9 @@ func providerRef(p order.Provider) *fhir.Reference {
 
 // encounterClass maps the order's encounter class to Encounter.class, with the v3 ActCode
 // codes of the v2-to-FHIR IG's PV1-2 map: EMER, IMP, AMB, and SS (short stay) for
-// ambulatory surgery. Urgent care has no ActCode: its code is written without a system,
-// as order.ParseEncounterClass reads it. ok is false for an unknown class.
+// ambulatory surgery. Urgent care (hospital-based or not) has no ActCode: its code is
+// written without a system, as order.ParseEncounterClass reads it. ok is false for an
+// unknown class.
 func encounterClass(c order.EncounterClass) (fhir.Coding, bool) {
 	code, display := "", ""
 	switch c {
@@ -139,6 +140,8 @@ func encounterClass(c order.EncounterClass) (fhir.Coding, bool) {
 		code, display = "SS", "short stay"
 	case order.ClassUrgentCare:
 		return fhir.Coding{Code: ptr(string(c)), Display: ptr("urgent care")}, true
+	case order.ClassHospitalUrgentCare:
+		return fhir.Coding{Code: ptr(string(c)), Display: ptr("hospital urgent care")}, true
 	default:
 		return fhir.Coding{}, false
 	}
