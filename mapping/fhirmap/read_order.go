@@ -27,6 +27,10 @@ import (
 //	                    names as Middle), birthDate, gender; from a logical reference its
 //	                    identifier and display ("Family, Given" or "Given Family")
 //	EncounterClass      encounter: Encounter.class code via order.ParseEncounterClass
+//	Setting             encounter: location, serviceProvider, type (v2-0007, v2-0018),
+//	                    serviceType (v2-0069), period; locationCode (see setting.go)
+//	Performer           performer: an Organization, or logical reference, with an NPI
+//	Requested           occurrenceDateTime, occurrencePeriod.start, occurrenceTiming
 //	Provider            requester: a Practitioner, a PractitionerRole's practitioner (its
 //	                    own identifiers when that is not given), or a logical reference.
 //	                    NPI is an identifier in http://hl7.org/fhir/sid/us-npi (or its
@@ -50,8 +54,8 @@ import (
 //	                    are given (DESIGN.md)
 //	Coverage            insurance: Coverage payor (Organization identifier and name, or
 //	                    the logical reference's), class plan and group values, type
-//	                    text (else code), subscriberId (else an MB/SN identifier); a
-//	                    logical reference gives MemberID and PayerName
+//	                    text (else code), subscriberId (else an MB/SN identifier), period
+//	                    as dates; a logical reference gives MemberID and PayerName
 //	Authorization       Number: supportingInfo naming a ClaimResponse (by type, or
 //	                    resolved): its preAuthRef, else the reference's identifier value
 //
@@ -72,7 +76,9 @@ func FromFHIRServiceRequest(sr *fhir.ServiceRequest, related ...FHIRResource) (*
 		o.PlacerGroup = deref(sr.Requisition.Value)
 	}
 	o.Patient = rd.patient(&sr.Subject)
-	o.EncounterClass = rd.encounter(sr.Encounter)
+	o.EncounterClass, o.Setting = rd.encounter(sr.Encounter)
+	o.Setting.LocationCode = readLocationCode(sr.LocationCode)
+	o.Performer = rd.readPerformer(sr.Performer)
 	if p, ok := rd.provider(sr.Requester, "requester"); ok {
 		o.Provider = p
 	}
@@ -81,6 +87,7 @@ func FromFHIRServiceRequest(sr *fhir.ServiceRequest, related ...FHIRResource) (*
 	if sr.Priority != nil {
 		o.Priority, _ = order.ParsePriority(sr.Priority.Code())
 	}
+	o.Requested = rd.readRequested(sr)
 	if s := deref(sr.AuthoredOn); s != "" {
 		t, ok := parseFHIRTime(s)
 		if !ok {
@@ -270,10 +277,10 @@ func isNameSuffix(s string) bool {
 	return false
 }
 
-// encounter reads the encounter class.
-func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
+// encounter reads the encounter class and the setting (see setEncounterSetting).
+func (rd *srReader) encounter(ref *fhir.Reference) (order.EncounterClass, order.Setting) {
 	if ref == nil {
-		return order.ClassUnknown
+		return order.ClassUnknown, order.Setting{}
 	}
 	enc, ok := rd.rv.resolve(ref).(*fhir.Encounter)
 	if !ok {
@@ -281,7 +288,7 @@ func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
 			rd.is.add(FHIRInformation, FHIRCodeNotFound, "encounter", "encounter "+quote(*ref.Reference)+
 				" is not in the request or its Bundle: encounter class unknown")
 		}
-		return order.ClassUnknown
+		return order.ClassUnknown, order.Setting{}
 	}
 	code := deref(enc.Class.Code)
 	c, ok := order.ParseEncounterClass(code)
@@ -289,7 +296,7 @@ func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
 		rd.is.add(FHIRInformation, FHIRCodeValue, "encounter", "Encounter.class "+quote(code)+
 			" is not recognised: encounter class unknown")
 	}
-	return c
+	return c, rd.readEncounterSetting(enc)
 }
 
 // provider reads a requester or signer reference; path is its FHIRPath for issues.

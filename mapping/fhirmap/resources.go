@@ -148,14 +148,20 @@ func encounterClass(c order.EncounterClass) (fhir.Coding, bool) {
 	return fhir.Coding{System: ptr(systemActCode), Code: ptr(code), Display: ptr(display)}, true
 }
 
-// encounterResource maps the encounter class to an Encounter of status unknown (an order
-// says nothing of where the encounter stands); nil for an unknown class.
-func encounterResource(c order.EncounterClass, subject fhir.Reference) *fhir.Encounter {
-	cl, ok := encounterClass(c)
-	if !ok {
+// encounterResource maps the encounter class and setting to an Encounter of status
+// unknown (an order says nothing of where the encounter stands); nil when the class is
+// unknown and there is no setting (see setEncounterSetting for the fields).
+func encounterResource(o *order.Order, subject fhir.Reference) *fhir.Encounter {
+	cl, ok := encounterClass(o.EncounterClass)
+	if !ok && o.Setting == (order.Setting{}) {
 		return nil
 	}
-	return &fhir.Encounter{Status: fhir.EncounterStatusUnknown, Class: cl, Subject: &subject}
+	if !ok {
+		cl = fhir.Coding{System: ptr(systemNullFlavor), Code: ptr("UNK"), Display: ptr("unknown")}
+	}
+	enc := &fhir.Encounter{Status: fhir.EncounterStatusUnknown, Class: cl, Subject: &subject}
+	setEncounterSetting(enc, o.Setting)
+	return enc
 }
 
 // coverageResource maps one coverage (IN1): payor from the payer ID and name (a logical
@@ -168,6 +174,7 @@ func coverageResource(c order.Coverage, beneficiary fhir.Reference) fhir.Coverag
 		Beneficiary:  beneficiary,
 		SubscriberId: ptr(c.MemberID),
 		Payor:        []fhir.Reference{payorRef(c)},
+		Period:       coveragePeriod(c),
 	}
 	if c.PlanType != "" {
 		cv.Type = &fhir.CodeableConcept{Text: ptr(c.PlanType)}

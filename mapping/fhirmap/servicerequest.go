@@ -50,6 +50,9 @@ type srLinks struct {
 //	reasonCode         one per diagnosis (ICD-10-CM as http://hl7.org/fhir/sid/icd-10-cm)
 //	                   and Reason as text
 //	insurance          one per coverage: member ID (MB) and payer name
+//	occurrenceDateTime Requested
+//	performer          Performer: an Organization reference by NPI (us-npi) and name
+//	locationCode       Setting.LocationCode (v3 RoleCode)
 //	supportingInfo     Authorization.Number as a logical reference to the ClaimResponse
 //	                   that granted it (type ClaimResponse, identifier the number)
 //
@@ -81,7 +84,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 		pt.Id = ptr("patient")
 		l.subject = *add("patient", pt)
 	}
-	if enc := encounterResource(o.EncounterClass, l.subject); enc != nil {
+	if enc := encounterResource(o, l.subject); enc != nil {
 		enc.Id = ptr("encounter")
 		l.encounter = add("encounter", enc)
 	}
@@ -154,6 +157,10 @@ func serviceRequest(o *order.Order, status string, l srLinks) *fhir.ServiceReque
 		ReasonCode:  reasonConcepts(o, l.conditions == nil),
 		BodySite:    textConcepts(o.Procedure.BodySite),
 		OrderDetail: modalityConcepts(o.Procedure.Modality),
+		Performer:   performerRefs(o.Performer),
+		// Setting.LocationCode: where the exam is to be performed.
+		LocationCode:       locationCodes(o.Setting.LocationCode),
+		OccurrenceDateTime: ptr(fhirTime(o.Requested)),
 	}
 	if o.Source.FHIRSource != "" {
 		sr.Meta = &fhir.Meta{Source: ptr(o.Source.FHIRSource)}
