@@ -33,6 +33,7 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	index := identifiers(sr)
 	inc := fo.Order
 	inc.Source.Kind, inc.Source.ClientID = order.SourceFHIR, req.Client
+	b.eng.Verify(ctx, inc, at)
 	b.eng.Check(inc, at)
 	msgID := b.store.ReserveID(store.KindMessage)
 	var res fhir.Result
