@@ -38,7 +38,8 @@ import (
 //	                    IDSystem. Name family, given, prefix, suffix
 //	Procedure           code: Code, System, Text from the first coding with a code (text
 //	                    from code.text, else its display); CPT from the first coding in
-//	                    the CPT system. Modality from an orderDetail DICOM (DCM) coding;
+//	                    the CPT system. Modality from an orderDetail DICOM (DCM) coding,
+//	                    else a category one;
 //	                    BodySite from bodySite (text, else display, else code)
 //	Diagnoses, Reason   reasonCode: each coding is a diagnosis (display as text, the
 //	                    concept's text when it has a single coding), each text part of
@@ -391,10 +392,12 @@ func (rd *srReader) procedure(sr *fhir.ServiceRequest) order.Procedure {
 	if p.Code == "" && p.Text == "" {
 		rd.is.add(FHIRError, FHIRCodeRequired, "code", "no procedure code")
 	}
-	for _, od := range sr.OrderDetail {
-		for _, c := range od.Coding {
-			if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
-				p.Modality = mapping.DICOMModality(deref(c.Code))
+	for _, ccs := range [...][]fhir.CodeableConcept{sr.OrderDetail, sr.Category} {
+		for _, od := range ccs {
+			for _, c := range od.Coding {
+				if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
+					p.Modality = mapping.DICOMModality(deref(c.Code))
+				}
 			}
 		}
 	}

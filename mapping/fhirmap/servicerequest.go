@@ -270,7 +270,11 @@ func dicomModality(code string) bool {
 //	basedOn, focus  ServiceRequest/{Order.ID}; a logical reference by the placer number
 //	                (PLAC) when the order has no ID yet
 //	status          Status.TaskStatus(); intent order
-//	businessStatus  the radbridge status ("pending-authorization"...), code and text
+//	businessStatus  the radbridge status ("pending-authorization"...), code and text;
+//	                and, once checked, the ready-to-schedule verdict as a second coding,
+//	                like the first without a system (no code system has these codes):
+//	                code ready-to-schedule or not-ready-to-schedule, display the reasons
+//	                joined by "; "
 //	statusReason    the cause of the last status change, for cancelled, on-hold, denied
 //	                and entered-in-error orders
 //	for             the patient (logical reference)
@@ -299,6 +303,14 @@ func ToTask(o *order.Order) *fhir.Task {
 	if o.Status != order.StatusNew {
 		t.BusinessStatus = &fhir.CodeableConcept{
 			Coding: []fhir.Coding{{Code: ptr(string(o.Status))}}, Text: ptr(string(o.Status))}
+		if r := o.ReadyToSchedule; r.Ready || r.Reasons != nil {
+			code := "not-ready-to-schedule"
+			if r.Ready {
+				code = "ready-to-schedule"
+			}
+			t.BusinessStatus.Coding = append(t.BusinessStatus.Coding, fhir.Coding{Code: ptr(code),
+				Display: ptr(strings.Join(r.Reasons, "; "))})
+		}
 	}
 	switch o.Status {
 	case order.StatusCancelled, order.StatusOnHold, order.StatusDenied, order.StatusEnteredInError:

@@ -23,6 +23,7 @@ func TestFromFHIR_Setting(t *testing.T) {
 		requested time.Time
 		performer order.Facility
 		coverage  []order.Coverage
+		modality  string
 		issueAt   string // an expression the issues must name
 	}{
 		{
@@ -46,6 +47,11 @@ func TestFromFHIR_Setting(t *testing.T) {
 			name:    "ServiceRequest.locationCode: where the exam is to be performed",
 			body:    `,"locationCode":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"ER"}]}]`,
 			setting: order.Setting{LocationCode: "ER"},
+		},
+		{
+			name:     "ServiceRequest.category in DICOM gives the modality (read by the advanced-imaging rule)",
+			body:     `,"category":[{"coding":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MR"}]}]`,
+			modality: "MR",
 		},
 		{
 			name:      "occurrenceDateTime",
@@ -108,6 +114,9 @@ func TestFromFHIR_Setting(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.coverage, o.Coverage); diff != "" {
 				t.Errorf("Coverage (-want +got):\n%s", diff)
+			}
+			if o.Procedure.Modality != tc.modality {
+				t.Errorf("Procedure.Modality = %q, want %q", o.Procedure.Modality, tc.modality)
 			}
 			found := tc.issueAt == ""
 			for _, is := range issues {
