@@ -57,7 +57,7 @@ var advancedRanges = [...]advancedRange{
 // guess is advanced imaging recognised for a code the table does not list.
 type guess struct {
 	modality string // a code-table modality
-	why      string // "CPT range 70540-70559 (MRI/MRA head, neck and brain)", "modality MR"
+	why      string // "CPT range 70540-70559, MRI/MRA head, neck and brain", "modality MR"
 }
 
 // guessAdvanced recognises advanced imaging for a code outside the table: by its CPT
@@ -69,11 +69,11 @@ func guessAdvanced(cpt string, p *order.Procedure) (guess, bool) {
 	if validCPT(cpt) {
 		for _, r := range advancedRanges {
 			if inRange(cpt, r.lo, r.hi) {
-				w := "CPT " + r.lo
+				w := "CPT range " + r.lo
 				if r.hi != r.lo {
 					w += "-" + r.hi
 				}
-				return guess{modality: r.modality, why: w + " (" + r.what + ")"}, true
+				return guess{modality: r.modality, why: w + ", " + r.what}, true
 			}
 		}
 	}

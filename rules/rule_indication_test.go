@@ -29,13 +29,13 @@ func TestCheck_AdvancedNotInTable(t *testing.T) {
 			name:      "CPT range 70336 (MRI temporomandibular joint), not in the table: required",
 			mutate:    func(o *order.Order) { o.Procedure = proc("70336") },
 			required:  true,
-			reasonHas: []string{"CPT 70336 (not in the imaging code table; CPT 70336 (MRI temporomandibular joint))", "requires prior authorization"},
+			reasonHas: []string{"CPT 70336 (not in the imaging code table; CPT range 70336, MRI temporomandibular joint)", "requires prior authorization"},
 		},
 		{
 			name:      "CPT range 70540-70559 (MRI head, neck and brain): 70557 required",
 			mutate:    func(o *order.Order) { o.Procedure = proc("70557") },
 			required:  true,
-			reasonHas: []string{"CPT 70540-70559"},
+			reasonHas: []string{"CPT range 70540-70559"},
 		},
 		{
 			name:      "OBR-24 CT on a code outside the ranges (76380, CT limited follow-up): required by modality",
