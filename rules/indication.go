@@ -70,6 +70,9 @@ func icdCodes(ds []order.Diagnosis, f func(code, asSent string) bool) {
 			}
 			n = append(n, b)
 		}
+		if len(n) == 0 {
+			continue // only dots: nothing to read
+		}
 		if !f(string(n), c) {
 			return
 		}

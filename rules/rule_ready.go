@@ -149,6 +149,7 @@ func (c *Checker) networkPart(fs []order.Finding, o *order.Order, add func(bool,
 		return fs
 	}
 	res := lookupNetwork(c.networks, cov.Payer, cov.Plan, npi, dateOf())
+	npi = safeWords(npi, ValidNPI) // the order's value, in texts
 	switch res.outcome {
 	case networkIn:
 		add(true, "in network: facility NPI "+npi+" is in "+res.row.payer+"'s network "+quote(res.row.network)+" on "+res.date)
@@ -216,7 +217,16 @@ func (py *payer) nameOr(id string) string {
 }
 
 func periodWords(cov *order.Coverage) string {
-	return toWords(cov.Start) + " to " + toWords(cov.End)
+	return toWords(safeWords(cov.Start, isoDate)) + " to " + toWords(safeWords(cov.End, isoDate))
+}
+
+// safeWords is an order's value for texts: as it is when ok says it is well-formed,
+// quoted (escaped, cut) otherwise.
+func safeWords(s string, ok func(string) bool) string {
+	if s == "" || ok(s) {
+		return s
+	}
+	return quote(s)
 }
 
 // toWords is a date bound for reasons: "open" when empty.
