@@ -59,7 +59,8 @@ var orderSamples = []orderSample{
 
 	{file: "iris-integration-docs__ORM_Example_A.hl7", conformanceOnly: true, orders: 1, placer: "Order578914",
 		code:       "92250", // coded in "EAP" (a local procedure master), so not taken as CPT
-		providerID: "a diaz@retinalscreenings.com", providerFamily: "Diaz", patientID: "TestMrn1096"},
+		providerID: "a diaz@retinalscreenings.com", providerFamily: "Diaz", patientID: "TestMrn1096",
+		issueCodes: []int{hl7.CodeDataType}}, // ORC-7.4 start date/time "02282020_150014" is no timestamp
 	{file: "kamsoft-ks-somed-doc__02_ORM_radiology_order.hl7", conformanceOnly: true, orders: 1, placer: "1115610",
 		code: "RTG", providerID: "175", providerFamily: "Wesołowska Katarzyna", patientID: "75721"},
 	{file: "kamsoft-ks-somed-doc__03_ORM_lab_order_PESEL.hl7", conformanceOnly: true, orders: 1, placer: "17741-2-1",
