@@ -55,8 +55,8 @@ const (
 //	      match: {payer_id: KPWA}
 type Config struct {
 	// Payers are the payer profiles whose rules override the code table's prior_auth for
-	// their members. Default: none, so every payer gets the table's defaults (and is
-	// reported unknown, see [Verdict].PayerUnknown).
+	// their members. Default: none, so every payer gets the table's defaults and is
+	// reported unknown (the verdicts' payer_unknown flag).
 	Payers []PayerProfile `json:"payers,omitempty" yaml:"payers,omitempty"`
 	// NetworksFile is the network participation table: a CSV file with the header
 	// payer,plan,network,facility_npi,effective_from,effective_to (ISO dates, an empty
@@ -110,9 +110,10 @@ type PayerProfile struct {
 	// Match selects the coverages the profile applies to. Default: by ID, as above.
 	Match Match `json:"match,omitzero" yaml:"match,omitempty"`
 	// ExemptSettings are the settings whose orders need no prior authorization when
-	// the exam is ordered and provided there (see [ExemptSetting]). Default (nil): the
+	// the exam is ordered and provided there (see [ExemptSetting]). Default: the
 	// Kaiser Permanente WA list, emergency (24h), inpatient (72h), hospital-urgent-care
-	// (24h) and ambulatory-surgery (24h). An empty list exempts nothing.
+	// (24h) and ambulatory-surgery (24h). Nil (the key left out) means the default; an
+	// empty list exempts nothing.
 	ExemptSettings []ExemptSetting `json:"exempt_settings,omitempty" yaml:"exempt_settings,omitempty"`
 	// ScreeningPriorAuth is the requirement for a screening code (code table category
 	// screening) ordered with a screening diagnosis only (ICD-10-CM Z11-Z13). Default:
