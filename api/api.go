@@ -296,17 +296,26 @@ func (a *API) reprocess(w http.ResponseWriter, r *http.Request) {
 
 // orderItem is an order in GET /api/orders.
 type orderItem struct {
-	ID            string          `json:"id"`
-	Placer        string          `json:"placer"`
-	Filler        string          `json:"filler"`
-	Status        order.Status    `json:"status"`
-	Source        string          `json:"source"`
-	Sender        string          `json:"sender,omitempty"`
-	Patient       string          `json:"patient_id,omitempty"`
-	Procedure     procedureItem   `json:"procedure"`
-	Authorization authItem        `json:"authorization"`
-	Findings      []order.Finding `json:"findings"`
-	Updated       time.Time       `json:"updated,omitzero"`
+	ID            string        `json:"id"`
+	Placer        string        `json:"placer"`
+	Filler        string        `json:"filler"`
+	Status        order.Status  `json:"status"`
+	Source        string        `json:"source"`
+	Sender        string        `json:"sender,omitempty"`
+	Patient       string        `json:"patient_id,omitempty"`
+	Procedure     procedureItem `json:"procedure"`
+	Authorization authItem      `json:"authorization"`
+	// ReadyToSchedule is the checks' verdict on scheduling (DESIGN.md: each order
+	// carries ready_to_schedule: {ready, reasons}).
+	ReadyToSchedule readyItem       `json:"ready_to_schedule"`
+	Findings        []order.Finding `json:"findings"`
+	Updated         time.Time       `json:"updated,omitzero"`
+}
+
+// readyItem is an order's ready_to_schedule: reasons is [] when there are none.
+type readyItem struct {
+	Ready   bool     `json:"ready"`
+	Reasons []string `json:"reasons"`
 }
 
 type procedureItem struct {
@@ -321,6 +330,9 @@ type authItem struct {
 	Status          order.AuthStatus `json:"status"`
 	Number          string           `json:"number"`
 	DueBy           *time.Time       `json:"due_by"`
+	// PayerUnknown: no payer profile matched the order's coverage; the default rules
+	// applied.
+	PayerUnknown bool `json:"payer_unknown,omitempty"`
 }
 
 // toOrderItem lists o; its patient id is masked unless phi.
@@ -331,10 +343,14 @@ func toOrderItem(o *order.Order, phi bool) orderItem {
 		// though its procedure would elsewhere (status says exempt).
 		Authorization: authItem{Required: o.Authorization.Required && !o.Authorization.Exempt,
 			RecordsRequired: o.Authorization.RecordsRequired && !o.Authorization.Exempt,
-			Status:          o.Authorization.Status, Number: o.Authorization.Number},
-		Findings: o.Findings, Updated: o.Updated}
+			Status:          o.Authorization.Status, Number: o.Authorization.Number, PayerUnknown: o.Authorization.PayerUnknown},
+		ReadyToSchedule: readyItem{Ready: o.ReadyToSchedule.Ready, Reasons: o.ReadyToSchedule.Reasons},
+		Findings:        o.Findings, Updated: o.Updated}
 	if it.Findings == nil {
 		it.Findings = []order.Finding{}
+	}
+	if it.ReadyToSchedule.Reasons == nil {
+		it.ReadyToSchedule.Reasons = []string{}
 	}
 	switch o.Source.Kind {
 	case order.SourceV2:

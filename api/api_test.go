@@ -69,3 +69,40 @@ func TestAPI_ExemptOrderNotRequired(t *testing.T) {
 		t.Errorf("emergency MRI order: status %s, authorization %v; want ready, not required, exempt", it.Status, it.Authorization)
 	}
 }
+
+// TestAPI_ReadyToSchedule: each order item carries ready_to_schedule: {ready, reasons}.
+func TestAPI_ReadyToSchedule(t *testing.T) {
+	checker := enginetest.Checker(t)
+	f := enginetest.New(t, enginetest.Options{Checker: checker})
+	f.Send(t, enginetest.RadiologyORM("R1", "P810", nil)) // authorization number sent
+	f.Send(t, enginetest.RadiologyORM("R2", "P811", func(s string) string { return strings.Replace(s, "|AUTH-1", "", 1) }))
+	srv := f.Server(t, checker)
+	for _, tc := range []struct {
+		placer    string
+		ready     bool
+		reasonHas string
+	}{
+		{placer: "P810", ready: true, reasonHas: "authorization approved"},
+		{placer: "P811", ready: false, reasonHas: "not ready: prior authorization is required"},
+	} {
+		resp := f.Do(t, http.MethodGet, srv.URL+"/api/orders?placer="+tc.placer, nil)
+		var body struct {
+			Items []struct {
+				Ready *struct {
+					Ready   bool     `json:"ready"`
+					Reasons []string `json:"reasons"`
+				} `json:"ready_to_schedule"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(resp.Raw, &body); err != nil {
+			t.Fatalf("%s: %d %s", tc.placer, resp.Status, resp.Raw)
+		}
+		if len(body.Items) != 1 || body.Items[0].Ready == nil {
+			t.Fatalf("%s: items %+v, want one with ready_to_schedule", tc.placer, body.Items)
+		}
+		r := body.Items[0].Ready
+		if r.Ready != tc.ready || !strings.Contains(strings.Join(r.Reasons, "\n"), tc.reasonHas) {
+			t.Errorf("%s: ready_to_schedule %+v, want ready %v with %q", tc.placer, r, tc.ready, tc.reasonHas)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func (e *DuplicateError) Error() string {
 const orderJSONSize = 2048
 
 // PrepareNew makes o a new order created by message msgID at at, ready to be admitted:
-// the engine's checks run on it, it gets an ID from the store (unless it has one), the
+// the engine's checks run on it (Verify, then Check), it gets an ID from the store (unless it has one), the
 // control code ctl is applied to it as a new order (NW or RO; an empty code is NW), it
 // is settled by its findings and authorization (incomplete, pending-authorization or
 // ready), and then, when then.Code is set, that control is applied too (a FHIR
@@ -48,6 +48,7 @@ func (e *Engine) PrepareNew(ctx context.Context, o *order.Order, ctl, then order
 	if ctl.Code == "" {
 		ctl.Code = "NW"
 	}
+	e.Verify(ctx, o, at)
 	e.check.Check(o, at)
 	if o.ID == "" {
 		id, err := e.store.ReserveID(ctx, store.KindOrder)

@@ -10,7 +10,8 @@ import (
 
 // DecideAuthorization records a payer's prior-authorization decision on an order:
 // approved (with the payer's authorization number) moves a pending order to ready,
-// denied moves it to denied. It returns the order as stored; an order that is not
+// denied moves it to denied; the order is checked again, so that its findings and
+// ready-to-schedule verdict follow the decision. It returns the order as stored; an order that is not
 // awaiting a decision is an *order.TransitionError and nothing changes.
 func (e *Engine) DecideAuthorization(ctx context.Context, id string, approved bool, number string) (*order.Order, error) {
 	var out *order.Order
@@ -23,6 +24,9 @@ func (e *Engine) DecideAuthorization(ctx context.Context, id string, approved bo
 		if err := o.DecideAuthorization(approved, number, at, ""); err != nil {
 			return err
 		}
+		// The decision changes the verdicts (the pending finding, ready_to_schedule):
+		// check again, on the data as stored (no Verify: its answer is on the order).
+		e.check.Check(o, at)
 		out = o
 		return tx.PutOrder(o)
 	})

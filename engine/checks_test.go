@@ -117,4 +117,14 @@ func TestChecks_PendingAuthorizationThenApproved(t *testing.T) {
 	if o := f.Orders(t, store.OrderQuery{Placer: "P600"})[0]; o.Status != order.StatusReady {
 		t.Errorf("stored status %s, want ready", o.Status)
 	}
+	// The decision is checked again: the pending finding goes, the order is ready to
+	// schedule.
+	if r := body["ready_to_schedule"].(map[string]any); r["ready"] != true {
+		t.Errorf("ready_to_schedule after approval = %v, want ready", r)
+	}
+	for _, f := range f.Orders(t, store.OrderQuery{Placer: "P600"})[0].Findings {
+		if f.Code == "preauth.required" {
+			t.Errorf("stored order keeps %+v after approval", f)
+		}
+	}
 }

@@ -38,6 +38,13 @@ type Checker interface {
 	Check(o *order.Order, now time.Time)
 }
 
+// verifier is a Checker that first asks other services about an order (rules.Checker
+// asks the payer's eligibility service) and records their answers in it for Check to
+// read. The engine calls it before Check, outside any transaction: it does I/O.
+type verifier interface {
+	Verify(ctx context.Context, o *order.Order, now time.Time)
+}
+
 // Config configures an Engine. The zero Config is usable.
 type Config struct {
 	// ProcessingIDs lists the MSH-11 processing IDs accepted; any other is rejected with
@@ -138,6 +145,15 @@ func (e *Engine) Now() time.Time { return e.now() }
 // Check runs the engine's completeness and prior-authorization checks on o as of at: it
 // sets o.Findings and o.Authorization and never changes o.Status.
 func (e *Engine) Check(o *order.Order, at time.Time) { e.check.Check(o, at) }
+
+// Verify lets the checker ask other services about o before Check (a payer's
+// eligibility service); it does nothing for a checker that asks none. It blocks on
+// I/O, bounded by ctx: call it outside transactions.
+func (e *Engine) Verify(ctx context.Context, o *order.Order, at time.Time) {
+	if v, ok := e.check.(verifier); ok {
+		v.Verify(ctx, o, at)
+	}
+}
 
 // Observe counts one inbound message or request of type typ answered with code (an ACK
 // code or an HTTP status), received at start, in the engine's metrics.

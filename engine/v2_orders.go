@@ -70,6 +70,7 @@ func (e *Engine) prepare(ctx context.Context, vo mapping.V2Order, in *inbound) p
 		p.code = "NW"
 	}
 	if !p.isNew() {
+		e.Verify(ctx, vo.Order, in.at)
 		e.check.Check(vo.Order, in.at) // an update: checked as it will replace the stored data
 		return p
 	}
@@ -104,6 +105,7 @@ func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) 
 		// Reprocessing the message that created the order revises it, as an XO does.
 		cur, code = dup.Existing, "XO"
 		vo.Order = vo.Order.Clone()
+		vo.Order.Eligibility = p.fresh.Order.Eligibility // asked in PrepareNew: no I/O in the transaction
 		e.check.Check(vo.Order, in.at)
 	default:
 		key := vo.Order.Key()
@@ -162,6 +164,7 @@ func Merge(cur, inc *order.Order) *order.Order {
 	}
 	if d := cur.Authorization; (d.Status == order.AuthApproved || d.Status == order.AuthDenied) && o.Authorization.Number == "" {
 		o.Authorization.Status, o.Authorization.Number, o.Authorization.Decided = d.Status, d.Number, d.Decided
+		o.Authorization.CPT, o.Authorization.ValidFrom, o.Authorization.ValidTo = d.CPT, d.ValidFrom, d.ValidTo
 	}
 	return o
 }

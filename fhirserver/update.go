@@ -41,7 +41,8 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	if err != nil {
 		return fhir.Result{}, err
 	}
-	var create *newRequest // the order, should the id name none
+	b.eng.Verify(ctx, inc, at) // what other services say (eligibility), before the transaction
+	var create *newRequest     // the order, should the id name none
 	if isClientID(req.ID) {
 		var err error
 		if create, err = b.prepareRequest(ctx, inc.Clone(), fo.Control, req.Resource, req.ID, identifiers(sr), at, msgID); err != nil {

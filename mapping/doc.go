@@ -40,7 +40,13 @@
 //	                to its precision (YYYY, YYYY-MM, YYYY-MM-DD, the date as written).
 //	                Sex PID-8: F female, M male, O other, U unknown, A (ambiguous)
 //	                other, N (not applicable) unknown; anything else is not mapped
-//	EncounterClass  PV1-2 via order.ParseEncounterClass; unrecognised: unknown (issue)
+//	EncounterClass  PV1-2 via order.ParseEncounterClass (B obstetrics names no setting:
+//	                unknown); unrecognised: unknown (issue)
+//	Setting         PointOfCare PV1-3.1, Facility PV1-3.4.1, FacilityID PV1-3.4.2,
+//	                AdmissionType PV1-4, HospitalService PV1-10, PatientType PV1-18,
+//	                Start PV1-44, End PV1-45, as sent (package rules reads them)
+//	Performer       MSH-6 when it is an HD name^NPI^NPI (universal ID type NPI), else
+//	                PV1-3.4 in the same form (subcomponents); else empty
 //	Provider        ORC-12 (first repetition), else OBR-16. NPI when XCN.13 is NPI or
 //	                XCN.9 is NPI by namespace or by OID 2.16.840.1.113883.4.6;
 //	                otherwise ID XCN.1 with IDSystem XCN.9. Family XCN.2.1, Given XCN.3,
@@ -60,6 +66,8 @@
 //	                joined by "; "
 //	Priority        the first of TQ1-9, ORC-7.6, OBR-27.6, OBR-5 that
 //	                order.ParsePriority reads; others valued give issues
+//	Requested       the first valid of TQ1-7, ORC-7.4, OBR-27.4, OBR-6; malformed
+//	                ones give issues
 //	Authored        ORC-9, else MSH-7; read with hl7.ParseTime, UTC when no offset
 //	Signature       Signer is the ordering provider ("Family, Given", or the ID when
 //	                unnamed), SignerNPI its NPI, Time ORC-9 (never MSH-7), Mode ORC-30.1
@@ -67,7 +75,8 @@
 //	                Present is Signer and Time both valued: an order signed by no one,
 //	                or at no stated time, carries no signature
 //	Coverage        every IN1: Payer IN1-3.1, PayerName IN1-4.1, Plan IN1-2.1, PlanType
-//	                IN1-15, Group IN1-8, MemberID IN1-36, else IN1-49.1
+//	                IN1-15, Group IN1-8, MemberID IN1-36, else IN1-49.1; Start IN1-12
+//	                and End IN1-13 as YYYY-MM-DD (less than a day's precision: issue)
 //	Authorization   Number: the first IN1-14.1 that is not a placeholder (NA, NAR...)
 //
 // Status is left zero: the engine applies V2Order.Control to run the lifecycle.

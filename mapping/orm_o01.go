@@ -116,6 +116,8 @@ type sharedData struct {
 	src       order.Source
 	patient   order.Patient
 	class     order.EncounterClass
+	setting   order.Setting
+	performer order.Facility
 	coverage  []order.Coverage
 	authNo    string
 	diagnoses []order.Diagnosis
@@ -133,12 +135,21 @@ func (mp *mapper) shared(msh hl7.Segment, src order.Source, om *orderMessage) *s
 	}
 	if om.pv1.ok() {
 		sh.class = mp.encounterClass(om.pv1.s, om.pv1.occ)
+		sh.setting = mp.setting(om.pv1.s, om.pv1.occ)
+	}
+	// The performing facility: the receiving facility, MSH-6, else PV1-3.4, each as an
+	// HD name^NPI^NPI (DESIGN.md, "Prior authorization with payers").
+	msh6 := msh.Field(6)
+	sh.performer = facilityNPI(mp.comp(msh6, 1), mp.comp(msh6, 2), mp.comp(msh6, 3))
+	if sh.performer == (order.Facility{}) && om.pv1.ok() {
+		pl := om.pv1.s.Field(3)
+		sh.performer = facilityNPI(mp.get(pl, 4, 1), mp.get(pl, 4, 2), mp.get(pl, 4, 3))
 	}
 	if len(om.in1) > 0 {
 		sh.coverage = make([]order.Coverage, 0, len(om.in1))
 	}
 	for _, in1 := range om.in1 {
-		sh.coverage = append(sh.coverage, mp.coverage(in1.s))
+		sh.coverage = append(sh.coverage, mp.coverage(in1))
 		if sh.authNo == "" {
 			sh.authNo = mp.authNumber(in1)
 		}
@@ -182,6 +193,8 @@ func (mp *mapper) mapOrder(sh *sharedData, g orderGroup) V2Order {
 		Source:         sh.src,
 		Patient:        sh.patient,
 		EncounterClass: sh.class,
+		Setting:        sh.setting,
+		Performer:      sh.performer,
 		Coverage:       slices.Clone(sh.coverage),
 	}
 	o.Patient.Identifiers = slices.Clone(sh.patient.Identifiers)
@@ -237,6 +250,7 @@ func (mp *mapper) mapOrder(sh *sharedData, g orderGroup) V2Order {
 		}
 	}
 	o.Priority = mp.priority(g, obr)
+	o.Requested = mp.requested(g, obr)
 
 	// Who ordered it, when, and the signature.
 	prov, ok := mp.provider(orc.Field(12))
@@ -348,6 +362,43 @@ func (mp *mapper) priority(g orderGroup, obr hl7.Segment) order.Priority {
 			Text:     s.loc.String() + " priority " + quote(raw) + " is not in HL7 table 0027; ignored"})
 	}
 	return order.PriorityUnset
+}
+
+// requested reads when the exam is asked for: the first valued of TQ1-7 (start
+// date/time), ORC-7.4 and OBR-27.4 (quantity/timing start date/time) and OBR-6
+// (requested date/time, kept for backward compatibility). A malformed one is reported
+// and skipped.
+func (mp *mapper) requested(g orderGroup, obr hl7.Segment) time.Time {
+	srcs := [...]struct {
+		seg     string
+		occ     int
+		field   int
+		comp    int
+		v       hl7.Value
+		present bool
+	}{
+		{"TQ1", g.tq1.occ, 7, 1, g.tq1.s.Field(7), g.tq1.ok()},
+		{"ORC", g.orc.occ, 7, 4, g.orc.s.Field(7), g.orc.ok()},
+		{"OBR", g.detail.occ, 27, 4, obr.Field(27), true},
+		{"OBR", g.detail.occ, 6, 1, obr.Field(6), true},
+	}
+	for _, s := range srcs {
+		raw := mp.comp(s.v, s.comp)
+		if raw == "" || !s.present {
+			continue
+		}
+		t, _, err := hl7.ParseTime(raw, time.UTC)
+		if err == nil {
+			return t
+		}
+		loc := hl7.Location{Segment: s.seg, Occurrence: s.occ, Field: s.field}
+		if s.comp > 1 {
+			loc.Component = s.comp
+		}
+		mp.issues = append(mp.issues, hl7.Issue{Location: loc, Code: hl7.CodeDataType, Severity: hl7.SeverityWarning,
+			Text: loc.String() + " requested date/time " + quote(raw) + " is not a valid timestamp; ignored"})
+	}
+	return time.Time{}
 }
 
 // authored reads ORC-9; a malformed value is reported and read as empty.

@@ -185,15 +185,15 @@ func v2Sex(s string) string {
 	return ""
 }
 
-// v2PatientClass maps the encounter class to PV1-2 (table 0004): urgent care and
-// ambulatory surgery, which the table has no code for, are outpatient.
+// v2PatientClass maps the encounter class to PV1-2 (table 0004): urgent care (hospital
+// or not) and ambulatory surgery, which the table has no code for, are outpatient.
 func v2PatientClass(c order.EncounterClass) string {
 	switch c {
 	case order.ClassEmergency:
 		return "E"
 	case order.ClassInpatient:
 		return "I"
-	case order.ClassOutpatient, order.ClassUrgentCare, order.ClassAmbulatorySurgery:
+	case order.ClassOutpatient, order.ClassUrgentCare, order.ClassHospitalUrgentCare, order.ClassAmbulatorySurgery:
 		return "O"
 	}
 	return ""

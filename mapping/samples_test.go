@@ -34,7 +34,9 @@ var orderSamples = []orderSample{
 	{file: "dcm4che__OMI^O23.hl7", orders: 1, placer: "A100Z",
 		code:       "$PROCEDURE_CODE$", // OBR-4 empty; OBR-44 holds an unreplaced template placeholder
 		providerID: "7101", providerFamily: "ESTRADA", patientID: "4711471151",
-		issueCodes: []int{hl7.CodeRequiredField}}, // OBR-4 missing, OBR-44 used
+		// OBR-4 missing, OBR-44 used; TQ1-7 (start date/time) holds "S", the priority
+		// of TQ1-9 one field early
+		issueCodes: []int{hl7.CodeRequiredField, hl7.CodeDataType}},
 	{file: "ms-fhir-converter__LAB-ORM-1.hl7", orders: 1, placer: "88502218", code: "24317-0",
 		providerFamily: "URO", patientID: "10006579"}, // ORC-12 empty: OBR-16 ^URO^^^^DR
 	{file: "ms-fhir-converter__OML-O21-01.hl7", orders: 1, placer: "1101", code: "57698-3",
@@ -57,7 +59,8 @@ var orderSamples = []orderSample{
 
 	{file: "iris-integration-docs__ORM_Example_A.hl7", conformanceOnly: true, orders: 1, placer: "Order578914",
 		code:       "92250", // coded in "EAP" (a local procedure master), so not taken as CPT
-		providerID: "a diaz@retinalscreenings.com", providerFamily: "Diaz", patientID: "TestMrn1096"},
+		providerID: "a diaz@retinalscreenings.com", providerFamily: "Diaz", patientID: "TestMrn1096",
+		issueCodes: []int{hl7.CodeDataType}}, // ORC-7.4 start date/time "02282020_150014" is no timestamp
 	{file: "kamsoft-ks-somed-doc__02_ORM_radiology_order.hl7", conformanceOnly: true, orders: 1, placer: "1115610",
 		code: "RTG", providerID: "175", providerFamily: "Wesołowska Katarzyna", patientID: "75721"},
 	{file: "kamsoft-ks-somed-doc__03_ORM_lab_order_PESEL.hl7", conformanceOnly: true, orders: 1, placer: "17741-2-1",

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"strings"
+	"time"
 
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/order"
@@ -15,9 +16,34 @@ import (
 //	PlanType  IN1-15   plan type
 //	Group     IN1-8    group number
 //	MemberID  IN1-36   policy number, else IN1-49.1 insured's ID number
+//	Start     IN1-12   plan effective date, as YYYY-MM-DD
+//	End       IN1-13   plan expiration date, as YYYY-MM-DD
 //
-// IN1-2 is not a member ID fallback: it names the plan, not the person.
-func (mp *mapper) coverage(in1 hl7.Segment) order.Coverage {
+// IN1-2 is not a member ID fallback: it names the plan, not the person. A coverage date
+// that is malformed or less precise than a day is reported and left empty.
+func (mp *mapper) coverage(in1 seg) order.Coverage {
+	c := mp.coverageFields(in1.s)
+	c.Start = mp.coverageDate(in1, 12, "plan effective date")
+	c.End = mp.coverageDate(in1, 13, "plan expiration date")
+	return c
+}
+
+// coverageDate reads a DT field of IN1 as an ISO date.
+func (mp *mapper) coverageDate(in1 seg, field int, what string) string {
+	raw := mp.first(in1.s.Field(field))
+	if raw == "" {
+		return ""
+	}
+	t, p, err := hl7.ParseTime(raw, time.UTC)
+	if err != nil || p < hl7.PrecisionDay {
+		mp.report("IN1", in1.occ, field, hl7.CodeDataType, hl7.SeverityWarning,
+			where("IN1", in1.occ, field)+" "+what+" "+quote(raw)+" is not a date (YYYYMMDD); ignored")
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func (mp *mapper) coverageFields(in1 hl7.Segment) order.Coverage {
 	c := order.Coverage{
 		Payer:     mp.first(in1.Field(3)),
 		PayerName: mp.compText(in1.Field(4), 1),

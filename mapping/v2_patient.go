@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"strings"
+	"time"
 
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/order"
@@ -102,6 +103,52 @@ func administrativeGender(s string) (string, bool) {
 		return "unknown", true
 	}
 	return "", false
+}
+
+// setting reads what PV1 says about the setting besides PV1-2, as sent (package rules
+// interprets it):
+//
+//	PointOfCare      PV1-3.1  assigned patient location: point of care
+//	Facility         PV1-3.4.1  the location's facility (HD namespace ID)
+//	FacilityID       PV1-3.4.2  its universal ID (an NPI when PV1-3.4.3 is NPI)
+//	AdmissionType    PV1-4    admission type (table 0007)
+//	HospitalService  PV1-10   hospital service (user table 0069)
+//	PatientType      PV1-18   patient type (user table 0018)
+//	Start            PV1-44   admit date/time
+//	End              PV1-45   discharge date/time
+//
+// A malformed PV1-44 or PV1-45 is reported and read as empty.
+func (mp *mapper) setting(pv1 hl7.Segment, occ int) order.Setting {
+	s := order.Setting{
+		PointOfCare:     mp.comp(pv1.Field(3), 1),
+		Facility:        mp.get(pv1.Field(3), 4, 1),
+		FacilityID:      mp.get(pv1.Field(3), 4, 2),
+		AdmissionType:   mp.first(pv1.Field(4)),
+		HospitalService: mp.first(pv1.Field(10)),
+		PatientType:     mp.first(pv1.Field(18)),
+	}
+	for _, f := range [...]struct {
+		n   int
+		t   *time.Time
+		say string
+	}{{44, &s.Start, "admit"}, {45, &s.End, "discharge"}} {
+		t, _, ok := mp.readTime(pv1.Field(f.n))
+		if !ok {
+			mp.report("PV1", occ, f.n, hl7.CodeDataType, hl7.SeverityWarning,
+				where("PV1", occ, f.n)+" "+f.say+" date/time "+quote(mp.comp(pv1.Field(f.n), 1))+" is not a valid timestamp; ignored")
+		}
+		*f.t = t
+	}
+	return s
+}
+
+// facilityNPI is the facility an HD names by NPI, name^NPI^NPI: the universal ID type
+// is NPI (case-insensitive). Any other HD gives the zero Facility.
+func facilityNPI(name, id, typ string) order.Facility {
+	if !strings.EqualFold(typ, "NPI") || id == "" {
+		return order.Facility{}
+	}
+	return order.Facility{Name: name, NPI: id}
 }
 
 // encounterClass maps PV1-2. An empty PV1-2 is unknown without an issue; an unrecognised

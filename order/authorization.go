@@ -37,14 +37,24 @@ type Authorization struct {
 	Exempt bool `json:"exempt,omitempty"`
 	// Undetermined means the checks could not tell whether authorization is needed
 	// (Status undetermined); Required is then false.
-	Undetermined bool       `json:"undetermined,omitempty"`
+	Undetermined bool `json:"undetermined,omitempty"`
+	// PayerUnknown means no payer profile matched the primary coverage (or the order
+	// has none): the default rules were applied, not the payer's own.
+	PayerUnknown bool       `json:"payer_unknown,omitempty"`
 	Status       AuthStatus `json:"status,omitempty"`
 	// Number is the authorization number, sent by the placer or recorded with a decision.
 	Number string `json:"number,omitempty"`
+	// CPT is the procedure the authorization was granted for, when the decision names
+	// one; empty means the order's own.
+	CPT string `json:"cpt,omitempty"`
 	// DueBy is when a decision is needed by (set by the engine from the priority).
 	DueBy time.Time `json:"due_by,omitzero"`
 	// Decided is when the decision was recorded.
 	Decided time.Time `json:"decided,omitzero"`
+	// ValidFrom and ValidTo bound the dates of service the authorization covers, when
+	// the decision says; zero means unbounded on that side.
+	ValidFrom time.Time `json:"valid_from,omitzero"`
+	ValidTo   time.Time `json:"valid_to,omitzero"`
 	// Reason explains the requirement or exemption in words.
 	Reason string `json:"reason,omitempty"`
 }

@@ -20,6 +20,8 @@ func TestParseEncounterClass(t *testing.T) {
 		{in: "urgent_care", want: order.ClassUrgentCare, wantOK: true},
 		{in: "ambulatory-surgery", want: order.ClassAmbulatorySurgery, wantOK: true},
 		{in: "AMBULATORY SURGERY", want: order.ClassAmbulatorySurgery, wantOK: true},
+		{in: "hospital-urgent-care", want: order.ClassHospitalUrgentCare, wantOK: true},
+		{in: "Hospital Urgent Care", want: order.ClassHospitalUrgentCare, wantOK: true},
 		// HL7 v2 PV1-2, table 0004
 		{in: "E", want: order.ClassEmergency, wantOK: true},
 		{in: "e", want: order.ClassEmergency, wantOK: true},
@@ -27,7 +29,9 @@ func TestParseEncounterClass(t *testing.T) {
 		{in: "O", want: order.ClassOutpatient, wantOK: true},
 		{in: "P", want: order.ClassOutpatient, wantOK: true},
 		{in: "R", want: order.ClassOutpatient, wantOK: true},
-		{in: "B", want: order.ClassInpatient, wantOK: true},
+		// B (obstetrics) names a service, not a setting: the v2-to-FHIR IG maps it to
+		// no Encounter.class. It was read as inpatient, with no source for it.
+		{in: "B", want: order.ClassUnknown, wantOK: true},
 		{in: "U", want: order.ClassUnknown, wantOK: true},
 		{in: "N", want: order.ClassUnknown, wantOK: true},
 		{in: "C", want: order.ClassUnknown},

@@ -193,6 +193,10 @@ func (e *encoder) order(o *Order) {
 		e.patient(&o.Patient)
 	}
 	e.str(`"encounter_class":`, string(o.EncounterClass))
+	if o.Setting != (Setting{}) {
+		e.key(`"setting":`)
+		e.setting(&o.Setting)
+	}
 	if o.Provider != (Provider{}) {
 		e.key(`"provider":`)
 		e.provider(&o.Provider)
@@ -200,6 +204,13 @@ func (e *encoder) order(o *Order) {
 	if o.Procedure != (Procedure{}) {
 		e.key(`"procedure":`)
 		e.procedure(&o.Procedure)
+	}
+	if o.Performer != (Facility{}) {
+		e.key(`"performer":`)
+		e.b = append(e.b, '{')
+		e.str(`"name":`, o.Performer.Name)
+		e.str(`"npi":`, o.Performer.NPI)
+		e.b = append(e.b, '}')
 	}
 	if len(o.Diagnoses) > 0 {
 		e.array(`"diagnoses":`)
@@ -211,6 +222,7 @@ func (e *encoder) order(o *Order) {
 	}
 	e.str(`"reason":`, o.Reason)
 	e.str(`"priority":`, string(o.Priority))
+	e.time(`"requested":`, o.Requested)
 	e.time(`"authored":`, o.Authored)
 	if o.Signature != (Signature{}) {
 		e.key(`"signature":`)
@@ -224,9 +236,32 @@ func (e *encoder) order(o *Order) {
 		}
 		e.b = append(e.b, ']')
 	}
+	if o.Eligibility != (Eligibility{}) {
+		e.key(`"eligibility":`)
+		e.b = append(e.b, '{')
+		e.str(`"status":`, string(o.Eligibility.Status))
+		e.time(`"checked":`, o.Eligibility.Checked)
+		e.str(`"payer":`, o.Eligibility.Payer)
+		e.str(`"detail":`, o.Eligibility.Detail)
+		e.b = append(e.b, '}')
+	}
 	if o.Authorization != (Authorization{}) {
 		e.key(`"authorization":`)
 		e.authorization(&o.Authorization)
+	}
+	if r := &o.ReadyToSchedule; r.Ready || r.Reasons != nil {
+		e.key(`"ready_to_schedule":`)
+		e.b = append(e.b, `{"ready":`...)
+		e.b = strconvBool(e.b, r.Ready)
+		if len(r.Reasons) > 0 {
+			e.array(`"reasons":`)
+			for i, s := range r.Reasons {
+				e.elem(i)
+				e.b = AppendJSONString(e.b, s)
+			}
+			e.b = append(e.b, ']')
+		}
+		e.b = append(e.b, '}')
 	}
 	if len(o.Findings) > 0 {
 		e.array(`"findings":`)
@@ -255,6 +290,27 @@ func (e *encoder) order(o *Order) {
 	}
 	e.time(`"created":`, o.Created)
 	e.time(`"updated":`, o.Updated)
+	e.b = append(e.b, '}')
+}
+
+func strconvBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
+}
+
+func (e *encoder) setting(s *Setting) {
+	e.b = append(e.b, '{')
+	e.str(`"point_of_care":`, s.PointOfCare)
+	e.str(`"facility":`, s.Facility)
+	e.str(`"facility_id":`, s.FacilityID)
+	e.str(`"admission_type":`, s.AdmissionType)
+	e.str(`"hospital_service":`, s.HospitalService)
+	e.str(`"patient_type":`, s.PatientType)
+	e.str(`"location_code":`, s.LocationCode)
+	e.time(`"start":`, s.Start)
+	e.time(`"end":`, s.End)
 	e.b = append(e.b, '}')
 }
 
@@ -354,6 +410,8 @@ func (e *encoder) coverage(c *Coverage) {
 	e.str(`"plan_type":`, c.PlanType)
 	e.str(`"member_id":`, c.MemberID)
 	e.str(`"group":`, c.Group)
+	e.str(`"start":`, c.Start)
+	e.str(`"end":`, c.End)
 	e.b = append(e.b, '}')
 }
 
@@ -363,10 +421,14 @@ func (e *encoder) authorization(a *Authorization) {
 	e.flag(`"records_required":`, a.RecordsRequired)
 	e.flag(`"exempt":`, a.Exempt)
 	e.flag(`"undetermined":`, a.Undetermined)
+	e.flag(`"payer_unknown":`, a.PayerUnknown)
 	e.str(`"status":`, string(a.Status))
 	e.str(`"number":`, a.Number)
+	e.str(`"cpt":`, a.CPT)
 	e.time(`"due_by":`, a.DueBy)
 	e.time(`"decided":`, a.Decided)
+	e.time(`"valid_from":`, a.ValidFrom)
+	e.time(`"valid_to":`, a.ValidTo)
 	e.str(`"reason":`, a.Reason)
 	e.b = append(e.b, '}')
 }

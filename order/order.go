@@ -34,24 +34,37 @@ type Order struct {
 	Patient Patient `json:"patient,omitzero"`
 	// EncounterClass is the patient class (PV1-2 / Encounter.class).
 	EncounterClass EncounterClass `json:"encounter_class,omitempty"`
+	// Setting is what else the encounter says about the setting (PV1-3, PV1-4, PV1-10,
+	// PV1-18, PV1-44/45 / Encounter, ServiceRequest.locationCode).
+	Setting Setting `json:"setting,omitzero"`
 	// Provider is the ordering provider (ORC-12 or OBR-16 / ServiceRequest.requester).
 	Provider Provider `json:"provider,omitzero"`
 	// Procedure is the exam ordered (OBR-4 / ServiceRequest.code).
 	Procedure Procedure `json:"procedure,omitzero"`
+	// Performer is the facility that is to perform the exam (MSH-6 or PV1-3.4 /
+	// ServiceRequest.performer).
+	Performer Facility `json:"performer,omitzero"`
 	// Diagnoses are the coded reasons for the exam (DG1-3 / ServiceRequest.reasonCode).
 	Diagnoses []Diagnosis `json:"diagnoses,omitempty"`
 	// Reason is the reason for exam as text (OBR-31 / reasonCode.text).
 	Reason string `json:"reason,omitempty"`
 	// Priority is the requested urgency (TQ1-9 or ORC-7.6 / ServiceRequest.priority).
 	Priority Priority `json:"priority,omitempty"`
+	// Requested is when the exam is asked for (TQ1-7, ORC-7.4, OBR-27.4 or OBR-6 /
+	// ServiceRequest.occurrence[x]); zero when not said.
+	Requested time.Time `json:"requested,omitzero"`
 	// Authored is when the order was placed (ORC-9 / ServiceRequest.authoredOn).
 	Authored time.Time `json:"authored,omitzero"`
 	// Signature is the ordering provider's signature on the order.
 	Signature Signature `json:"signature,omitzero"`
 	// Coverage lists the patient's insurance, primary first (IN1 / Coverage).
 	Coverage []Coverage `json:"coverage,omitempty"`
+	// Eligibility is the payer's last answer on the primary coverage.
+	Eligibility Eligibility `json:"eligibility,omitzero"`
 	// Authorization is the prior-authorization state.
 	Authorization Authorization `json:"authorization,omitzero"`
+	// ReadyToSchedule is the checks' verdict on whether the exam can be scheduled.
+	ReadyToSchedule ReadyToSchedule `json:"ready_to_schedule,omitzero"`
 	// Findings are the completeness and prior-authorization findings of the last check.
 	Findings []Finding `json:"findings,omitempty"`
 	// Results are every result received, in arrival order, every version kept; see
@@ -168,6 +181,7 @@ func (o *Order) Clone() *Order {
 	c.Diagnoses = slices.Clone(o.Diagnoses)
 	c.Coverage = slices.Clone(o.Coverage)
 	c.Findings = slices.Clone(o.Findings)
+	c.ReadyToSchedule.Reasons = slices.Clone(o.ReadyToSchedule.Reasons)
 	c.History = slices.Clone(o.History)
 	if o.Results != nil {
 		c.Results = make([]Result, len(o.Results))

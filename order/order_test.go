@@ -31,6 +31,11 @@ func fullOrder() *Order {
 			BirthDate: "1970-01-02", Sex: "female",
 		},
 		EncounterClass: ClassOutpatient,
+		Setting: Setting{
+			PointOfCare: "ED", Facility: "HOSP_A", FacilityID: "1234567893", AdmissionType: "E",
+			HospitalService: "MED", PatientType: "ER", LocationCode: "ER",
+			Start: t0.Add(-2 * time.Hour), End: t0.Add(6 * time.Hour),
+		},
 		Provider: Provider{
 			NPI: "1234567893", ID: "D42", IDSystem: "HOSP_A", Family: "Doctor",
 			Given: "Dana", Prefix: "Dr", Suffix: "MD",
@@ -39,9 +44,11 @@ func fullOrder() *Order {
 			Code: "70553", System: "CPT", CPT: "70553", Text: "MRI brain w/o & w/ contrast",
 			Modality: "MR", BodySite: "Brain",
 		},
+		Performer: Facility{Name: "RAD", NPI: "1245319599"},
 		Diagnoses: []Diagnosis{{Code: "G43.909", System: "I10", Text: "Migraine"}},
 		Reason:    "headache",
 		Priority:  PriorityRoutine,
+		Requested: t0.Add(24 * time.Hour),
 		Authored:  t0.Add(-time.Hour),
 		Signature: Signature{
 			Mode: "EL", Signer: "Doctor^Dana", SignerNPI: "1234567893",
@@ -49,13 +56,16 @@ func fullOrder() *Order {
 		},
 		Coverage: []Coverage{{
 			Payer: "P01", PayerName: "Acme Health", Plan: "Gold", PlanType: "HMO",
-			MemberID: "M123", Group: "G9",
+			MemberID: "M123", Group: "G9", Start: "2025-01-01", End: "2025-12-31",
 		}},
+		Eligibility: Eligibility{Status: EligibilityActive, Checked: t0, Payer: "P01", Detail: "in force"},
 		Authorization: Authorization{
-			Required: true, RecordsRequired: true, Exempt: true, Undetermined: true, Status: AuthApproved,
-			Number: "AUTH1", DueBy: t0.Add(72 * time.Hour), Decided: t0.Add(time.Hour),
+			Required: true, RecordsRequired: true, Exempt: true, Undetermined: true, PayerUnknown: true,
+			Status: AuthApproved, Number: "AUTH1", CPT: "70553", DueBy: t0.Add(72 * time.Hour),
+			Decided: t0.Add(time.Hour), ValidFrom: t0, ValidTo: t0.Add(30 * 24 * time.Hour),
 			Reason: "CPT 70553 requires prior authorization",
 		},
+		ReadyToSchedule: ReadyToSchedule{Ready: true, Reasons: []string{"coverage active", "authorization approved"}},
 		Findings: []Finding{{
 			Code: "reason-missing", Severity: SeverityWarning, Class: FindingMissing, Location: "OBR-31",
 			FHIRPath: "ServiceRequest.reasonCode", Text: "no reason for exam",
@@ -152,7 +162,9 @@ func TestOrder_JSON_roundTrip(t *testing.T) {
 		`"placer_group"`, `"control_code"`, `"encounter_class"`, `"sending_facility"`,
 		`"fhir_source"`, `"birth_date"`, `"signer_npi"`, `"member_id"`, `"records_required"`,
 		`"due_by"`, `"fhir_path"`, `"value_type"`, `"presented_form"`, `"content_type"`,
-		`"message_id"`,
+		`"message_id"`, `"point_of_care"`, `"facility_id"`, `"admission_type"`, `"hospital_service"`,
+		`"patient_type"`, `"location_code"`, `"performer"`, `"requested"`, `"eligibility"`,
+		`"payer_unknown"`, `"valid_from"`, `"valid_to"`, `"ready_to_schedule"`, `"reasons"`,
 	} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("Marshal(fullOrder()) has no key %s:\n%s", key, b)
@@ -181,6 +193,7 @@ func TestOrder_Clone_independent(t *testing.T) {
 	c.Diagnoses[0].Code = "X"
 	c.Coverage[0].Payer = "X"
 	c.Findings[0].Code = "X"
+	c.ReadyToSchedule.Reasons[0] = "X"
 	c.History[0].Cause = "X"
 	c.Results[0].Text = "X"
 	c.Results[0].Observations[0].Value = "X"

@@ -114,6 +114,11 @@ type Coverage struct {
 	// MemberID is the subscriber or member id (IN1-36 / Coverage.subscriberId).
 	MemberID string `json:"member_id,omitempty"`
 	Group    string `json:"group,omitempty"`
+	// Start and End are the coverage period as ISO dates (YYYY-MM-DD), IN1-12 plan
+	// effective date and IN1-13 plan expiration date / Coverage.period; empty when not
+	// sent (End empty: open-ended).
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
 }
 
 // Severity is how serious a [Finding] is, with the FHIR OperationOutcome issue severity

@@ -27,6 +27,11 @@ func TestCheck_Authorization(t *testing.T) {
 		findings  []want
 		// settled is the order status after Settle.
 		settled order.Status
+		// knownPayer says a profile matches the primary coverage. Otherwise the checker,
+		// which has profiles, reports the payer unknown with a finding first: the
+		// default rules applied (they were applied silently before the issue "Verdicts
+		// a payer's reviewer would sign").
+		knownPayer bool
 	}{
 		{
 			name:      "routine outpatient MRI: 7 days",
@@ -110,11 +115,12 @@ func TestCheck_Authorization(t *testing.T) {
 			settled:   order.StatusReady,
 		},
 		{
-			name:      "PPO by plan: no auth for CT",
-			mutate:    func(o *order.Order) { o.Procedure = order.Procedure{CPT: "74177"}; o.Coverage[0].Plan = "ACME-PPO" },
-			want:      auth{Status: order.AuthNotRequired},
-			reasonHas: "Acme PPO",
-			settled:   order.StatusReady,
+			name:       "PPO by plan: no auth for CT",
+			mutate:     func(o *order.Order) { o.Procedure = order.Procedure{CPT: "74177"}; o.Coverage[0].Plan = "ACME-PPO" },
+			want:       auth{Status: order.AuthNotRequired},
+			reasonHas:  "Acme PPO",
+			settled:    order.StatusReady,
+			knownPayer: true,
 		},
 		{
 			name: "DXA plan by payer",
@@ -122,10 +128,11 @@ func TestCheck_Authorization(t *testing.T) {
 				o.Procedure = order.Procedure{CPT: "77080"}
 				o.Coverage = []order.Coverage{{Payer: "kpnw", Plan: "GOLD"}}
 			},
-			want:      auth{Required: true, DueBy: checkTime.Add(7 * 24 * time.Hour), Status: order.AuthPending},
-			reasonHas: "Kaiser NW",
-			findings:  []want{{Code: rules.CodePreauthRequired, Severity: order.SeverityInformation, Location: "IN1-14", FHIRPath: "ServiceRequest.insurance", TextHas: "from Kaiser NW"}},
-			settled:   order.StatusPendingAuth,
+			want:       auth{Required: true, DueBy: checkTime.Add(7 * 24 * time.Hour), Status: order.AuthPending},
+			reasonHas:  "Kaiser NW",
+			findings:   []want{{Code: rules.CodePreauthRequired, Severity: order.SeverityInformation, Location: "IN1-14", FHIRPath: "ServiceRequest.insurance", TextHas: "from Kaiser NW"}},
+			settled:    order.StatusPendingAuth,
+			knownPayer: true,
 		},
 		{
 			name: "plan profile beats payer profile",
@@ -133,8 +140,9 @@ func TestCheck_Authorization(t *testing.T) {
 				o.Procedure = order.Procedure{CPT: "77080"}
 				o.Coverage = []order.Coverage{{Payer: "KPNW", Plan: "ACME-PPO"}}
 			},
-			want:    auth{Status: order.AuthNotRequired},
-			settled: order.StatusReady,
+			want:       auth{Status: order.AuthNotRequired},
+			settled:    order.StatusReady,
+			knownPayer: true,
 		},
 		{
 			name: "secondary coverage is not used",
@@ -155,8 +163,26 @@ func TestCheck_Authorization(t *testing.T) {
 			if o.Status != order.StatusReceived {
 				t.Fatalf("Check changed the status to %q", o.Status)
 			}
-			assertFindings(t, o.Findings, tc.findings)
-			if len(tc.findings) == 0 {
+			wantFindings := tc.findings
+			if !tc.knownPayer { // after the completeness findings, before the preauth ones
+				wantFindings = nil
+				unknown := want{Code: rules.CodePayerUnknown, Severity: order.SeverityInformation,
+					Location: "IN1-3", FHIRPath: "ServiceRequest.insurance", TextHas: "No payer profile matches"}
+				for _, w := range tc.findings {
+					if strings.HasPrefix(w.Code, "preauth.") && unknown.Code != "" {
+						wantFindings, unknown.Code = append(wantFindings, unknown), ""
+					}
+					wantFindings = append(wantFindings, w)
+				}
+				if unknown.Code != "" {
+					wantFindings = append(wantFindings, unknown)
+				}
+			}
+			if o.Authorization.PayerUnknown == tc.knownPayer {
+				t.Errorf("Authorization.PayerUnknown = %v, want %v", o.Authorization.PayerUnknown, !tc.knownPayer)
+			}
+			assertFindings(t, o.Findings, wantFindings)
+			if len(wantFindings) == 0 {
 				for _, f := range o.Findings {
 					if strings.HasPrefix(f.Code, "preauth.") {
 						t.Errorf("unexpected finding %+v", f)

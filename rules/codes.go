@@ -71,6 +71,30 @@ const (
 	// CodePreauthRecordsRequired (information, IN1-14, ServiceRequest.insurance): prior
 	// authorization with medical records is outstanding.
 	CodePreauthRecordsRequired = "preauth.records-required"
+	// CodePayerUnknown (information, IN1-3, ServiceRequest.insurance): payer profiles
+	// are configured, and none matches the primary coverage (or there is none): the
+	// default rules applied.
+	CodePayerUnknown = "preauth.payer-unknown"
+
+	// CodeCoverageOutOfPeriod (warning, IN1-13, ServiceRequest.insurance): the
+	// coverage's dates (IN1-12 to IN1-13 / Coverage.period) do not cover the date of
+	// service.
+	CodeCoverageOutOfPeriod = "coverage.out-of-period"
+	// CodeCoverageInactive (warning, IN1-3, ServiceRequest.insurance): the payer's
+	// eligibility service says the coverage is not in force.
+	CodeCoverageInactive = "coverage.inactive"
+	// CodeCoverageUnverified (information, IN1-3, ServiceRequest.insurance): the
+	// eligibility question failed: coverage could not be verified.
+	CodeCoverageUnverified = "coverage.unverified"
+
+	// CodeOutOfNetwork (warning, MSH-6, ServiceRequest.performer): the networks table
+	// does not put the performing facility in the payer's network on the date of
+	// service.
+	CodeOutOfNetwork = "network.out-of-network"
+	// CodeNetworkUnknown (warning, MSH-6, ServiceRequest.performer): network
+	// participation cannot be checked: no performing facility NPI, or no row for the
+	// payer in the networks table.
+	CodeNetworkUnknown = "network.unknown"
 )
 
 // classOf is the class of the findings with the given code.
@@ -84,7 +108,8 @@ func classOf(code string) order.FindingClass {
 		return order.FindingInvalid
 	case CodeNotCPT, CodeCPTUnknown:
 		return order.FindingUnknown
-	case CodePreauthRequired, CodePreauthRecordsRequired:
+	case CodePreauthRequired, CodePreauthRecordsRequired, CodePayerUnknown, CodeCoverageOutOfPeriod,
+		CodeCoverageInactive, CodeCoverageUnverified, CodeOutOfNetwork, CodeNetworkUnknown:
 		return order.FindingInformational
 	}
 	panic("rules: finding code " + code + " has no class") // a code added without one

@@ -3,8 +3,11 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/radbridge/radbridge/order"
 )
 
 // Defaults of [Config].
@@ -19,12 +22,61 @@ const (
 
 // Config configures a [Checker]. The zero Config is valid: the embedded code table's
 // defaults for every payer, 7 days to decide a routine authorization and 72 hours an
-// expedited one. It carries json and yaml tags (snake_case) so that the command can read
-// it from its configuration file; with YAML, durations are written like "72h".
+// expedited one, no network table, no hospital facility known. It carries json and
+// yaml tags (snake_case) so that the command can read it from its configuration file
+// (under prior_auth); with YAML, durations are written like "72h".
+//
+// An example, with a PPO profile (Kaiser WA's "PPO plans differ"):
+//
+//	prior_auth:
+//	  networks_file: /etc/radbridge/networks.csv
+//	  facility_npi: "1245319599"          # the imaging centre, when an order names none
+//	  hospital_facilities: [HOSP_A, "1234567893"]
+//	  setting_codes:
+//	    - {field: PV1-18, code: UCH, setting: hospital-urgent-care}
+//	    - {field: PV1-10, code: ASU, setting: ambulatory-surgery}
+//	  payers:
+//	    - id: KPWA-PPO
+//	      name: Kaiser Permanente WA PPO
+//	      match: {payer_id: KPWA, plan_type: PPO}
+//	      rules:
+//	        - {modality: CT, prior_auth: not_required, note: "PPO: CT not managed"}
+//	        - {cpt_range: 74261-74263, prior_auth: records_required}
+//	      exempt_settings:
+//	        - {setting: emergency, within: 24h}
+//	        - {setting: inpatient, within: 72h}
+//	        - {setting: urgent-care, within: 24h}   # freestanding too
+//	        - {setting: ambulatory-surgery, within: 24h}
+//	      screening_prior_auth: required
+//	      behavioral_health_dx: ["R41.81"]
+//	      eligibility: {url: "https://payer.example.org/fhir/CoverageEligibilityRequest"}
+//	    - id: KPWA
+//	      name: Kaiser Permanente WA
+//	      match: {payer_id: KPWA}
 type Config struct {
 	// Payers are the payer profiles whose rules override the code table's prior_auth for
-	// their members. Default: none, so every payer gets the table's defaults.
+	// their members. Default: none, so every payer gets the table's defaults and is
+	// reported unknown (the verdicts' payer_unknown flag).
 	Payers []PayerProfile `json:"payers,omitempty" yaml:"payers,omitempty"`
+	// NetworksFile is the network participation table: a CSV file with the header
+	// payer,plan,network,facility_npi,effective_from,effective_to (ISO dates, an empty
+	// effective_to open-ended), read by [New]. Default: none, and network
+	// participation is not checked.
+	NetworksFile string `json:"networks_file,omitempty" yaml:"networks_file,omitempty"`
+	// FacilityNPI is the performing facility's NPI for orders that name none (v2 MSH-6
+	// or PV1-3.4, FHIR ServiceRequest.performer). Default: none.
+	FacilityNPI string `json:"facility_npi,omitempty" yaml:"facility_npi,omitempty"`
+	// HospitalFacilities lists the facilities that are hospitals, by the identifiers
+	// orders carry for the encounter's facility (PV1-3.4 namespace or universal ID,
+	// Encounter.serviceProvider name or identifier), matched ignoring case: urgent care
+	// at one of them is hospital-based. Default: none, so no urgent care is known to
+	// be hospital-based unless a setting code says so.
+	HospitalFacilities []string `json:"hospital_facilities,omitempty" yaml:"hospital_facilities,omitempty"`
+	// SettingCodes are the site's codes for settings in the user-defined fields
+	// (PV1-18 patient type, PV1-10 hospital service, PV1-3 point of care, PV1-4
+	// admission type, FHIR locationCode); they come before the built-in codes (see the
+	// package doc). Default: none.
+	SettingCodes []SettingCode `json:"setting_codes,omitempty" yaml:"setting_codes,omitempty"`
 	// DueStandard is the time a payer has to decide a routine authorization, counted
 	// from the check: Authorization.DueBy is the check time plus DueStandard. Default:
 	// 7 days ([DefaultDueStandard]); zero means the default; negative is invalid.
@@ -36,12 +88,15 @@ type Config struct {
 }
 
 // PayerProfile is one payer's (or one plan's) prior-authorization policy: rules that
-// override the code table for its members. An order uses the profile whose ID equals
-// the primary coverage's plan or, failing that, its payer (see [Checker.Check]).
+// override the code table for its members, the settings that exempt them, and how to
+// ask the payer about eligibility. An order uses the profile that matches its primary
+// coverage most specifically (see [Match]).
 type PayerProfile struct {
-	// ID is matched, ignoring case, against order.Coverage Plan and Payer (IN1-2 plan,
-	// IN1-3 payer / Coverage.class plan, Coverage.payor) and against the payer argument
-	// of [Checker.Preauth]. Required and unique, ignoring case.
+	// ID names the profile in verdicts and is the payer argument of
+	// [Checker.Preauth]. Without Match it is also what the profile matches: the primary
+	// coverage's plan (IN1-2.1 / Coverage.class plan) or, failing that, its payer
+	// (IN1-3.1 / Coverage.payor identifier), ignoring case. Required and unique,
+	// ignoring case.
 	ID string `json:"id" yaml:"id"`
 	// Name is the payer's name for people, used in reasons and finding texts. Default:
 	// the ID.
@@ -52,6 +107,74 @@ type PayerProfile struct {
 	// PET-CT, SPECT covers SPECT-CT), then a category. Among rules equally specific the
 	// first listed wins. Codes no rule matches keep the table's prior_auth.
 	Rules []Override `json:"rules,omitempty" yaml:"rules,omitempty"`
+	// Match selects the coverages the profile applies to. Default: by ID, as above.
+	Match Match `json:"match,omitzero" yaml:"match,omitempty"`
+	// ExemptSettings are the settings whose orders need no prior authorization when
+	// the exam is ordered and provided there (see [ExemptSetting]). Default: the
+	// Kaiser Permanente WA list, emergency (24h), inpatient (72h), hospital-urgent-care
+	// (24h) and ambulatory-surgery (24h). Nil (the key left out) means the default; an
+	// empty list exempts nothing.
+	ExemptSettings []ExemptSetting `json:"exempt_settings,omitempty" yaml:"exempt_settings,omitempty"`
+	// ScreeningPriorAuth is the requirement for a screening code (code table category
+	// screening) ordered with a screening diagnosis only (ICD-10-CM Z11-Z13). Default:
+	// not_required, as the payers' insurance guides treat preventive screening. A
+	// CPT or cpt_range rule for the code comes first.
+	ScreeningPriorAuth Requirement `json:"screening_prior_auth,omitempty" yaml:"screening_prior_auth,omitempty"`
+	// BehavioralHealthDx adds ICD-10-CM codes or ranges (e.g. "R41.81", "G30-G31") to
+	// the behavioural-health indications, F01-F99, for which SPECT and MRA need
+	// medical records. Default: none.
+	BehavioralHealthDx []string `json:"behavioral_health_dx,omitempty" yaml:"behavioral_health_dx,omitempty"`
+	// Eligibility is the payer's eligibility service. Default: none, and coverage is
+	// not verified with the payer.
+	Eligibility EligibilityService `json:"eligibility,omitzero" yaml:"eligibility,omitempty"`
+}
+
+// Match is what a payer profile matches in the primary coverage. Every key set must
+// match, ignoring case; the profile matching the most specific keys wins (plan_id
+// weighs more than payer_id, which weighs more than plan_type), the first listed among
+// equals. An order whose coverage no profile matches gets the default rules, reported
+// as an unknown payer.
+type Match struct {
+	// PayerID is the payer identifier: IN1-3.1, Coverage.payor identifier.
+	PayerID string `json:"payer_id,omitempty" yaml:"payer_id,omitempty"`
+	// PlanID is the plan identifier: IN1-2.1, Coverage.class (plan) value.
+	PlanID string `json:"plan_id,omitempty" yaml:"plan_id,omitempty"`
+	// PlanType is the plan type: IN1-15, Coverage.type (PPO, HMO, POS, EPO...).
+	PlanType string `json:"plan_type,omitempty" yaml:"plan_type,omitempty"`
+}
+
+// ExemptSetting is one setting whose orders are exempt from prior authorization when
+// the exam is ordered and provided in it (Kaiser WA: "ordered and provided during"
+// emergency room visits, hospital-based urgent care, hospital inpatient services and
+// ambulatory surgery).
+type ExemptSetting struct {
+	// Setting is emergency, inpatient, urgent-care (any urgent care, freestanding
+	// included), hospital-urgent-care or ambulatory-surgery. Required.
+	Setting order.EncounterClass `json:"setting" yaml:"setting"`
+	// Within is how long after the order an exam still counts as provided during the
+	// encounter, when the encounter's end (PV1-45, Encounter.period.end) is not known.
+	// Default: 24h, 72h for inpatient; negative is invalid.
+	Within time.Duration `json:"within,omitempty" yaml:"within,omitempty"`
+}
+
+// EligibilityService is where a payer answers CoverageEligibilityRequests.
+type EligibilityService struct {
+	// URL is the endpoint the CoverageEligibilityRequest (purpose validation) is posted
+	// to. Default: none.
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
+}
+
+// SettingCode maps a site's code in one field to a setting.
+type SettingCode struct {
+	// Field is PV1-18 (patient type), PV1-10 (hospital service), PV1-3 (point of care,
+	// PV1-3.1), PV1-4 (admission type) or location_code (FHIR
+	// ServiceRequest.locationCode). Required.
+	Field string `json:"field" yaml:"field"`
+	// Code is the value, matched ignoring case and surrounding space. Required.
+	Code string `json:"code" yaml:"code"`
+	// Setting is emergency, inpatient, outpatient, urgent-care, hospital-urgent-care
+	// or ambulatory-surgery. Required.
+	Setting order.EncounterClass `json:"setting" yaml:"setting"`
 }
 
 // Override sets the prior-authorization requirement of the codes it matches. Exactly
@@ -88,6 +211,20 @@ func (c Config) Validate() error {
 	if c.DueExpedited < 0 {
 		return fmt.Errorf("rules: due_expedited: %v is negative", c.DueExpedited)
 	}
+	if s := strings.TrimSpace(c.FacilityNPI); s != "" && !ValidNPI(s) {
+		return fmt.Errorf("rules: facility_npi: %q is not a valid NPI", c.FacilityNPI)
+	}
+	for i, sc := range c.SettingCodes {
+		if _, ok := settingField(sc.Field); !ok {
+			return fmt.Errorf("rules: setting_codes[%d].field: %q is not PV1-18, PV1-10, PV1-3, PV1-4 or location_code", i, sc.Field)
+		}
+		if strings.TrimSpace(sc.Code) == "" {
+			return fmt.Errorf("rules: setting_codes[%d].code: empty", i)
+		}
+		if !knownSetting(sc.Setting, true) {
+			return fmt.Errorf("rules: setting_codes[%d].setting: %q is not a setting", i, sc.Setting)
+		}
+	}
 	seen := make(map[string]int, len(c.Payers))
 	for i, p := range c.Payers {
 		id := strings.TrimSpace(p.ID)
@@ -104,8 +241,52 @@ func (c Config) Validate() error {
 				return fmt.Errorf("rules: payers[%d].rules[%d]%s: %w", i, j, field, err)
 			}
 		}
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("rules: payers[%d].%w", i, err)
+		}
 	}
 	return nil
+}
+
+// validate checks a profile's fields other than its ID and rules; the error starts
+// with the field's name.
+func (p PayerProfile) validate() error {
+	for j, e := range p.ExemptSettings {
+		if !knownSetting(e.Setting, false) || e.Setting == order.ClassOutpatient {
+			return fmt.Errorf("exempt_settings[%d].setting: %q is not emergency, inpatient, urgent-care, hospital-urgent-care or ambulatory-surgery", j, e.Setting)
+		}
+		if e.Within < 0 {
+			return fmt.Errorf("exempt_settings[%d].within: %v is negative", j, e.Within)
+		}
+	}
+	if r := p.ScreeningPriorAuth; r != "" && !Requirement(strings.ToLower(string(r))).valid() {
+		return fmt.Errorf("screening_prior_auth: %q is not required, records_required or not_required", r)
+	}
+	for j, d := range p.BehavioralHealthDx {
+		if _, err := parseDxRange(d); err != nil {
+			return fmt.Errorf("behavioral_health_dx[%d]: %w", j, err)
+		}
+	}
+	if u := strings.TrimSpace(p.Eligibility.URL); u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return fmt.Errorf("eligibility.url: %q is not an http or https URL", p.Eligibility.URL)
+		}
+	}
+	return nil
+}
+
+// knownSetting reports whether c names a setting: a class other than unknown;
+// outpatient only when withOutpatient.
+func knownSetting(c order.EncounterClass, withOutpatient bool) bool {
+	switch c {
+	case order.ClassEmergency, order.ClassInpatient, order.ClassUrgentCare, order.ClassHospitalUrgentCare,
+		order.ClassAmbulatorySurgery:
+		return true
+	case order.ClassOutpatient:
+		return withOutpatient
+	}
+	return false
 }
 
 // validate checks one override. It returns the bad field as ".name" (or "" when the
@@ -154,6 +335,9 @@ func parseRange(s string) (lo, hi string, err error) {
 // inRange reports whether cpt lies in [lo, hi] and has the same shape (all digits, or
 // the same letter in the fifth place).
 func inRange(cpt, lo, hi string) bool {
+	if len(cpt) != 5 || len(lo) != 5 {
+		return false
+	}
 	if isDigit(lo[4]) != isDigit(cpt[4]) || !isDigit(cpt[4]) && cpt[4] != lo[4] {
 		return false
 	}

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/radbridge/radbridge/order"
@@ -37,6 +38,54 @@ func FuzzCheck(f *testing.F) {
 		v := c.Preauth(cpt, order.EncounterClass(class), payer)
 		if v.Required && v.Exempt || v.RecordsRequired && !v.Required {
 			t.Fatalf("inconsistent verdict %+v", v)
+		}
+	})
+}
+
+// FuzzCheck_Verdicts puts arbitrary values into the fields the verdicts read (the
+// setting, the timing, the procedure's text and modality, the coverage dates, the
+// performing facility) with a configuration that uses every rule. Properties: Check
+// never panics, the verdict is consistent, ready_to_schedule has its four reasons, and
+// every text stays valid UTF-8 without line breaks.
+func FuzzCheck_Verdicts(f *testing.F) {
+	f.Add("71271", ".", "E", "UC", "ER", int64(3600), "S", "whole body", "CT", "2026-01-01", "2020-13-40", "1245319599")
+	f.Add("78607", "F32.9", "B", "", "", int64(-1), "", "", "NM", "", "", "")
+	f.Add("", "Z12.2", "urgent-care", "uch", "OPIMG", int64(1<<40), "A", "x", "PT", "garbage", "", "1")
+	c, err := rules.NewWith(rules.Config{
+		HospitalFacilities: []string{"HOSP_A"},
+		SettingCodes:       []rules.SettingCode{{Field: "PV1-18", Code: "UCH", Setting: order.ClassHospitalUrgentCare}},
+		Payers:             []rules.PayerProfile{ppoNoAuth, dxaPlan, {ID: "BH", Match: rules.Match{PayerID: "ACME"}, BehavioralHealthDx: []string{"R41.81"}}},
+		NetworksFile:       "n.csv",
+	}, rules.Deps{ReadFile: func(string) ([]byte, error) { return []byte(networksCSV), nil }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, cpt, dx, class, patientType, locationCode string, requestedAfter int64, priority, bodySite, modality, covStart, covEnd, npi string) {
+		o := completeOrder()
+		o.Procedure = order.Procedure{Code: cpt, System: "CPT", BodySite: bodySite, Modality: modality}
+		o.Diagnoses = []order.Diagnosis{{Code: dx, System: "I10"}}
+		o.EncounterClass = order.EncounterClass(class)
+		o.Setting = order.Setting{PatientType: patientType, LocationCode: locationCode, Facility: "HOSP_A"}
+		o.Requested = o.Authored.Add(time.Duration(requestedAfter) * time.Second)
+		o.Priority, _ = order.ParsePriority(priority)
+		o.Coverage[0].Start, o.Coverage[0].End = covStart, covEnd
+		o.Performer.NPI = npi
+		c.Check(o, checkTime)
+		a := o.Authorization
+		if a.Exempt && !a.Required || a.RecordsRequired && a.Exempt || a.Undetermined && a.Required {
+			t.Fatalf("inconsistent authorization %+v", a)
+		}
+		if len(o.ReadyToSchedule.Reasons) != 4 {
+			t.Fatalf("reasons %q", o.ReadyToSchedule.Reasons)
+		}
+		texts := append([]string{a.Reason}, o.ReadyToSchedule.Reasons...)
+		for _, f := range o.Findings {
+			texts = append(texts, f.Text)
+		}
+		for _, s := range texts {
+			if !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\r\n") {
+				t.Fatalf("bad text %q", s)
+			}
 		}
 	})
 }

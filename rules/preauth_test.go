@@ -66,7 +66,15 @@ func TestPreauth(t *testing.T) {
 			reasonHas: "inpatient orders are exempt",
 		},
 		{
-			name: "urgent care exempt", cpt: "72148", class: order.ClassUrgentCare,
+			// Kaiser WA exempts hospital-based urgent care only; urgent care that is not
+			// known to be hospital-based was exempted like it before the issue "Verdicts a
+			// payer's reviewer would sign".
+			name: "urgent care, not known to be hospital-based: required", cpt: "72148", class: order.ClassUrgentCare,
+			want:      rules.Verdict{CPT: "72148", Known: true, Required: true, PriorAuth: rules.Required},
+			reasonHas: "urgent care is exempt only when hospital-based",
+		},
+		{
+			name: "hospital urgent care exempt", cpt: "72148", class: order.ClassHospitalUrgentCare,
 			want:      rules.Verdict{CPT: "72148", Known: true, Exempt: true, PriorAuth: rules.Required},
 			reasonHas: "hospital urgent care orders are exempt",
 		},
@@ -111,9 +119,10 @@ func TestPreauth(t *testing.T) {
 			reasonHas: "no CPT code",
 		},
 		{
-			name: "payer without profile gets the defaults", cpt: "70553", class: order.ClassOutpatient, payer: "NOBODY",
-			want:      rules.Verdict{CPT: "70553", Known: true, Required: true, PriorAuth: rules.Required},
-			reasonHas: "requires prior authorization",
+			// Reported as unknown since the issue "Verdicts a payer's reviewer would sign".
+			name: "payer without profile gets the defaults, reported unknown", cpt: "70553", class: order.ClassOutpatient, payer: "NOBODY",
+			want:      rules.Verdict{CPT: "70553", Known: true, Required: true, PriorAuth: rules.Required, PayerUnknown: true},
+			reasonHas: `requires prior authorization (no payer profile for "NOBODY": the default rules applied)`,
 		},
 		{
 			name: "PPO: no auth for CT", cpt: "74177", class: order.ClassOutpatient, payer: "ACME-PPO",

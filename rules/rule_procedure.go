@@ -41,13 +41,16 @@ func checkProcedure(fs []order.Finding, proc *order.Procedure, cpt string, p *pl
 		fs = append(fs, finding(CodeCPTUnknown, order.SeverityWarning, locProcedure, fhirProcedure,
 			"CPT "+cpt+notInTableHint))
 	}
-	if p != nil && p.row != nil {
+	switch {
+	case p != nil && p.row != nil:
 		if strings.TrimSpace(proc.Modality) == "" {
 			proc.Modality = p.row.orderModality
 		}
 		if strings.TrimSpace(proc.BodySite) == "" {
 			proc.BodySite = p.row.bodySite
 		}
+	case p != nil && p.guessed != nil && strings.TrimSpace(proc.Modality) == "":
+		proc.Modality = orderModality(p.guessed.modality) // from the CPT range
 	}
 	if strings.TrimSpace(proc.Modality) == "" {
 		fs = append(fs, finding(CodeModalityMissing, order.SeverityWarning, locModality, fhirModality,

@@ -28,6 +28,20 @@ func TestParseTable_Embedded(t *testing.T) {
 		{cpt: "71046", auth: NotRequired, modality: "XR"},
 		{cpt: "77080", auth: NotRequired, modality: "DXA"},
 		{cpt: "70554", auth: Required, modality: "MRI"}, // added in radbridge
+		// Added for the issue "Verdicts a payer's reviewer would sign", see SOURCES.md.
+		{cpt: "62290", auth: RecordsRequired, modality: "FL"},  // discography injection, lumbar
+		{cpt: "62291", auth: RecordsRequired, modality: "FL"},  // discography injection, cervical/thoracic
+		{cpt: "78607", auth: Required, modality: "SPECT"},      // brain SPECT; records for BH in the checks
+		{cpt: "78459", auth: RecordsRequired, modality: "PET"}, // cardiac PET
+		{cpt: "78491", auth: RecordsRequired, modality: "PET"},
+		{cpt: "78492", auth: RecordsRequired, modality: "PET"},
+		{cpt: "78429", auth: RecordsRequired, modality: "PET-CT"},
+		{cpt: "78434", auth: RecordsRequired, modality: "PET"},
+		{cpt: "76497", auth: Required, modality: "CT"},       // unlisted CT (whole-body CT has no code)
+		{cpt: "76498", auth: Required, modality: "MRI"},      // unlisted MR
+		{cpt: "76706", auth: NotRequired, modality: "US"},    // AAA screening ultrasound
+		{cpt: "78803", auth: Required, modality: "SPECT"},    // was records_required: BH only
+		{cpt: "78832", auth: Required, modality: "SPECT-CT"}, // likewise
 	}
 	for _, tc := range tests {
 		c := codes[tc.cpt]

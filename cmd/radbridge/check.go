@@ -23,7 +23,6 @@ import (
 	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/hl7"
 	"github.com/radbridge/radbridge/order"
-	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store"
 	"github.com/radbridge/radbridge/store/bolt"
 )
@@ -43,8 +42,11 @@ type checkResult struct {
 	Errors   []checkError   `json:"errors"`
 	Findings []checkFinding `json:"findings,omitzero"` // present ([] when none) for orders only
 	Preauth  *checkPreauth  `json:"preauth,omitempty"`
+	// ReadyToSchedule is the stored order's verdict, as /api shows it.
+	ReadyToSchedule *checkReady `json:"ready_to_schedule,omitempty"`
 
-	verdict checkVerdict
+	verdict  checkVerdict
+	orderIDs []string // the orders the message stored
 }
 
 type checkError struct {
@@ -72,6 +74,14 @@ type checkPreauth struct {
 	// exempt, pending, approved, ...
 	Status string `json:"status"`
 	Reason string `json:"reason"`
+	// PayerUnknown: no payer profile matched the order's coverage (defaults applied).
+	PayerUnknown bool `json:"payer_unknown,omitempty"`
+}
+
+// checkReady is an order's ready_to_schedule: {ready, reasons}, reasons [] when none.
+type checkReady struct {
+	Ready   bool     `json:"ready"`
+	Reasons []string `json:"reasons"`
 }
 
 // checkVerdict sums up one answer; the exit code is the worst over all inputs.
@@ -176,9 +186,9 @@ type offline struct {
 }
 
 func newOffline(ctx context.Context, cfg *config) (*offline, error) {
-	checker, err := rules.New(cfg.PriorAuth)
+	checker, err := cfg.checker()
 	if err != nil {
-		return nil, fmt.Errorf("config: prior_auth: %w", err)
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "radbridge-check-")
 	if err != nil {
@@ -267,7 +277,8 @@ func (off *offline) checkHL7(ctx context.Context, name string, data []byte) ([]c
 		for _, f := range res.Findings {
 			r.Findings = append(r.Findings, findingJSON(f.Finding, f.At.String()))
 		}
-		if r.Preauth, err = off.preauth(ctx, res.OrderIDs); err != nil {
+		r.orderIDs = res.OrderIDs
+		if r.Preauth, r.ReadyToSchedule, err = off.preauth(ctx, res.OrderIDs); err != nil {
 			return nil, err
 		}
 		r.verdict = hl7Verdict(hl7.AckCode(r.AckCode), fixable)
@@ -305,22 +316,41 @@ func findingJSON(f order.Finding, location string) checkFinding {
 	return checkFinding{Code: f.Code, Class: string(f.Kind()), Location: location, FHIRPath: f.FHIRPath, Severity: string(f.Severity), Text: f.Text}
 }
 
-// preauth is the prior-authorization verdict serve stored for the first of the orders.
-func (off *offline) preauth(ctx context.Context, orderIDs []string) (*checkPreauth, error) {
+// preauth is the prior-authorization verdict, and the ready-to-schedule one, serve
+// stored for the first of the orders.
+func (off *offline) preauth(ctx context.Context, orderIDs []string) (*checkPreauth, *checkReady, error) {
 	if len(orderIDs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
+	o, err := off.order(ctx, orderIDs[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	p, r := orderVerdict(o)
+	return &p, &r, nil
+}
+
+// order reads a stored order.
+func (off *offline) order(ctx context.Context, id string) (*order.Order, error) {
 	var o *order.Order
-	if err := off.db.View(ctx, func(tx store.ReadTx) error {
+	err := off.db.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		o, err = tx.Order(orderIDs[0])
+		o, err = tx.Order(id)
 		return err
-	}); err != nil {
-		return nil, err
-	}
+	})
+	return o, err
+}
+
+// orderVerdict is a stored order's verdicts as check and preauth print them.
+func orderVerdict(o *order.Order) (checkPreauth, checkReady) {
 	a := o.Authorization
-	return &checkPreauth{CPT: o.Procedure.CPT, Required: a.Required && !a.Exempt, RecordsRequired: a.RecordsRequired && !a.Exempt,
-		Exempt: a.Exempt, Status: string(a.Status), Reason: a.Reason}, nil
+	p := checkPreauth{CPT: o.Procedure.CPT, Required: a.Required && !a.Exempt, RecordsRequired: a.RecordsRequired && !a.Exempt,
+		Exempt: a.Exempt, Status: string(a.Status), Reason: a.Reason, PayerUnknown: a.PayerUnknown}
+	r := checkReady{Ready: o.ReadyToSchedule.Ready, Reasons: o.ReadyToSchedule.Reasons}
+	if r.Reasons == nil {
+		r.Reasons = []string{}
+	}
+	return p, r
 }
 
 func issueJSON(is hl7.Issue) checkError {
@@ -388,7 +418,8 @@ func (off *offline) checkFHIR(ctx context.Context, name string, data []byte) (ch
 	if len(orderIDs) > 0 && r.Findings == nil {
 		r.Findings = []checkFinding{}
 	}
-	if r.Preauth, err = off.preauth(ctx, orderIDs); err != nil {
+	r.orderIDs = orderIDs
+	if r.Preauth, r.ReadyToSchedule, err = off.preauth(ctx, orderIDs); err != nil {
 		return r, err
 	}
 	switch {
@@ -482,5 +513,21 @@ func printCheck(w io.Writer, r checkResult) {
 			verdict = "undetermined"
 		}
 		fmt.Fprintf(w, "  prior authorization %s: %s\n", verdict, p.Reason)
+	}
+	printReady(w, r.ReadyToSchedule)
+}
+
+// printReady writes a ready-to-schedule verdict, one reason a line.
+func printReady(w io.Writer, r *checkReady) {
+	if r == nil {
+		return
+	}
+	verdict := "not ready to schedule"
+	if r.Ready {
+		verdict = "ready to schedule"
+	}
+	fmt.Fprintf(w, "  %s\n", verdict)
+	for _, s := range r.Reasons {
+		fmt.Fprintf(w, "    %s\n", s)
 	}
 }

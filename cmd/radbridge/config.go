@@ -16,6 +16,7 @@ import (
 
 	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/delivery"
+	"github.com/radbridge/radbridge/eligibility"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/hl7/mllp"
 	"github.com/radbridge/radbridge/rules"
@@ -282,6 +283,28 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checker builds the prior-authorization checker serve, check and preauth share: the
+// prior_auth configuration, with the eligibility client for payer profiles that name
+// an eligibility service.
+func (c *config) checker() (*rules.Checker, error) {
+	var deps rules.Deps
+	for _, p := range c.PriorAuth.Payers {
+		if p.Eligibility.URL != "" {
+			client, err := eligibility.New(eligibility.Config{}, nil)
+			if err != nil {
+				return nil, err
+			}
+			deps.Eligibility = client
+			break
+		}
+	}
+	ch, err := rules.NewWith(c.PriorAuth, deps)
+	if err != nil {
+		return nil, fmt.Errorf("prior_auth: %w", err)
+	}
+	return ch, nil
 }
 
 // delivery turns the destinations into the engine's routes and the delivery worker's

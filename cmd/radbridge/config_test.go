@@ -267,3 +267,60 @@ func TestConfig_MaxOrdersPerMessage(t *testing.T) {
 		t.Errorf("max_orders_per_message -1: %v, want an error naming it", err)
 	}
 }
+
+// TestConfig_PriorAuthExample loads the prior_auth example of rules.Config's doc
+// comment (the config docs) with serve's strict decoder, and builds its checker.
+func TestConfig_PriorAuthExample(t *testing.T) {
+	src, err := os.ReadFile("../../rules/config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yaml []string
+	in := false
+	for _, line := range strings.Split(string(src), "\n") {
+		switch {
+		case strings.HasPrefix(line, "//\tprior_auth:"):
+			in = true
+		case in && !strings.HasPrefix(line, "//\t"):
+			in = false
+		}
+		if in {
+			yaml = append(yaml, strings.TrimPrefix(line, "//\t"))
+		}
+	}
+	if len(yaml) < 10 {
+		t.Fatalf("no prior_auth example found in rules/config.go (%d lines)", len(yaml))
+	}
+	dir := t.TempDir()
+	networks := filepath.Join(dir, "networks.csv")
+	os.WriteFile(networks, []byte("payer,plan,network,facility_npi,effective_from,effective_to\n"), 0o600)
+	doc := strings.ReplaceAll(strings.Join(yaml, "\n"), "/etc/radbridge/networks.csv", networks)
+	path := filepath.Join(dir, "radbridge.yaml")
+	os.WriteFile(path, []byte(doc), 0o600)
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatalf("loadConfig(example): %v\n%s", err, doc)
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		t.Fatalf("validate(example): %v", err)
+	}
+	if _, err := c.checker(); err != nil {
+		t.Fatalf("checker(example): %v", err)
+	}
+	ppo := c.PriorAuth.Payers[0]
+	if ppo.Match.PlanType != "PPO" || ppo.Match.PayerID != "KPWA" || len(ppo.ExemptSettings) != 4 ||
+		ppo.ExemptSettings[0].Within != 24*time.Hour || ppo.Eligibility.URL == "" {
+		t.Errorf("example PPO profile = %+v", ppo)
+	}
+
+	// An empty exempt_settings list is not the default list: it exempts nothing.
+	os.WriteFile(path, []byte("prior_auth:\n  payers:\n    - id: P\n      exempt_settings: []\n"), 0o600)
+	c, err = loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := c.PriorAuth.Payers[0].ExemptSettings; es == nil || len(es) != 0 {
+		t.Errorf("exempt_settings: [] decodes to %#v, want an empty, non-nil list", es)
+	}
+}

@@ -29,7 +29,6 @@ import (
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/hl7/mllp"
-	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store/bolt"
 )
 
@@ -103,9 +102,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	checker, err := rules.New(cfg.PriorAuth)
+	checker, err := cfg.checker()
 	if err != nil {
-		return fmt.Errorf("prior_auth: %w", err)
+		return err
 	}
 	routes, dcfg, err := cfg.delivery()
 	if err != nil {

@@ -80,7 +80,7 @@ func (b *bundleBuilder) addOrder(o *order.Order, status string) orderEntries {
 	if pt := patientResource(o.Patient); pt != nil {
 		l.subject = b.add("Patient", pt, "", identifierQuery(pt.Identifier))
 	}
-	if enc := encounterResource(o.EncounterClass, l.subject); enc != nil {
+	if enc := encounterResource(o, l.subject); enc != nil {
 		r := b.add("Encounter", enc, "", "")
 		l.encounter = &r
 	}

@@ -18,8 +18,9 @@ type FHIRResource struct {
 	FullURL string
 	// Resource is a pointer to a samply FHIR struct. The mapping reads *fhir.Patient,
 	// *fhir.Practitioner, *fhir.PractitionerRole, *fhir.Organization, *fhir.Encounter,
-	// *fhir.Coverage, *fhir.Condition, *fhir.Provenance, *fhir.ClaimResponse,
-	// *fhir.Observation and *fhir.ServiceRequest; other values are ignored.
+	// *fhir.Location, *fhir.Coverage, *fhir.Condition, *fhir.Provenance,
+	// *fhir.ClaimResponse, *fhir.Observation and *fhir.ServiceRequest; other values are
+	// ignored.
 	Resource any
 }
 
@@ -221,6 +222,8 @@ func decodeResource(typ string, raw []byte) (any, error) {
 		return decodeAs[fhir.Organization](raw)
 	case "Encounter":
 		return decodeAs[fhir.Encounter](raw)
+	case "Location":
+		return decodeAs[fhir.Location](raw)
 	case "Coverage":
 		return decodeAs[fhir.Coverage](raw)
 	case "Condition":
@@ -258,6 +261,8 @@ func resourceInfo(r any) (typ, id string) {
 		return "Organization", deref(v.Id)
 	case *fhir.Encounter:
 		return "Encounter", deref(v.Id)
+	case *fhir.Location:
+		return "Location", deref(v.Id)
 	case *fhir.Coverage:
 		return "Coverage", deref(v.Id)
 	case *fhir.Condition:

@@ -29,6 +29,10 @@ import (
 //	                    names as Middle), birthDate, gender; from a logical reference its
 //	                    identifier and display ("Family, Given" or "Given Family")
 //	EncounterClass      encounter: Encounter.class code via order.ParseEncounterClass
+//	Setting             encounter: location, serviceProvider, type (v2-0007, v2-0018),
+//	                    serviceType (v2-0069), period; locationCode (see setting.go)
+//	Performer           performer: an Organization, or logical reference, with an NPI
+//	Requested           occurrenceDateTime, occurrencePeriod.start, occurrenceTiming
 //	Provider            requester: a Practitioner, a PractitionerRole's practitioner (its
 //	                    own identifiers when that is not given), or a logical reference
 //	                    (its identifier and display, else the reference itself as ID:
@@ -38,7 +42,8 @@ import (
 //	                    IDSystem. Name family, given, prefix, suffix
 //	Procedure           code: Code, System, Text from the first coding with a code (text
 //	                    from code.text, else its display); CPT from the first coding in
-//	                    the CPT system. Modality from an orderDetail DICOM (DCM) coding;
+//	                    the CPT system. Modality from an orderDetail DICOM (DCM) coding,
+//	                    else a category one;
 //	                    BodySite from bodySite (text, else display, else code)
 //	Diagnoses, Reason   reasonCode: each coding is a diagnosis (display as text, the
 //	                    concept's text when it has a single coding), each text part of
@@ -54,8 +59,8 @@ import (
 //	                    are given (DESIGN.md)
 //	Coverage            insurance: Coverage payor (Organization identifier and name, or
 //	                    the logical reference's), class plan and group values, type
-//	                    text (else code), subscriberId (else an MB/SN identifier); a
-//	                    logical reference gives MemberID and PayerName
+//	                    text (else code), subscriberId (else an MB/SN identifier), period
+//	                    as dates; a logical reference gives MemberID and PayerName
 //	Authorization       Number: supportingInfo naming a ClaimResponse (by type, or
 //	                    resolved): its preAuthRef, else the reference's identifier value
 //
@@ -76,7 +81,9 @@ func FromFHIRServiceRequest(sr *fhir.ServiceRequest, related ...FHIRResource) (*
 		o.PlacerGroup = deref(sr.Requisition.Value)
 	}
 	o.Patient = rd.patient(&sr.Subject)
-	o.EncounterClass = rd.encounter(sr.Encounter)
+	o.EncounterClass, o.Setting = rd.encounter(sr.Encounter)
+	o.Setting.LocationCode = readLocationCode(sr.LocationCode)
+	o.Performer = rd.readPerformer(sr.Performer)
 	if p, ok := rd.provider(sr.Requester, "requester", true); ok {
 		o.Provider = p
 	}
@@ -85,6 +92,7 @@ func FromFHIRServiceRequest(sr *fhir.ServiceRequest, related ...FHIRResource) (*
 	if sr.Priority != nil {
 		o.Priority, _ = order.ParsePriority(sr.Priority.Code())
 	}
+	o.Requested = rd.readRequested(sr)
 	if s := deref(sr.AuthoredOn); s != "" {
 		t, ok := parseFHIRTime(s)
 		if !ok {
@@ -271,10 +279,10 @@ func isNameSuffix(s string) bool {
 	return false
 }
 
-// encounter reads the encounter class.
-func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
+// encounter reads the encounter class and the setting (see setEncounterSetting).
+func (rd *srReader) encounter(ref *fhir.Reference) (order.EncounterClass, order.Setting) {
 	if ref == nil {
-		return order.ClassUnknown
+		return order.ClassUnknown, order.Setting{}
 	}
 	enc, ok := rd.rv.resolve(ref).(*fhir.Encounter)
 	if !ok {
@@ -282,7 +290,7 @@ func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
 			rd.is.add(FHIRInformation, FHIRCodeNotFound, "encounter", "encounter "+quote(*ref.Reference)+
 				" is not in the request or its Bundle: encounter class unknown")
 		}
-		return order.ClassUnknown
+		return order.ClassUnknown, order.Setting{}
 	}
 	code := deref(enc.Class.Code)
 	c, ok := order.ParseEncounterClass(code)
@@ -290,7 +298,7 @@ func (rd *srReader) encounter(ref *fhir.Reference) order.EncounterClass {
 		rd.is.add(FHIRInformation, FHIRCodeValue, "encounter", "Encounter.class "+quote(code)+
 			" is not recognised: encounter class unknown")
 	}
-	return c
+	return c, rd.readEncounterSetting(enc)
 }
 
 // provider reads a requester or signer reference; path is its FHIRPath for issues, and
@@ -395,10 +403,12 @@ func (rd *srReader) procedure(sr *fhir.ServiceRequest) order.Procedure {
 		}
 		p.Text = firstOf(deref(cc.Text), p.Text)
 	}
-	for _, od := range sr.OrderDetail {
-		for _, c := range od.Coding {
-			if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
-				p.Modality = mapping.DICOMModality(deref(c.Code))
+	for _, ccs := range [...][]fhir.CodeableConcept{sr.OrderDetail, sr.Category} {
+		for _, od := range ccs {
+			for _, c := range od.Coding {
+				if deref(c.System) == systemDICOM && deref(c.Code) != "" && p.Modality == "" {
+					p.Modality = mapping.DICOMModality(deref(c.Code))
+				}
 			}
 		}
 	}

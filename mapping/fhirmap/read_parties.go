@@ -101,6 +101,10 @@ func (rd *srReader) coverage(ref *fhir.Reference, i int) (order.Coverage, bool) 
 	if len(cv.Payor) > 0 {
 		c.Payer, c.PayerName = rd.payer(&cv.Payor[0])
 	}
+	if cv.Period != nil {
+		c.Start = rd.periodDate(deref(cv.Period.Start), path+".period.start")
+		c.End = rd.periodDate(deref(cv.Period.End), path+".period.end")
+	}
 	if cv.Type != nil {
 		c.PlanType = deref(cv.Type.Text)
 		for _, cd := range cv.Type.Coding {

@@ -124,8 +124,9 @@ func providerRef(p order.Provider) *fhir.Reference {
 
 // encounterClass maps the order's encounter class to Encounter.class, with the v3 ActCode
 // codes of the v2-to-FHIR IG's PV1-2 map: EMER, IMP, AMB, and SS (short stay) for
-// ambulatory surgery. Urgent care has no ActCode: its code is written without a system,
-// as order.ParseEncounterClass reads it. ok is false for an unknown class.
+// ambulatory surgery. Urgent care (hospital-based or not) has no ActCode: its code is
+// written without a system, as order.ParseEncounterClass reads it. ok is false for an
+// unknown class.
 func encounterClass(c order.EncounterClass) (fhir.Coding, bool) {
 	code, display := "", ""
 	switch c {
@@ -139,20 +140,28 @@ func encounterClass(c order.EncounterClass) (fhir.Coding, bool) {
 		code, display = "SS", "short stay"
 	case order.ClassUrgentCare:
 		return fhir.Coding{Code: ptr(string(c)), Display: ptr("urgent care")}, true
+	case order.ClassHospitalUrgentCare:
+		return fhir.Coding{Code: ptr(string(c)), Display: ptr("hospital urgent care")}, true
 	default:
 		return fhir.Coding{}, false
 	}
 	return fhir.Coding{System: ptr(systemActCode), Code: ptr(code), Display: ptr(display)}, true
 }
 
-// encounterResource maps the encounter class to an Encounter of status unknown (an order
-// says nothing of where the encounter stands); nil for an unknown class.
-func encounterResource(c order.EncounterClass, subject fhir.Reference) *fhir.Encounter {
-	cl, ok := encounterClass(c)
-	if !ok {
+// encounterResource maps the encounter class and setting to an Encounter of status
+// unknown (an order says nothing of where the encounter stands); nil when the class is
+// unknown and there is no setting (see setEncounterSetting for the fields).
+func encounterResource(o *order.Order, subject fhir.Reference) *fhir.Encounter {
+	cl, ok := encounterClass(o.EncounterClass)
+	if !ok && o.Setting == (order.Setting{}) {
 		return nil
 	}
-	return &fhir.Encounter{Status: fhir.EncounterStatusUnknown, Class: cl, Subject: &subject}
+	if !ok {
+		cl = fhir.Coding{System: ptr(systemNullFlavor), Code: ptr("UNK"), Display: ptr("unknown")}
+	}
+	enc := &fhir.Encounter{Status: fhir.EncounterStatusUnknown, Class: cl, Subject: &subject}
+	setEncounterSetting(enc, o.Setting)
+	return enc
 }
 
 // coverageResource maps one coverage (IN1): payor from the payer ID and name (a logical
@@ -165,6 +174,7 @@ func coverageResource(c order.Coverage, beneficiary fhir.Reference) fhir.Coverag
 		Beneficiary:  beneficiary,
 		SubscriberId: ptr(c.MemberID),
 		Payor:        []fhir.Reference{payorRef(c)},
+		Period:       coveragePeriod(c),
 	}
 	if c.PlanType != "" {
 		cv.Type = &fhir.CodeableConcept{Text: ptr(c.PlanType)}

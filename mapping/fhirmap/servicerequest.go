@@ -51,6 +51,9 @@ type srLinks struct {
 //	reasonCode         one per diagnosis (ICD-10-CM as http://hl7.org/fhir/sid/icd-10-cm)
 //	                   and Reason as text
 //	insurance          one per coverage: member ID (MB) and payer name
+//	occurrenceDateTime Requested
+//	performer          Performer: an Organization reference by NPI (us-npi) and name
+//	locationCode       Setting.LocationCode (v3 RoleCode)
 //	supportingInfo     Authorization.Number as a logical reference to the ClaimResponse
 //	                   that granted it (type ClaimResponse, identifier the number)
 //
@@ -83,7 +86,7 @@ func ServiceRequestJSON(o *order.Order) ([]byte, error) {
 		pt.Id = ptr("patient")
 		l.subject = *add("patient", pt)
 	}
-	if enc := encounterResource(o.EncounterClass, l.subject); enc != nil {
+	if enc := encounterResource(o, l.subject); enc != nil {
 		enc.Id = ptr("encounter")
 		l.encounter = add("encounter", enc)
 	}
@@ -156,6 +159,10 @@ func serviceRequest(o *order.Order, status string, l srLinks) *fhir.ServiceReque
 		ReasonCode:  reasonConcepts(o, l.conditions == nil),
 		BodySite:    textConcepts(o.Procedure.BodySite),
 		OrderDetail: modalityConcepts(o.Procedure.Modality),
+		Performer:   performerRefs(o.Performer),
+		// Setting.LocationCode: where the exam is to be performed.
+		LocationCode:       locationCodes(o.Setting.LocationCode),
+		OccurrenceDateTime: ptr(fhirTime(o.Requested)),
 	}
 	if o.Source.FHIRSource != "" {
 		sr.Meta = &fhir.Meta{Source: ptr(o.Source.FHIRSource)}
@@ -265,7 +272,11 @@ func dicomModality(code string) bool {
 //	basedOn, focus  ServiceRequest/{Order.ID}; a logical reference by the placer number
 //	                (PLAC) when the order has no ID yet
 //	status          Status.TaskStatus(); intent order
-//	businessStatus  the radbridge status ("pending-authorization"...), code and text
+//	businessStatus  the radbridge status ("pending-authorization"...), code and text;
+//	                and, once checked, the ready-to-schedule verdict as a second coding,
+//	                like the first without a system (no code system has these codes):
+//	                code ready-to-schedule or not-ready-to-schedule, display the reasons
+//	                joined by "; "
 //	statusReason    the cause of the last status change, for cancelled, on-hold, denied
 //	                and entered-in-error orders
 //	for             the patient (logical reference)
@@ -294,6 +305,14 @@ func ToTask(o *order.Order) *fhir.Task {
 	if o.Status != order.StatusNew {
 		t.BusinessStatus = &fhir.CodeableConcept{
 			Coding: []fhir.Coding{{Code: ptr(string(o.Status))}}, Text: ptr(string(o.Status))}
+		if r := o.ReadyToSchedule; r.Ready || r.Reasons != nil {
+			code := "not-ready-to-schedule"
+			if r.Ready {
+				code = "ready-to-schedule"
+			}
+			t.BusinessStatus.Coding = append(t.BusinessStatus.Coding, fhir.Coding{Code: ptr(code),
+				Display: ptr(strings.Join(r.Reasons, "; "))})
+		}
 	}
 	switch o.Status {
 	case order.StatusCancelled, order.StatusOnHold, order.StatusDenied, order.StatusEnteredInError:
