@@ -76,6 +76,9 @@ type Engine struct {
 	ackSeq  atomic.Uint64
 	// deliverer is the results delivery worker, set once at start-up (SetDeliverer).
 	deliverer Deliverer
+	// authorizer follows authorization cases with payers, set once at start-up
+	// (SetAuthorizer).
+	authorizer Authorizer
 }
 
 // New returns an Engine that stores into st and checks orders with check (nil: no

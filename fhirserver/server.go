@@ -179,6 +179,7 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	status := "200" // a conditional create that matched
 	if res.Created {
 		status = "201"
+		b.eng.Notify(nw.Queued())
 	}
 	b.eng.Observe(typeServiceRequest, status, at)
 	return res, nil

@@ -36,11 +36,13 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 	b.eng.Check(inc, at)
 	msgID := b.store.ReserveID(store.KindMessage)
 	var res fhir.Result
+	var notify []string
 	err := b.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Order(req.ID)
 		if err != nil {
 			return notFound(err)
 		}
+		was, had := cur.Status, cur.Authorization
 		prev, err := tx.Resource(typeServiceRequest, req.ID)
 		if errors.Is(err, store.ErrNotFound) || cur.Source.Kind != order.SourceFHIR || cur.Source.ClientID != req.Client {
 			return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
@@ -56,6 +58,9 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 		if err := applyFHIRStatus(o, fo.Control, at, msgID); err != nil {
 			return &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
 				Expression: "ServiceRequest.status", Diagnostics: err.Error()}}}
+		}
+		if notify, err = b.eng.FollowAuthorization(tx, o, was, had, at); err != nil {
+			return err
 		}
 		if err := tx.PutOrder(o); err != nil {
 			return err
@@ -75,6 +80,9 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 		res.Resource, res.Issues = served, append(findingsIssues(o), fhirIssues(mapIssues)...)
 		return nil
 	})
+	if err == nil {
+		b.eng.Notify(notify)
+	}
 	return res, err
 }
 
@@ -212,6 +220,9 @@ func (b *Server) Transaction(ctx context.Context, entries []fhir.Entry) ([]fhir.
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, nw := range byEntry {
+		b.eng.Notify(nw.Queued())
 	}
 	b.eng.Observe("Bundle", "200", at)
 	return results, nil
