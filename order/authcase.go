@@ -95,8 +95,8 @@ func (o *Order) RecordAuthorization(status AuthStatus, at time.Time, cause, mess
 }
 
 // Appeal starts an appeal of a denied authorization: the order moves from denied back
-// to pending-authorization and Authorization.Status becomes appealed. An empty cause is
-// recorded as "appeal started". It returns a [*TransitionError], and changes nothing,
+// to pending-authorization, Authorization.Status becomes appealed and DenialReason keeps
+// the denial's DecisionReason. An empty cause is recorded as "appeal started". It returns a [*TransitionError], and changes nothing,
 // unless the order is denied by a denial (denied, or upheld on an earlier appeal).
 func (o *Order) Appeal(at time.Time, cause, messageID string) error {
 	if cause == "" {
@@ -110,6 +110,7 @@ func (o *Order) Appeal(at time.Time, cause, messageID string) error {
 		return err
 	}
 	o.Authorization.Status = AuthAppealed
+	o.Authorization.DenialReason = o.Authorization.DecisionReason
 	return nil
 }
 

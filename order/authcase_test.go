@@ -125,11 +125,12 @@ func TestOrder_RecordAuthorization(t *testing.T) {
 func TestOrder_Appeal(t *testing.T) {
 	for _, s := range []AuthStatus{AuthDenied, AuthUpheld} {
 		o := orderAt(StatusDenied)
-		o.Authorization = Authorization{Required: true, Status: s}
+		o.Authorization = Authorization{Required: true, Status: s, DecisionReason: "criteria not met"}
 		if err := o.Appeal(t0, "", "api"); err != nil {
 			t.Fatalf("Appeal from %q = %v", s, err)
 		}
-		if o.Status != StatusPendingAuth || o.Authorization.Status != AuthAppealed || o.History[len(o.History)-1].Cause != "appeal started" {
+		if o.Status != StatusPendingAuth || o.Authorization.Status != AuthAppealed || o.Authorization.DenialReason != "criteria not met" ||
+			o.History[len(o.History)-1].Cause != "appeal started" {
 			t.Errorf("Appeal from %q: %q, %q, %+v", s, o.Status, o.Authorization.Status, o.History[len(o.History)-1])
 		}
 	}

@@ -130,6 +130,9 @@ type Authorization struct {
 	Appeal string `json:"appeal,omitempty"`
 	// AppealBy is the last moment an appeal of the denial may be filed.
 	AppealBy time.Time `json:"appeal_by,omitzero"`
+	// DenialReason is the reason of the denial last appealed, kept through the appeal's
+	// outcome ([Order.Appeal] copies it from DecisionReason).
+	DenialReason string `json:"denial_reason,omitempty"`
 }
 
 // Outstanding reports whether the order still waits for an authorization: it is
@@ -152,7 +155,7 @@ func (a *Authorization) Keep(prev Authorization) {
 	}
 	a.Payer, a.Claim, a.Attempt, a.OriginalClaim = prev.Payer, prev.Claim, prev.Attempt, prev.OriginalClaim
 	a.Expedited, a.Submitted, a.ReviewAction, a.Response = prev.Expedited, prev.Submitted, prev.ReviewAction, prev.Response
-	a.NextInquiry, a.Appeal, a.AppealBy = prev.NextInquiry, prev.Appeal, prev.AppealBy
+	a.NextInquiry, a.Appeal, a.AppealBy, a.DenialReason = prev.NextInquiry, prev.Appeal, prev.AppealBy, prev.DenialReason
 }
 
 // settle derives Status from the flags, as [Order.Settle] documents. A recorded decision

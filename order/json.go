@@ -390,6 +390,7 @@ func (e *encoder) authorization(a *Authorization) {
 	e.time(`"next_inquiry":`, a.NextInquiry)
 	e.str(`"appeal":`, a.Appeal)
 	e.time(`"appeal_by":`, a.AppealBy)
+	e.str(`"denial_reason":`, a.DenialReason)
 	e.b = append(e.b, '}')
 }
 

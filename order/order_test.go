@@ -58,7 +58,7 @@ func fullOrder() *Order {
 			Payer:  "acme", Claim: "ord-1-2", Attempt: 2, OriginalClaim: "ord-1-1", Expedited: true,
 			Submitted: t0, ValidFrom: t0, ValidTo: t0.Add(30 * 24 * time.Hour), DecisionReason: "meets criteria",
 			ReviewAction: "A1", Response: "ClaimResponse/ord-1-2/_history/1", NextInquiry: t0.Add(time.Hour),
-			Appeal: "Task/ord-1-appeal-1", AppealBy: t0.Add(180 * 24 * time.Hour),
+			Appeal: "Task/ord-1-appeal-1", AppealBy: t0.Add(180 * 24 * time.Hour), DenialReason: "not medically necessary",
 		},
 		Findings: []Finding{{
 			Code: "reason-missing", Severity: SeverityWarning, Class: FindingMissing, Location: "OBR-31",
