@@ -236,7 +236,7 @@ func (s *Service) Follow(o *order.Order, was order.Status, had order.Authorizati
 func (s *Service) submit(o *order.Order, p *profile, prior string, at time.Time) engine.Writes {
 	a := &o.Authorization
 	a.Attempt++
-	a.Claim = o.ID + "-" + strconv.Itoa(a.Attempt)
+	a.Claim = claimID(o.ID, a.Attempt)
 	a.OriginalClaim = prior
 	a.Expedited = o.Priority.Expedited()
 	a.Submitted, a.ReviewAction, a.Response, a.NextInquiry = time.Time{}, "", "", time.Time{}
@@ -258,8 +258,15 @@ func (s *Service) cancel(o *order.Order, had order.Authorization, at time.Time) 
 	if had.Claim == "" || !p.pas() {
 		return engine.Writes{}
 	}
-	return s.request(o, p, cancelRequest, had.Claim+"-cancel", had.Claim, at)
+	return s.request(o, p, cancelRequest, had.Claim+cancelSuffix, had.Claim, at)
 }
+
+// cancelSuffix ends the identifier of the request that cancels a request.
+const cancelSuffix = "-cancel"
+
+// claimID is the identifier of an order's attempt-th request: the order ID and the
+// attempt, "ord-7-2".
+func claimID(orderID string, attempt int) string { return orderID + "-" + strconv.Itoa(attempt) }
 
 // request builds one PAS request for o and the records that carry it.
 func (s *Service) request(o *order.Order, p *profile, kind requestKind, claim, prior string, at time.Time) engine.Writes {
