@@ -263,7 +263,10 @@ func dicomModality(code string) bool {
 //	basedOn, focus  ServiceRequest/{Order.ID}; a logical reference by the placer number
 //	                (PLAC) when the order has no ID yet
 //	status          Status.TaskStatus(); intent order
-//	businessStatus  the radbridge status ("pending-authorization"...), code and text
+//	businessStatus  the radbridge status ("pending-authorization"...) as code and text;
+//	                the text also names the prior-authorization case's status when it
+//	                is evaluated, "pending-authorization (prior authorization pended)"
+//	                (the model's pending as "required"; no code system is invented)
 //	statusReason    the cause of the last status change, for cancelled, on-hold, denied
 //	                and entered-in-error orders
 //	for             the patient (logical reference)
@@ -292,6 +295,9 @@ func ToTask(o *order.Order) *fhir.Task {
 	if o.Status != order.StatusNew {
 		t.BusinessStatus = &fhir.CodeableConcept{
 			Coding: []fhir.Coding{{Code: ptr(string(o.Status))}}, Text: ptr(string(o.Status))}
+		if a := o.Authorization.Status; a != order.AuthNotEvaluated {
+			t.BusinessStatus.Text = ptr(string(o.Status) + " (prior authorization " + authorizationCode(a) + ")")
+		}
 	}
 	switch o.Status {
 	case order.StatusCancelled, order.StatusOnHold, order.StatusDenied, order.StatusEnteredInError:
@@ -310,9 +316,24 @@ func ToTask(o *order.Order) *fhir.Task {
 		if !a.DueBy.IsZero() {
 			note += ", due by " + fhirTime(a.DueBy)
 		}
+		if !a.ValidTo.IsZero() {
+			note += ", valid to " + fhirTime(a.ValidTo)
+		}
+		if a.DecisionReason != "" {
+			note += ", reason: " + a.DecisionReason
+		}
 		t.Note = append(t.Note, fhir.Annotation{Text: note})
 	}
 	return t
+}
+
+// authorizationCode names an authorization status as the engine API does: the model's
+// pending (required, not submitted) is "required".
+func authorizationCode(s order.AuthStatus) string {
+	if s == order.AuthPending {
+		return "required"
+	}
+	return string(s)
 }
 
 // serviceRequestRef refers to the order's ServiceRequest: by id, else by placer number.
