@@ -5,6 +5,7 @@ go 1.26
 toolchain go1.26.8
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/fhir/go v0.7.4
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/mux v1.8.1
