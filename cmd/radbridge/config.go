@@ -108,6 +108,9 @@ type config struct {
 	PriorAuth rules.Config `yaml:"prior_auth"`
 	// Destinations are where results go back to the ordering provider.
 	Destinations []destination `yaml:"destinations"`
+	// CDSHooks configures the CDS Hooks service (GET /cds-services, POST
+	// /cds-services/{id}). Default: no clients.
+	CDSHooks cdsHooksConfig `yaml:"cds_hooks"`
 }
 
 // destination is one place results are delivered to.
@@ -217,6 +220,9 @@ func (c *config) validate() error {
 	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
+	}
+	if _, err := c.cdsHooks(); err != nil {
+		return err
 	}
 	if _, dc := c.delivery(); len(dc.Destinations) > 0 {
 		if err := dc.Validate(); err != nil {

@@ -23,11 +23,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/radbridge/radbridge/api"
+	"github.com/radbridge/radbridge/cdshooks"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/payer"
 	"github.com/radbridge/radbridge/rules"
 	"github.com/radbridge/radbridge/store/bolt"
 )
@@ -111,15 +113,32 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	worker, err := delivery.New(dcfg, db, log, delivery.Deps{})
+	// The payer workflow: PAS requests go out through the outbox, one destination per
+	// payer profile with pas.
+	payers, err := payer.New(payer.Config{Profiles: cfg.PriorAuth.Payers}, db, checker, payer.Deps{Log: log})
+	if err != nil {
+		return fmt.Errorf("prior_auth: %w", err)
+	}
+	eng.SetAuthorizer(payers)
+	dcfg.Destinations = append(dcfg.Destinations, payers.Destinations()...)
+	worker, err := delivery.New(dcfg, db, log, delivery.Deps{Senders: payers.Senders()})
 	if err != nil {
 		return err
 	}
 	eng.SetDeliverer(worker)
+	payers.SetNotifier(worker)
+	cdsCfg, err := cfg.cdsHooks()
+	if err != nil {
+		return err
+	}
+	hooks, err := cdshooks.New(cdsCfg, eng, cdshooks.Deps{Log: log})
+	if err != nil {
+		return err
+	}
 	if err := eng.Resubscribe(ctx); err != nil {
 		return fmt.Errorf("subscriptions: %w", err)
 	}
-	reg.MustRegister(worker.Collector())
+	reg.MustRegister(worker.Collector(), payers.Collector(ctx))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "radbridge_authorizations_overdue",
 		Help: "Orders awaiting prior authorization past their due-by time.",
@@ -151,7 +170,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		hl.Close()
 		return fmt.Errorf("fhir: %w", err)
 	}
-	apiHandler, err := api.New(api.Config{Engine: eng, Store: db, Deliverer: worker, Preauth: checker})
+	apiHandler, err := api.New(api.Config{Engine: eng, Store: db, Deliverer: worker, Preauth: checker, Authorizations: payers})
 	if err != nil {
 		ml.Close()
 		hl.Close()
@@ -160,7 +179,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	var ready atomic.Bool
 	hs := &http.Server{
 		Handler: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)(
-			httpRoutes(apiHandler, fhirHandler, reg, &ready, db)),
+			httpRoutes(apiHandler, fhirHandler, reg, &ready, db, hooks.Routes, payerRoutes(payers))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -173,6 +192,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	deliverCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDelivery()
 	g.Go(func() error { return worker.Run(deliverCtx) })
+	g.Go(func() error { return payers.Run(deliverCtx) })
 	g.Go(func() error {
 		if err := ms.Serve(ml); !errors.Is(err, mllp.ErrServerClosed) {
 			return fmt.Errorf("mllp: %w", err)
@@ -220,12 +240,21 @@ type storeAdmin interface {
 }
 
 // httpRoutes is the HTTP surface: the engine API, a backup of the store, health,
-// readiness and metrics. Both health and readiness fail once the store has failed, as
+// readiness and metrics, and the routes more registers (the CDS Hooks service, the
+// payers' notifications). Both health and readiness fail once the store has failed, as
 // only a restart brings it back.
-func httpRoutes(a *api.API, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin) http.Handler {
+//
+// Authentication: GET /cds-services (CDS Hooks discovery) is public; POST
+// /cds-services/{id} authenticates each call with the CDS client's JWT (package
+// cdshooks) instead of a bearer token of radbridge's; POST /payer/notify is an API route
+// like the others (a payer needs a token with radbridge/api.operate).
+func httpRoutes(a *api.API, fh *fhir.Handler, reg *prometheus.Registry, ready *atomic.Bool, st storeAdmin, more ...func(*mux.Router)) http.Handler {
 	storeErr := st.Err
 	r := mux.NewRouter()
 	a.Routes(r)
+	for _, register := range more {
+		register(r)
+	}
 	r.HandleFunc("/api/backup", func(w http.ResponseWriter, req *http.Request) {
 		backup(w, req, st)
 	}).Methods(http.MethodGet)
@@ -322,4 +351,9 @@ func addSyncProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + syncProcs)
 	}
+}
+
+// payerRoutes registers the payers' notification endpoint (payer.NotifyPath).
+func payerRoutes(p *payer.Service) func(*mux.Router) {
+	return func(r *mux.Router) { r.Handle(payer.NotifyPath, p.NotifyHandler()).Methods(http.MethodPost) }
 }
