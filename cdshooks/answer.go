@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (s *Service) checkDraft(d draft, related []fhirmap.FHIRResource, cov *cover
 	}
 	updated, err := withCoverageInformation(d.raw, info)
 	if err != nil {
-		s.log.Warn("draft order not updated", "err", err.Error())
+		s.log.Warn("draft order not updated", slog.String("err", err.Error()))
 		return cards, nil
 	}
 	return cards, &systemAction{Type: "update", Description: "Record radbridge's prior-authorization verdict on " + d.ref, Resource: updated}

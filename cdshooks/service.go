@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func (s *Service) call(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Hook != svc.Hook {
-		writeError(w, http.StatusBadRequest, "service "+id+" answers the "+svc.Hook+" hook, not "+strconvQuote(req.Hook))
+		writeError(w, http.StatusBadRequest, "service "+id+" answers the "+svc.Hook+" hook, not "+strconv.Quote(req.Hook))
 		return
 	}
 	resp, err := s.answer(&req, now)
@@ -219,5 +220,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
-
-func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -3,11 +3,13 @@ package payer_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/radbridge/radbridge/internal/enginetest"
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/payer"
 	"github.com/radbridge/radbridge/rules"
@@ -475,5 +477,42 @@ func TestPAS_expired(t *testing.T) {
 	if o.Status != order.StatusPendingAuth || o.Authorization.Status != order.AuthExpired || o.Authorization.Number != "" ||
 		!hasCause(o, "authorization AUTH0001 expired") {
 		t.Errorf("after the sweep: %s, %+v", o.Status, o.Authorization)
+	}
+}
+
+// fhirOrder is an MRI ServiceRequest for a member of payer AETNA01, its patient,
+// practitioner and coverage contained.
+func fhirOrder(id, status string) []byte {
+	return []byte(`{"resourceType":"ServiceRequest",` + id + `"status":"` + status + `","intent":"order","meta":{"source":"https://app.example.org"},
+ "contained":[{"resourceType":"Patient","id":"p","identifier":[{"system":"urn:oid:1.2.3","value":"MRN77"}],"name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1980-01-02","gender":"female"},
+  {"resourceType":"Practitioner","id":"dr","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"name":[{"family":"Smith","given":["John"]}]},
+  {"resourceType":"Coverage","id":"cov","status":"active","beneficiary":{"reference":"#p"},"payor":[{"identifier":{"value":"AETNA01"}}]}],
+ "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PLAC"}]},"system":"https://app.example.org/orders","value":"F-1"}],
+ "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"70553"}]},"priority":"urgent",
+ "subject":{"reference":"#p"},"requester":{"reference":"#dr"},"insurance":[{"reference":"#cov"}],"authoredOn":"2026-03-01T09:00:00Z",
+ "reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R51.9"}],"text":"Headache"}]}`)
+}
+
+// TestPAS_fhirDoor: a FHIR create is submitted like an HL7 v2 order (urgent: expedited);
+// a PUT that revokes it cancels the request.
+func TestPAS_fhirDoor(t *testing.T) {
+	h := newHarness(t, always(pendedAnswer), nil)
+	srv := h.f.Server(t, nil)
+	resp := enginetest.Do(t, http.MethodPost, srv.URL+"/fhir/ServiceRequest", fhirOrder("", "active"))
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create answered %d %s", resp.Status, resp.Raw)
+	}
+	id := resp.Body["id"].(string)
+	o := h.waitAuth(t, id, order.AuthPended)
+	if !o.Authorization.Expedited || o.Authorization.Claim != id+"-1" {
+		t.Errorf("FHIR order's case %+v", o.Authorization)
+	}
+	resp = enginetest.Do(t, http.MethodPut, srv.URL+"/fhir/ServiceRequest/"+id, fhirOrder(`"id":"`+id+`",`, "revoked"))
+	if resp.Status != http.StatusOK {
+		t.Fatalf("revoking PUT answered %d %s", resp.Status, resp.Raw)
+	}
+	o = h.wait(t, id, "the cancellation sent", func(*order.Order) bool { return h.payer.distinctClaims(submitPath) == 2 })
+	if o.Status != order.StatusCancelled || o.Authorization.Status != order.AuthCancelled || h.payer.got()[1].Claim != id+"-1-cancel" {
+		t.Errorf("after the revoking PUT: %s, %s, claims %v", o.Status, o.Authorization.Status, h.payer.got())
 	}
 }
