@@ -29,7 +29,10 @@ type Authorizations interface {
 	Report(ctx context.Context) (payer.Report, error)
 }
 
-// authorizationRoutes registers the prior-authorization case routes.
+// authorizationRoutes registers the prior-authorization case routes. Their scopes
+// (DESIGN.md, Security): GET /api/orders/{id}/authorization and GET
+// /api/reports/authorizations radbridge/api.read (the answers hold patient data:
+// phi.read to see them unmasked), POST /api/orders/{id}/appeal radbridge/api.operate.
 func (a *API) authorizationRoutes(r *mux.Router) {
 	r.HandleFunc("/api/orders/{id}/authorization", a.getAuthorization).Methods(http.MethodGet)
 	r.HandleFunc("/api/orders/{id}/appeal", a.appeal).Methods(http.MethodPost)

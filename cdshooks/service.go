@@ -108,7 +108,9 @@ func New(cfg Config, check Checker, deps Deps) (*Service, error) {
 }
 
 // Routes registers GET /cds-services (discovery, public) and POST /cds-services/{id}
-// (a hook call; its JWT is checked before the body is read).
+// (a hook call; its JWT is checked before the body is read). In the server's bearer
+// token scheme both are public: discovery is open, and a hook call authenticates with
+// its CDS client JWT here instead.
 func (s *Service) Routes(r *mux.Router) {
 	r.HandleFunc("/cds-services", s.discovery).Methods(http.MethodGet)
 	r.HandleFunc("/cds-services/{id}", s.call).Methods(http.MethodPost)

@@ -24,7 +24,8 @@ type Authorizer interface {
 }
 
 // Writes are records an [Authorizer] stores with an order, in its transaction: outbox
-// items (an item with no ID gets one) and FHIR resources (a new version of each).
+// items (an item with no ID gets one from the store) and FHIR resources (a new version
+// of each).
 type Writes struct {
 	Outbox    []*store.OutboxItem
 	Resources []*store.Resource
@@ -34,22 +35,17 @@ type Writes struct {
 // nil) orders that need an authorization wait for a decision recorded through the API.
 func (e *Engine) SetAuthorizer(a Authorizer) { e.authorizer = a }
 
-// follow asks the Authorizer about o and gives the outbox items it returns their IDs.
+// follow asks the Authorizer about o.
 func (e *Engine) follow(o *order.Order, was order.Status, had order.Authorization, at time.Time) Writes {
 	if e.authorizer == nil {
 		return Writes{}
 	}
-	w := e.authorizer.Follow(o, was, had, at)
-	for _, it := range w.Outbox {
-		if it.ID == "" {
-			it.ID = e.store.ReserveID(store.KindOutbox)
-		}
-	}
-	return w
+	return e.authorizer.Follow(o, was, had, at)
 }
 
-// put writes w in tx and returns the destinations of its outbox items, to notify once
-// tx is committed.
+// put writes w in tx (copies of its records: an outbox item without an ID gets one in
+// each transaction that writes it) and returns the destinations of its outbox items,
+// to notify once tx is committed.
 func (w Writes) put(tx store.Tx) ([]string, error) {
 	var dests []string
 	for _, r := range w.Resources {

@@ -112,8 +112,7 @@ func (s *Service) Appeal(ctx context.Context, id, reason string) (*order.Order, 
 		if p.pas() {
 			w := s.submit(o, p, au.Claim, at)
 			for _, it := range w.Outbox {
-				it.ID = s.st.ReserveID(store.KindOutbox)
-				if err := tx.PutOutbox(it); err != nil {
+				if err := tx.PutOutbox(it); err != nil { // it gets its ID
 					return err
 				}
 				notify = append(notify, it.Destination)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/radbridge/radbridge/order"
 	"github.com/radbridge/radbridge/store"
@@ -82,10 +83,17 @@ func (s *Service) NotifyHandler() http.Handler {
 // transaction, stores it as a message and returns the orders it changed.
 func (s *Service) notified(ctx context.Context, body []byte, answers []answer) ([]string, error) {
 	at := s.now()
-	msgID := s.st.ReserveID(store.KindMessage)
 	var applied []string
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		applied = nil
+		// The message is stored first, to name it in the orders' history, and stored
+		// again with its outcome.
+		m := &store.Message{Kind: "fhir", Sender: "payer", Type: "ClaimResponse", ReceivedAt: at, AckCode: "404", Size: len(body),
+			ControlID: "notification " + at.UTC().Format(time.RFC3339Nano)}
+		if err := tx.PutMessage(m, body); err != nil {
+			return err
+		}
+		msgID := m.ID
 		orders := map[string]*order.Order{}
 		for _, a := range answers {
 			claim, o, err := s.findRequest(tx, a, orders)
@@ -108,12 +116,11 @@ func (s *Service) notified(ctx context.Context, body []byte, answers []answer) (
 				return err
 			}
 		}
-		code := "200"
-		if len(applied) == 0 {
-			code = "404"
+		if len(applied) > 0 {
+			m.AckCode = "200"
 		}
-		return tx.PutMessage(&store.Message{ID: msgID, Kind: "fhir", Sender: "payer", ControlID: msgID, Type: "ClaimResponse",
-			ReceivedAt: at, AckCode: code, OrderIDs: applied, Size: len(body)}, body)
+		m.OrderIDs = applied
+		return tx.PutMessage(m, nil)
 	})
 	return applied, err
 }

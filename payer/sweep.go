@@ -85,8 +85,8 @@ func (s *Service) sweepOne(ctx context.Context, id string, now time.Time) error 
 			p := s.profiles[au.Payer]
 			w := s.request(o, p, inquiryRequest, au.Claim, "", now)
 			for _, it := range w.Outbox {
-				it.ID = s.st.ReserveID(store.KindOutbox)
-				it.Key = au.Claim + "-inquiry-" + it.ID
+				// Each inquiry is a request of its own: its key must not be the Claim's.
+				it.Key = au.Claim + "-inquiry-" + now.UTC().Format("20060102T150405.000000000Z")
 				if err := tx.PutOutbox(it); err != nil {
 					return err
 				}
