@@ -33,6 +33,7 @@ type API struct {
 	store     store.Store
 	deliverer Deliverer
 	preauth   Preauther
+	auth      Authorizations
 }
 
 // Deliverer is the part of the results delivery worker the API drives.
@@ -49,6 +50,10 @@ type Config struct {
 	Deliverer Deliverer
 	// Preauth answers GET /api/preauth; nil answers it with 404.
 	Preauth Preauther
+	// Authorizations runs the prior-authorization cases (payer.Service): appeals,
+	// decisions beyond approved and denied, the payer's answers and the report; nil
+	// answers those routes with 503 and records decisions through the engine.
+	Authorizations Authorizations
 }
 
 // Preauther answers the prior-authorization question for one code (rules.Checker).
@@ -61,7 +66,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.Engine == nil || cfg.Store == nil {
 		return nil, errors.New("api: Config.Engine and Config.Store are required")
 	}
-	return &API{engine: cfg.Engine, store: cfg.Store, deliverer: cfg.Deliverer, preauth: cfg.Preauth}, nil
+	return &API{engine: cfg.Engine, store: cfg.Store, deliverer: cfg.Deliverer, preauth: cfg.Preauth, auth: cfg.Authorizations}, nil
 }
 
 // Routes registers the API's routes on r, each with the scope it needs (package auth):
@@ -82,6 +87,9 @@ func (a *API) Routes(r *mux.Router) {
 	route(http.MethodGet, "/api/outbox", auth.ScopeAPIRead, a.listOutbox)
 	route(http.MethodPost, "/api/outbox/{id}/retry", auth.ScopeAPIOperate, a.retryOutbox)
 	route(http.MethodGet, "/api/quarantine", auth.ScopeAPIRead, a.listQuarantine)
+	route(http.MethodGet, "/api/orders/{id}/authorization", auth.ScopePHIRead, a.getAuthorization) // the payer's answers as sent
+	route(http.MethodPost, "/api/orders/{id}/appeal", auth.ScopeAPIOperate, a.appeal)
+	route(http.MethodGet, "/api/reports/authorizations", auth.ScopeAPIRead, a.authorizationReport)
 }
 
 // listQuarantine lists the stored records the engine found unreadable since it
@@ -333,10 +341,27 @@ type authItem struct {
 	// PayerUnknown: no payer profile matched the order's coverage; the default rules
 	// applied.
 	PayerUnknown bool `json:"payer_unknown,omitempty"`
+	// The case with the payer (see fillCase).
+	ValidFrom      *time.Time `json:"valid_from"`
+	ValidTo        *time.Time `json:"valid_to"`
+	DecisionReason string     `json:"decision_reason"`
+	Overdue        bool       `json:"overdue"`
+	Payer          string     `json:"payer,omitempty"`
+	Claim          string     `json:"claim,omitempty"`
+	Attempt        int        `json:"attempt,omitempty"`
+	OriginalClaim  string     `json:"original_claim,omitempty"`
+	Expedited      bool       `json:"expedited,omitempty"`
+	Submitted      time.Time  `json:"submitted,omitzero"`
+	Decided        time.Time  `json:"decided,omitzero"`
+	ReviewAction   string     `json:"review_action,omitempty"`
+	Response       string     `json:"response,omitempty"`
+	Appeal         string     `json:"appeal,omitempty"`
+	AppealBy       time.Time  `json:"appeal_by,omitzero"`
+	DenialReason   string     `json:"denial_reason,omitempty"`
 }
 
-// toOrderItem lists o; its patient id is masked unless phi.
-func toOrderItem(o *order.Order, phi bool) orderItem {
+// toOrderItem lists o as of now; its patient id is masked unless phi.
+func toOrderItem(o *order.Order, phi bool, now time.Time) orderItem {
 	it := orderItem{ID: o.ID, Placer: o.Placer, Filler: o.Filler, Status: o.Status, Source: string(o.Source.Kind),
 		Procedure: procedureItem{CPT: o.Procedure.CPT, Text: o.Procedure.Text, Modality: o.Procedure.Modality},
 		// required means this order needs an authorization: an exempt order does not,
@@ -368,6 +393,7 @@ func toOrderItem(o *order.Order, phi bool) orderItem {
 		d := o.Authorization.DueBy
 		it.Authorization.DueBy = &d
 	}
+	fillCase(&it.Authorization, o, now)
 	return it
 }
 
@@ -385,6 +411,18 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	onlyOverdue := q.Get("overdue") == "true"
+	var byAuth order.AuthStatus
+	if s := q.Get("authorization"); s != "" {
+		var ok bool
+		if byAuth, ok = authFilter(s); !ok {
+			apiError(w, http.StatusBadRequest, "unknown authorization "+strconv.Quote(s)+": use overdue or a status (required, submitted, pended, approved, partially-approved, denied, appealed, overturned, upheld, cancelled, expired, not-required, exempt, undetermined)")
+			return
+		}
+		if byAuth == "overdue" {
+			onlyOverdue, byAuth = true, ""
+		}
+	}
+	now := a.engine.Now()
 	var items []orderItem
 	var total int
 	phi := seesPHI(r)
@@ -392,14 +430,17 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		var list []*order.Order
 		var n int
 		var err error
-		if onlyOverdue {
-			list, n, err = engine.Overdue(tx, a.engine.Now(), store.ClampLimit(limit))
-		} else {
+		switch {
+		case onlyOverdue:
+			list, n, err = engine.Overdue(tx, now, store.ClampLimit(limit))
+		case byAuth != "":
+			list, n, err = listByAuthorization(tx, byAuth, status, q.Get("placer"), store.ClampLimit(limit))
+		default:
 			list, n, err = tx.Orders(store.OrderQuery{Placer: q.Get("placer"), Status: status, Limit: limit})
 		}
 		total = n
 		for _, o := range list {
-			items = append(items, toOrderItem(o, phi))
+			items = append(items, toOrderItem(o, phi, now))
 		}
 		return err
 	})
@@ -424,23 +465,28 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	if !readOK(w, err, "order "+id) {
 		return
 	}
+	shown := *o // the stored order, its authorization status in the API's names
+	shown.Authorization.Status = APIStatus(o.Authorization.Status)
 	if !seesPHI(r) {
-		o = maskOrder(o)
+		shown = *maskOrder(&shown)
 	}
-	writeJSON(w, http.StatusOK, o)
+	writeJSON(w, http.StatusOK, &shown)
 }
 
-// decideAuthorization records a payer's decision: {"decision":"approved"|"denied","number"}.
+// decideAuthorization records a payer's decision: {"decision":"approved"|"denied","number"}
+// and, with the payer workflow (Config.Authorizations), also "partially-approved",
+// "overturned" and "upheld", with "valid_from", "valid_to" and "reason".
 func (a *API) decideAuthorization(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	var body struct {
-		Decision string `json:"decision"`
-		Number   string `json:"number"`
-	}
+	var body decisionBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		apiError(w, http.StatusBadRequest, "body must be JSON {\"decision\":\"approved\"|\"denied\",\"number\":\"...\"}: "+err.Error())
+		return
+	}
+	if a.auth != nil {
+		a.decideCase(w, r, id, body)
 		return
 	}
 	if body.Decision != "approved" && body.Decision != "denied" {
@@ -456,7 +502,7 @@ func (a *API) decideAuthorization(w http.ResponseWriter, r *http.Request) {
 	case !readOK(w, err, "order "+id):
 		return
 	}
-	writeJSON(w, http.StatusOK, toOrderItem(o, seesPHI(r)))
+	writeJSON(w, http.StatusOK, toOrderItem(o, seesPHI(r), a.engine.Now()))
 }
 
 // getPreauth answers GET /api/preauth?cpt=&class=&payer= like `radbridge preauth --json`.

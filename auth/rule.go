@@ -65,7 +65,8 @@ func (g *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.next.Ser
 
 // Public declares h a route anyone may use, with no token. Only the paths of a fixed
 // allowlist are served so: /healthz, /readyz, /fhir/metadata,
-// /.well-known/smart-configuration, /auth/token, GET /cds-services, /ui/login and
+// /.well-known/smart-configuration, /auth/token, GET /cds-services (and POST
+// /cds-services/{id}, which checks its own JWT), /ui/login and
 // /ui/assets/...; a route elsewhere declared Public is refused as if it had declared
 // nothing.
 func Public(h http.Handler) http.Handler { return &guarded{public: true, next: h} }
@@ -100,6 +101,9 @@ var publicPaths = []struct {
 	{path: "/.well-known/smart-configuration"},
 	{path: "/auth/token"},
 	{path: "/cds-services", methods: "GET HEAD"},
+	// A CDS Hooks call carries the CDS client's JWT, not a token of ours (CDS Hooks 2.0
+	// security); package cdshooks checks it before it reads the body.
+	{path: "/cds-services/", methods: "POST"},
 	{path: "/ui/login"},
 	{path: "/ui/assets/"},
 }

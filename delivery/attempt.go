@@ -11,15 +11,24 @@ import (
 	"github.com/radbridge/radbridge/store"
 )
 
-// attempt sends it once and records the outcome; later are the pending items queued
-// right behind it. It reports whether it was delivered, and returns an error only
+// attempt sends it once and records the outcome (an Exchanger's answer through its
+// Commit); later are the pending items queued right behind it. It reports whether it was delivered, and returns an error only
 // when the outcome could not be recorded. An attempt interrupted because ctx ended is
 // not recorded: it is not the destination's failure, and the item is sent again
 // later.
 func (w *Worker) attempt(ctx context.Context, d *dest, s Sender, it *store.OutboxItem, later []*store.OutboxItem) (delivered bool, err error) {
 	d.attempts.Add(1)
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
-	receipt, err := s.Send(sctx, it)
+	var (
+		receipt string
+		answer  []byte
+	)
+	x, _ := s.(Exchanger)
+	if x != nil {
+		receipt, answer, err = x.Exchange(sctx, it)
+	} else {
+		receipt, err = s.Send(sctx, it)
+	}
 	cancel()
 	if err != nil && ctx.Err() != nil {
 		return false, nil
@@ -30,7 +39,36 @@ func (w *Worker) attempt(ctx context.Context, d *dest, s Sender, it *store.Outbo
 	if err != nil {
 		return false, w.failed(rctx, d, it, err)
 	}
+	if x != nil {
+		return true, w.exchanged(rctx, d, it, x, receipt, answer)
+	}
 	return true, w.delivered(rctx, d, it, later, receipt)
+}
+
+// exchanged marks it delivered and, in the same transaction, records the answer with
+// the Exchanger's Commit. If Commit fails, nothing is written and the item is sent again.
+func (w *Worker) exchanged(ctx context.Context, d *dest, it *store.OutboxItem, x Exchanger, receipt string, answer []byte) error {
+	now := w.now()
+	var attempts int
+	err := w.st.Update(ctx, func(tx store.Tx) error {
+		cur := new(store.OutboxItem)
+		*cur = *it
+		cur.State, cur.Receipt, cur.Updated = store.OutboxDelivered, receipt, now
+		cur.Attempts++
+		cur.NextAttempt = time.Time{}
+		attempts = cur.Attempts
+		if err := x.Commit(tx, cur, answer); err != nil {
+			return err
+		}
+		return tx.PutOutbox(cur)
+	})
+	if err != nil {
+		return err
+	}
+	d.delivered.Add(1)
+	w.log.Debug("outbox item delivered", slog.String("destination", d.Name), slog.String("outbox_id", it.ID),
+		slog.String("order_id", it.OrderID), slog.Int("attempt", attempts), slog.String("receipt", receipt))
+	return nil
 }
 
 // delivered marks it delivered and, in the same transaction, its order. If the order

@@ -58,6 +58,14 @@
 // every attempt), and an MLLP message is the payload stored once, so its MSH-10
 // control ID is the same for every attempt.
 //
+// # Exchanges
+//
+// A Sender that is also an [Exchanger] (a payer's prior-authorization endpoint) has
+// its answer recorded instead: the Worker calls Exchange, then Commit with the answer
+// in the transaction that marks the item delivered, and does not mark the item's order
+// delivered. When Commit cannot write the store the item stays pending and is sent
+// again, with the same Key.
+//
 // # Caveats
 //
 // An order is marked delivered when its item is delivered unless its latest result is

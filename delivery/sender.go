@@ -30,6 +30,23 @@ type Sender interface {
 	Send(ctx context.Context, it *store.OutboxItem) (receipt string, err error)
 }
 
+// An Exchanger is a Sender whose destination answers with a document the store must
+// keep, such as a payer's ClaimResponse to a prior-authorization request. The Worker
+// calls Exchange instead of Send and, in the transaction that marks the item
+// delivered, Commit with the answer, instead of marking the item's order delivered.
+//
+// Commit returns an error only when it could not write the store: the item then stays
+// pending and is sent again later (the destination must treat a repeat as the same
+// request, as the item's Key lets it). An answer Commit cannot use must be recorded,
+// not returned as an error, or the item would be sent forever.
+type Exchanger interface {
+	Sender
+	// Exchange sends it and returns the receipt and the destination's answer.
+	Exchange(ctx context.Context, it *store.OutboxItem) (receipt string, answer []byte, err error)
+	// Commit records answer in tx, the transaction that marks it delivered.
+	Commit(tx store.Tx, it *store.OutboxItem, answer []byte) error
+}
+
 // MLLPSender sends "hl7v2" items, ORU^R01 messages, over MLLP and checks their ACK
 // (hl7.CheckAck): the receipt is MSA-1 (AA or CA). A negative acknowledgment wraps
 // [ErrRefused]; an ACK for another message (MSA-2 is not the sent MSH-10) wraps

@@ -16,8 +16,20 @@ import (
 // transaction, so that admitting it inside only looks up its key and writes.
 type NewOrder struct {
 	// Order is the order as it will be stored. It must not be changed once prepared.
-	Order *order.Order
-	data  []byte // Order, encoded
+	Order  *order.Order
+	data   []byte // Order, encoded
+	writes Writes // what the Authorizer stores with it
+}
+
+// Queued returns the delivery destinations of the outbox items admitted with the order
+// (its prior-authorization request), to pass to [Engine.Notify] once the transaction
+// that admitted it is committed.
+func (n *NewOrder) Queued() []string {
+	var dests []string
+	for _, it := range n.writes.Outbox {
+		dests = append(dests, it.Destination)
+	}
+	return dests
 }
 
 // DuplicateError means that a new order's key (its sender and placer number) belongs to
@@ -40,7 +52,9 @@ const orderJSONSize = 2048
 // control code ctl is applied to it as a new order (NW or RO; an empty code is NW), it
 // is settled by its findings and authorization (incomplete, pending-authorization or
 // ready), and then, when then.Code is set, that control is applied too (a FHIR
-// ServiceRequest created on hold or revoked). o becomes the NewOrder's.
+// ServiceRequest created on hold or revoked), and the Authorizer (SetAuthorizer)
+// prepares its authorization case, whose records Admit writes with it. o becomes the
+// NewOrder's.
 //
 // The error is an *order.TransitionError or order.ErrUnknownControlCode when the codes
 // cannot make a new order, or the store's failure to hand out an ID.
@@ -73,15 +87,17 @@ func (e *Engine) PrepareNew(ctx context.Context, o *order.Order, ctl, then order
 			return nil, err
 		}
 	}
+	w := e.follow(o, order.StatusNew, order.Authorization{}, at)
 	data, err := o.AppendJSON(make([]byte, 0, orderJSONSize))
 	if err != nil {
 		return nil, err
 	}
-	return &NewOrder{Order: o, data: data}, nil
+	return &NewOrder{Order: o, data: data, writes: w}, nil
 }
 
-// Admit stores the new order in tx unless another order has its key: then it returns
-// a *DuplicateError and stores nothing. It only reads the NewOrder, so a transaction
+// Admit stores the new order, and what its authorization case needs stored with it, in
+// tx unless another order has its key: then it returns a *DuplicateError and stores
+// nothing. It only reads the NewOrder, so a transaction
 // that runs again may admit it again.
 func (n *NewOrder) Admit(tx store.Tx) error {
 	if key := n.Order.Key(); key != "" {
@@ -93,5 +109,9 @@ func (n *NewOrder) Admit(tx store.Tx) error {
 			return err
 		}
 	}
-	return tx.PutOrderJSON(n.Order, n.data)
+	if err := tx.PutOrderJSON(n.Order, n.data); err != nil {
+		return err
+	}
+	_, err := n.writes.put(tx)
+	return err
 }

@@ -113,6 +113,9 @@ type Engine struct {
 	deliverer Deliverer
 	// quarantine lists the stored records found unreadable.
 	quarantine quarantine
+	// authorizer follows authorization cases with payers, set once at start-up
+	// (SetAuthorizer).
+	authorizer Authorizer
 }
 
 // New returns an Engine that stores into st and checks orders with check (nil: no

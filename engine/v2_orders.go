@@ -26,7 +26,7 @@ func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 				Severity: hl7.SeverityError, Text: "the message holds no order (no ORC segment)"})
 		}
 		for _, p := range preps {
-			o, issues, err := e.applyOrder(tx, p, in, msgID)
+			o, issues, notify, err := e.applyOrder(tx, p, in, msgID)
 			if isCorrupt(err) { // the stored order cannot be read: quarantined, the others go on
 				out.issues = append(out.issues, corruptIssue(hl7.Location{Segment: "ORC", Occurrence: p.vo.Occurrence.ORC, Field: 2},
 					"the stored order for placer number "+quoteOr(p.vo.Order.Placer, "(none)")+" from this sender"))
@@ -37,6 +37,7 @@ func (e *Engine) ordersProcessor(ctx context.Context, in *inbound) processor {
 				return outcome{}, err
 			}
 			out.issues = append(out.issues, issues...)
+			out.notify = append(out.notify, notify...)
 			if o != nil {
 				out.orderIDs = append(out.orderIDs, o.ID)
 				for _, f := range o.Findings {
@@ -80,27 +81,28 @@ func (e *Engine) prepare(ctx context.Context, vo mapping.V2Order, in *inbound) p
 
 // applyOrder applies one mapped order: a new one is admitted, a change is applied to
 // the stored order with the same key. It returns the order as stored (nil when nothing
-// was stored) and the issues to report.
-func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) (*order.Order, []hl7.Issue, error) {
+// was stored), the issues to report and the delivery destinations to notify after the
+// commit.
+func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) (*order.Order, []hl7.Issue, []string, error) {
 	vo, code := p.vo, p.code
 	orc := hl7.Location{Segment: "ORC", Occurrence: vo.Occurrence.ORC, Field: 1}
 	var cur *order.Order
 	switch {
 	case p.isNew() && p.err != nil:
-		return nil, []hl7.Issue{controlIssue(orc, p.err)}, nil
+		return nil, []hl7.Issue{controlIssue(orc, p.err)}, nil, nil
 	case p.isNew():
 		err := p.fresh.Admit(tx)
 		var dup *DuplicateError
 		switch {
 		case err == nil:
-			return p.fresh.Order, findingIssues(p.fresh.Order, vo.Occurrence), nil
+			return p.fresh.Order, findingIssues(p.fresh.Order, vo.Occurrence), p.fresh.Queued(), nil
 		case !errors.As(err, &dup):
-			return nil, nil, err
+			return nil, nil, nil, err
 		case in.reprocessOf == "" || dup.Existing.Source.MessageID != in.reprocessOf:
 			orc.Field = 2
 			return nil, []hl7.Issue{{Location: orc, Code: hl7.CodeDuplicateKey, Severity: hl7.SeverityError,
 				Text: "ORC-1 " + code + ": this sender already has an order with placer number " + quoteOr(vo.Order.Placer, "(none)") +
-					" (" + dup.Existing.ID + ", " + string(dup.Existing.Status) + "); it was not changed: send ORC-1 XO to change it"}}, nil
+					" (" + dup.Existing.ID + ", " + string(dup.Existing.Status) + "); it was not changed: send ORC-1 XO to change it"}}, nil, nil
 		}
 		// Reprocessing the message that created the order revises it, as an XO does.
 		cur, code = dup.Existing, "XO"
@@ -116,42 +118,51 @@ func (e *Engine) applyOrder(tx store.Tx, p prepared, in *inbound, msgID string) 
 		if cur, err = tx.OrderByKey(key); errors.Is(err, store.ErrNotFound) {
 			cur = nil
 		} else if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	inc := vo.Order.Clone() // the transaction may run again: never change vo
 	inc.Source.MessageID = msgID
 	var o *order.Order
+	var was order.Status
+	var had order.Authorization
+	if cur != nil {
+		was, had = cur.Status, cur.Authorization
+	}
 	switch {
 	case cur == nil:
 		orc.Field = 2
 		return nil, []hl7.Issue{{Location: orc, Code: hl7.CodeUnknownKey, Severity: hl7.SeverityError,
-			Text: "ORC-1 " + code + ": there is no order with placer number " + quoteOr(inc.Placer, "(none)") + " from this sender"}}, nil
+			Text: "ORC-1 " + code + ": there is no order with placer number " + quoteOr(inc.Placer, "(none)") + " from this sender"}}, nil, nil
 	case code == "XO":
 		o = Merge(cur, inc)
 		if err := o.ApplyControl(order.Control{Code: "XO", Filler: vo.Control.Filler}, in.at, msgID); err != nil {
-			return nil, []hl7.Issue{controlIssue(orc, err)}, nil
+			return nil, []hl7.Issue{controlIssue(orc, err)}, nil, nil
 		}
 	default:
 		o = cur
 		if err := o.ApplyControl(vo.Control, in.at, msgID); err != nil {
-			return nil, []hl7.Issue{controlIssue(orc, err)}, nil
+			return nil, []hl7.Issue{controlIssue(orc, err)}, nil, nil
 		}
 	}
 	if o.Status == order.StatusReceived {
 		if err := o.Settle(in.at, "", msgID); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	if err := tx.PutOrder(o); err != nil {
-		return nil, nil, err
+	notify, err := e.FollowAuthorization(tx, o, was, had, in.at)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return o, findingIssues(o, vo.Occurrence), nil
+	if err := tx.PutOrder(o); err != nil {
+		return nil, nil, nil, err
+	}
+	return o, findingIssues(o, vo.Occurrence), notify, nil
 }
 
 // Merge returns the incoming order's data on the stored order's identity: its ID (and
-// its ServiceRequest's), lifecycle, results and any authorization decision already
-// recorded.
+// its ServiceRequest's), lifecycle, results, and its authorization case with any
+// decision already recorded (order.Authorization.Keep).
 func Merge(cur, inc *order.Order) *order.Order {
 	o := inc
 	o.ID, o.Status, o.History, o.Results, o.Created, o.Updated = cur.ID, cur.Status, cur.History, cur.Results, cur.Created, cur.Updated
@@ -162,10 +173,7 @@ func Merge(cur, inc *order.Order) *order.Order {
 	if o.Accession == "" {
 		o.Accession = cur.Accession
 	}
-	if d := cur.Authorization; (d.Status == order.AuthApproved || d.Status == order.AuthDenied) && o.Authorization.Number == "" {
-		o.Authorization.Status, o.Authorization.Number, o.Authorization.Decided = d.Status, d.Number, d.Decided
-		o.Authorization.CPT, o.Authorization.ValidFrom, o.Authorization.ValidTo = d.CPT, d.ValidFrom, d.ValidTo
-	}
+	o.Authorization.Keep(cur.Authorization)
 	return o
 }
 

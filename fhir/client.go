@@ -86,8 +86,24 @@ type Response struct {
 // MiB, so that the connection is reused) and closed; outside 2xx its OperationOutcome
 // is read into Issues.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
+	resp, _, err := c.exchange(ctx, method, path, body, header, 0)
+	return resp, err
+}
+
+// Exchange is Do for an operation whose answer matters (a PAS Claim/$submit): it also
+// returns the body of a 2xx answer, at most max bytes of it; a longer body is an error
+// (the exchange is then not a success the caller can read). Outside 2xx the body is
+// nil and the issues are read as Do reads them.
+func (c *Client) Exchange(ctx context.Context, method, path string, body []byte, header http.Header, max int64) (*Response, []byte, error) {
+	return c.exchange(ctx, method, path, body, header, max)
+}
+
+// ErrAnswerTooLarge is returned by [Client.Exchange] for a 2xx answer longer than its max.
+var ErrAnswerTooLarge = errors.New("fhir client: answer too large")
+
+func (c *Client) exchange(ctx context.Context, method, path string, body []byte, header http.Header, keep int64) (*Response, []byte, error) {
 	if c.HTTP == nil {
-		return nil, errors.New("fhir client: nil HTTP client")
+		return nil, nil, errors.New("fhir client: nil HTTP client")
 	}
 	target := strings.TrimRight(c.Base, "/")
 	if path != "" {
@@ -95,7 +111,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("fhir client: %w", err)
+		return nil, nil, fmt.Errorf("fhir client: %w", err)
 	}
 	for name, values := range header {
 		req.Header[name] = values
@@ -106,7 +122,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 	req.Header.Set("Accept", mediaFHIRJSON)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fhir client: %s %s: %w", method, or(path, "base"), err)
+		return nil, nil, fmt.Errorf("fhir client: %s %s: %w", method, or(path, "base"), err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
@@ -116,8 +132,19 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		out.Issues = outcomeIssues(b)
+		return out, nil, nil
 	}
-	return out, nil
+	if keep <= 0 {
+		return out, nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, keep+1))
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("fhir client: %s %s: reading the answer: %w", method, or(path, "base"), err)
+	case int64(len(b)) > keep:
+		return nil, nil, fmt.Errorf("%w: %s %s: more than %d bytes", ErrAnswerTooLarge, method, or(path, "base"), keep)
+	}
+	return out, b, nil
 }
 
 // Create POSTs resource (JSON) as a new typ resource to Base and returns the HTTP

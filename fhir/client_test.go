@@ -172,3 +172,31 @@ func TestClient_Do(t *testing.T) {
 		t.Fatalf("Do answered 409 = %+v, %v", resp, err)
 	}
 }
+
+func TestClient_Exchange(t *testing.T) {
+	const answer = `{"resourceType":"Bundle","type":"collection","entry":[]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fhir/Claim/$submit":
+			io.WriteString(w, answer)
+		case "/fhir/big":
+			io.WriteString(w, strings.Repeat("x", 101))
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid"}]}`)
+		}
+	}))
+	defer srv.Close()
+	c := &Client{Base: srv.URL + "/fhir", HTTP: srv.Client()}
+	resp, body, err := c.Exchange(t.Context(), http.MethodPost, "Claim/$submit", []byte(`{}`), nil, 100)
+	if err != nil || resp.Status != http.StatusOK || string(body) != answer {
+		t.Fatalf("Exchange = %+v, %q, %v; want 200 and the answer", resp, body, err)
+	}
+	if _, _, err := c.Exchange(t.Context(), http.MethodPost, "big", nil, nil, 100); !errors.Is(err, ErrAnswerTooLarge) {
+		t.Errorf("Exchange of 101 bytes with max 100 = %v, want ErrAnswerTooLarge", err)
+	}
+	resp, body, err = c.Exchange(t.Context(), http.MethodPost, "other", nil, nil, 100)
+	if err != nil || resp.Status != http.StatusBadRequest || body != nil || len(resp.Issues) != 1 {
+		t.Errorf("Exchange answered 400 = %+v, %q, %v; want the issues and no body", resp, body, err)
+	}
+}

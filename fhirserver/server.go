@@ -257,6 +257,9 @@ func (b *Server) createServiceRequest(ctx context.Context, req fhir.CreateReques
 	if err != nil {
 		return fhir.Result{}, err
 	}
+	if res.Created {
+		b.eng.Notify(nr.nw.Queued()) // the payer workflow's request, when one was queued
+	}
 	return res, nil
 }
 

@@ -434,6 +434,16 @@ func (b *Server) commitTransaction(ctx context.Context, entries []fhir.Entry, pl
 	if err != nil {
 		return nil, err
 	}
+	// Wake the delivery of what the orders queued (the payer workflow's requests).
+	for i, p := range plan {
+		switch {
+		case p.match != "":
+		case p.kind == createOrder:
+			b.eng.Notify(pt.creates[i].nw.Queued())
+		case p.kind == putOrder:
+			b.eng.Notify(pt.updates[i].notify)
+		}
+	}
 	return results, nil
 }
 

@@ -72,6 +72,9 @@ func (b *Server) Update(ctx context.Context, req fhir.UpdateRequest) (fhir.Resul
 		res.Issues = append(res.Issues, fhirIssues(mapIssues)...)
 		return nil
 	})
+	if err == nil {
+		b.eng.Notify(u.notify)
+	}
 	return res, err
 }
 
@@ -84,6 +87,7 @@ const clientIDRule = "The engine assigns order ids: a PUT creates an order only 
 // names, else, when create is not nil, the new order create; else errNoOrder. It
 // returns the ServiceRequest as served with the order's findings, and the order.
 func (b *Server) putRequest(tx store.Tx, u *orderUpdate, create *newRequest, at time.Time, msgID, expr string) (fhir.Result, *order.Order, error) {
+	u.notify = nil // the transaction may run again
 	res, o, err := b.applyUpdate(tx, u, at, msgID)
 	if !errors.Is(err, errNoOrder) || create == nil {
 		return res, o, err
@@ -93,6 +97,7 @@ func (b *Server) putRequest(tx store.Tx, u *orderUpdate, create *newRequest, at 
 			Diagnostics: "If-Match names a version of ServiceRequest/" + u.id + ", which does not exist"}}}
 	}
 	res, err = create.admit(tx, expr)
+	u.notify = create.nw.Queued()
 	return res, create.nw.Order, err
 }
 
@@ -104,6 +109,9 @@ type orderUpdate struct {
 	inc                 *order.Order
 	ctl                 order.Control
 	index               map[string][]string
+	// notify are the delivery destinations the update queued for (the payer
+	// workflow's requests), to wake once it is committed; set by putRequest.
+	notify []string
 }
 
 // errNoOrder means that an update names no order.
@@ -130,10 +138,14 @@ func (b *Server) applyUpdate(tx store.Tx, u *orderUpdate, at time.Time, msgID st
 		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusPreconditionFailed, Issues: []fhir.Issue{{Severity: "error", Code: "conflict",
 			Diagnostics: "If-Match names version " + want + " but the current version is " + strconv.Itoa(prev.Version)}}}
 	}
+	was, had := cur.Status, cur.Authorization
 	o := engine.Merge(cur, u.inc.Clone())
 	if err := applyFHIRStatus(o, u.ctl, at, msgID); err != nil {
 		return fhir.Result{}, nil, &fhir.Error{Status: http.StatusConflict, Issues: []fhir.Issue{{Severity: "error", Code: "business-rule",
 			Expression: "ServiceRequest.status", Diagnostics: explain(err)}}}
+	}
+	if u.notify, err = b.eng.FollowAuthorization(tx, o, was, had, at); err != nil {
+		return fhir.Result{}, nil, err
 	}
 	if err := tx.PutOrder(o); err != nil {
 		return fhir.Result{}, nil, err

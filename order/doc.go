@@ -26,8 +26,11 @@
 //	  v
 //	received --Settle--+--> incomplete
 //	  ^                +--> pending-authorization --approved--> ready
-//	  |                |           |
-//	  |                |           +---denied---> denied
+//	  |                |       |   ^   ^   (case events:       |
+//	  |                |       |   |   |    submitted, pended) |
+//	  |                |       |   |   +------ expired --------+
+//	  |                |       |   +-- appeal --+
+//	  |                |       +---denied---> denied
 //	  |                +--> ready --> in-progress --> resulted <--> delivered
 //	  |                                                  ^   (a new or corrected
 //	  +-- XO from incomplete, pending-authorization,     |    result re-opens)
@@ -48,21 +51,46 @@
 //	received:              received incomplete pending-authorization ready denied
 //	                       on-hold cancelled entered-in-error
 //	incomplete:            incomplete received resulted on-hold cancelled entered-in-error
-//	pending-authorization: received ready denied resulted on-hold cancelled
-//	                       entered-in-error
-//	ready:                 received in-progress resulted on-hold cancelled entered-in-error
+//	pending-authorization: pending-authorization received ready denied resulted on-hold
+//	                       cancelled entered-in-error
+//	ready:                 received pending-authorization in-progress resulted on-hold
+//	                       cancelled entered-in-error
 //	in-progress:           resulted on-hold cancelled entered-in-error
 //	resulted:              resulted delivered entered-in-error
 //	delivered:             resulted entered-in-error
 //	on-hold:               received resulted cancelled entered-in-error, and the status
 //	                       it was held from
-//	denied:                resulted cancelled entered-in-error
+//	denied:                pending-authorization resulted cancelled entered-in-error
 //	cancelled:             entered-in-error
 //	entered-in-error:      (none)
 //
 // [Order.Transition] enforces the table and appends to History; the helpers build on it:
 // [Order.ApplyControl] (ORC-1), [Order.Settle] (after the checks), [Order.Release],
-// [Order.DecideAuthorization], [Order.AddResult] and [Order.MarkDelivered].
+// [Order.DecideAuthorization], [Order.AddResult] and [Order.MarkDelivered], and for the
+// authorization case with a payer [Order.RecordAuthorization] (pending-authorization to
+// itself), [Order.RecordDecision], [Order.Appeal] (denied to pending-authorization) and
+// [Order.ExpireAuthorization] (ready to pending-authorization).
+//
+// # Authorization case
+//
+// [Authorization.Status] follows the case with the payer; the order's Status follows
+// from it:
+//
+//	case status          order status            how it gets there
+//	not-required, exempt, undetermined
+//	                     ready (or incomplete)   Settle
+//	pending (required)   pending-authorization   Settle; the payer sent it back
+//	submitted            pending-authorization   the payer received the request
+//	pended               pending-authorization   the payer is reviewing it
+//	approved             ready                   RecordDecision (a number when given)
+//	partially-approved   ready                   RecordDecision
+//	denied               denied                  RecordDecision
+//	appealed             pending-authorization   Appeal (from denied or upheld)
+//	overturned           ready                   RecordDecision on an appeal
+//	upheld               denied                  RecordDecision on an appeal
+//	cancelled            cancelled               the order was cancelled (CA, DC)
+//	expired              pending-authorization   ExpireAuthorization (from approved,
+//	                                             partially-approved, overturned)
 //
 // # Caveats
 //

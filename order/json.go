@@ -3,6 +3,7 @@ package order
 import (
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -135,6 +136,14 @@ func (e *encoder) flag(k string, v bool) {
 	if v {
 		e.key(k)
 		e.b = append(e.b, "true"...)
+	}
+}
+
+// integer writes an int member with omitempty.
+func (e *encoder) integer(k string, v int) {
+	if v != 0 {
+		e.key(k)
+		e.b = strconv.AppendInt(e.b, int64(v), 10)
 	}
 }
 
@@ -430,6 +439,19 @@ func (e *encoder) authorization(a *Authorization) {
 	e.time(`"valid_from":`, a.ValidFrom)
 	e.time(`"valid_to":`, a.ValidTo)
 	e.str(`"reason":`, a.Reason)
+	e.str(`"payer":`, a.Payer)
+	e.str(`"claim":`, a.Claim)
+	e.integer(`"attempt":`, a.Attempt)
+	e.str(`"original_claim":`, a.OriginalClaim)
+	e.flag(`"expedited":`, a.Expedited)
+	e.time(`"submitted":`, a.Submitted)
+	e.str(`"decision_reason":`, a.DecisionReason)
+	e.str(`"review_action":`, a.ReviewAction)
+	e.str(`"response":`, a.Response)
+	e.time(`"next_inquiry":`, a.NextInquiry)
+	e.str(`"appeal":`, a.Appeal)
+	e.time(`"appeal_by":`, a.AppealBy)
+	e.str(`"denial_reason":`, a.DenialReason)
 	e.b = append(e.b, '}')
 }
 

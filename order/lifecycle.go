@@ -20,10 +20,10 @@ func next(from Status) []Status {
 		return []Status{StatusIncomplete, StatusReceived, StatusResulted,
 			StatusOnHold, StatusCancelled, StatusEnteredInError}
 	case StatusPendingAuth:
-		return []Status{StatusReceived, StatusReady, StatusDenied, StatusResulted,
+		return []Status{StatusPendingAuth, StatusReceived, StatusReady, StatusDenied, StatusResulted,
 			StatusOnHold, StatusCancelled, StatusEnteredInError}
 	case StatusReady:
-		return []Status{StatusReceived, StatusInProgress, StatusResulted,
+		return []Status{StatusReceived, StatusPendingAuth, StatusInProgress, StatusResulted,
 			StatusOnHold, StatusCancelled, StatusEnteredInError}
 	case StatusInProgress:
 		return []Status{StatusResulted, StatusOnHold, StatusCancelled, StatusEnteredInError}
@@ -34,7 +34,7 @@ func next(from Status) []Status {
 	case StatusOnHold:
 		return []Status{StatusReceived, StatusResulted, StatusCancelled, StatusEnteredInError}
 	case StatusDenied:
-		return []Status{StatusResulted, StatusCancelled, StatusEnteredInError}
+		return []Status{StatusPendingAuth, StatusResulted, StatusCancelled, StatusEnteredInError}
 	case StatusCancelled:
 		return []Status{StatusEnteredInError}
 	}
@@ -52,7 +52,8 @@ func next(from Status) []Status {
 //
 // A transition to the current status is legal only for received (a changed order is
 // checked again), incomplete (an event, such as an authorization decision, that leaves
-// the order incomplete) and resulted (another result version). Such a self-transition
+// the order incomplete), pending-authorization (an event of the authorization case,
+// such as the payer pending the request) and resulted (another result version). Such a self-transition
 // is recorded in History like any other, so that History lists every event that
 // touched the order's status; elsewhere it is rejected. The helpers that apply
 // duplicate messages ([Order.ApplyControl], [Order.MarkDelivered]) avoid rejecting them

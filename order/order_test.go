@@ -64,6 +64,10 @@ func fullOrder() *Order {
 			Status: AuthApproved, Number: "AUTH1", CPT: "70553", DueBy: t0.Add(72 * time.Hour),
 			Decided: t0.Add(time.Hour), ValidFrom: t0, ValidTo: t0.Add(30 * 24 * time.Hour),
 			Reason: "CPT 70553 requires prior authorization",
+			Payer:  "acme", Claim: "ord-1-2", Attempt: 2, OriginalClaim: "ord-1-1", Expedited: true,
+			Submitted: t0, DecisionReason: "meets criteria",
+			ReviewAction: "A1", Response: "ClaimResponse/ord-1-2/_history/1", NextInquiry: t0.Add(time.Hour),
+			Appeal: "Task/ord-1-appeal-1", AppealBy: t0.Add(180 * 24 * time.Hour), DenialReason: "not medically necessary",
 		},
 		ReadyToSchedule: ReadyToSchedule{Ready: true, Reasons: []string{"coverage active", "authorization approved"}},
 		Findings: []Finding{{

@@ -11,7 +11,7 @@ import (
 //	not Required, Undetermined     -> undetermined
 //	not Required                   -> not-required
 //	Exempt                         -> exempt
-//	approved or denied             -> unchanged (a recorded decision stands)
+//	a decision (AuthStatus.Decided) -> unchanged (a recorded decision stands)
 //	Number present                 -> approved (the placer obtained it)
 //	otherwise                      -> pending
 //
@@ -19,7 +19,7 @@ import (
 //
 //	any error-severity finding     -> incomplete
 //	authorization pending          -> pending-authorization
-//	authorization denied           -> denied
+//	authorization denied or upheld -> denied
 //	otherwise                      -> ready
 //
 // An empty cause is replaced by a summary such as "checks: 2 findings (1 error),
@@ -37,7 +37,7 @@ func (o *Order) Settle(at time.Time, cause, messageID string) error {
 		to = StatusIncomplete
 	case o.Authorization.Status == AuthPending:
 		to = StatusPendingAuth
-	case o.Authorization.Status == AuthDenied:
+	case o.Authorization.Status == AuthDenied || o.Authorization.Status == AuthUpheld:
 		to = StatusDenied
 	}
 	if cause == "" {
@@ -83,28 +83,11 @@ func (o *Order) settleCause() string {
 // stands. From any other status it returns a [*TransitionError] and changes nothing: no
 // decision is pending (use an order change, XO, to re-open a denied order's case).
 func (o *Order) DecideAuthorization(approved bool, number string, at time.Time, messageID string) error {
-	decision, to, cause := AuthDenied, StatusDenied, "authorization denied"
+	d := Decision{Status: AuthDenied, Number: number, Cause: "authorization denied"}
 	if approved {
-		decision, to, cause = AuthApproved, StatusReady, "authorization approved"
+		d.Status, d.Cause = AuthApproved, "authorization approved"
 	}
-	a := o.Authorization
-	switch {
-	case o.Status == StatusPendingAuth:
-	case o.Status == StatusIncomplete && a.Required && !a.Exempt:
-		to = StatusIncomplete
-	default:
-		return &TransitionError{From: o.Status, To: to, Cause: cause,
-			Reason: "no authorization decision is pending"}
-	}
-	if err := o.Transition(to, at, cause, messageID); err != nil {
-		return err
-	}
-	o.Authorization.Status = decision
-	if number != "" {
-		o.Authorization.Number = number
-	}
-	o.Authorization.Decided = at
-	return nil
+	return o.RecordDecision(d, at, messageID)
 }
 
 // AddResult adds one version of a result to the order and moves the order to resulted

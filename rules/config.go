@@ -127,6 +127,15 @@ type PayerProfile struct {
 	// Eligibility is the payer's eligibility service. Default: none, and coverage is
 	// not verified with the payer.
 	Eligibility EligibilityService `json:"eligibility,omitzero" yaml:"eligibility,omitempty"`
+	// PAS is the payer's prior-authorization endpoint (package payer). Default: none:
+	// decisions are recorded through the API.
+	PAS *PAS `json:"pas,omitempty" yaml:"pas,omitempty"`
+	// Decision are the payer's decision windows, counted from the submission. Default:
+	// 72 hours expedited, 7 days standard.
+	Decision DecisionWindows `json:"decision,omitzero" yaml:"decision,omitempty"`
+	// AppealWindow is how long after a denial an appeal may be filed. Default: 180
+	// days; negative is invalid.
+	AppealWindow time.Duration `json:"appeal_window,omitempty" yaml:"appeal_window,omitempty"`
 }
 
 // Match is what a payer profile matches in the primary coverage. Every key set must
@@ -236,6 +245,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("rules: payers[%d].id: %q already used by payers[%d]", i, p.ID, j)
 		}
 		seen[key] = i
+		if field, err := p.validateWorkflow(); err != nil {
+			return fmt.Errorf("rules: payers[%d]%s: %w", i, field, err)
+		}
 		for j, o := range p.Rules {
 			if field, err := o.validate(); err != nil {
 				return fmt.Errorf("rules: payers[%d].rules[%d]%s: %w", i, j, field, err)

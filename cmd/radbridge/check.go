@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/radbridge/radbridge/api"
 	"github.com/radbridge/radbridge/auth"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
@@ -345,7 +346,7 @@ func (off *offline) order(ctx context.Context, id string) (*order.Order, error) 
 func orderVerdict(o *order.Order) (checkPreauth, checkReady) {
 	a := o.Authorization
 	p := checkPreauth{CPT: o.Procedure.CPT, Required: a.Required && !a.Exempt, RecordsRequired: a.RecordsRequired && !a.Exempt,
-		Exempt: a.Exempt, Status: string(a.Status), Reason: a.Reason, PayerUnknown: a.PayerUnknown}
+		Exempt: a.Exempt, Status: string(api.APIStatus(a.Status)), Reason: a.Reason, PayerUnknown: a.PayerUnknown}
 	r := checkReady{Ready: o.ReadyToSchedule.Ready, Reasons: o.ReadyToSchedule.Reasons}
 	if r.Reasons == nil {
 		r.Reasons = []string{}

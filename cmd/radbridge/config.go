@@ -172,6 +172,9 @@ type config struct {
 		// subscriptionsConfig). Default: nowhere; every Subscription is refused.
 		Subscriptions subscriptionsConfig `yaml:"subscriptions"`
 	} `yaml:"fhir"`
+	// CDSHooks configures the CDS Hooks service (GET /cds-services, POST
+	// /cds-services/{id}). Default: no clients.
+	CDSHooks cdsHooksConfig `yaml:"cds_hooks"`
 }
 
 // destination is one place results are delivered to.
@@ -435,6 +438,9 @@ func (c *config) validate() error {
 	}
 	if err := c.PriorAuth.Validate(); err != nil {
 		return fmt.Errorf("prior_auth: %w", err)
+	}
+	if _, err := c.cdsHooks(); err != nil {
+		return err
 	}
 	if _, dc, err := c.delivery(); err != nil {
 		return err

@@ -24,11 +24,13 @@ import (
 
 	"github.com/radbridge/radbridge/api"
 	"github.com/radbridge/radbridge/auth"
+	"github.com/radbridge/radbridge/cdshooks"
 	"github.com/radbridge/radbridge/delivery"
 	"github.com/radbridge/radbridge/engine"
 	"github.com/radbridge/radbridge/fhir"
 	"github.com/radbridge/radbridge/fhirserver"
 	"github.com/radbridge/radbridge/hl7/mllp"
+	"github.com/radbridge/radbridge/payer"
 	"github.com/radbridge/radbridge/store/bolt"
 )
 
@@ -123,15 +125,32 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	worker, err := delivery.New(dcfg, db, log, delivery.Deps{})
+	// The payer workflow: PAS requests go out through the outbox, one destination per
+	// payer profile with pas.
+	payers, err := payer.New(payer.Config{Profiles: cfg.PriorAuth.Payers}, db, checker, payer.Deps{Log: log})
+	if err != nil {
+		return fmt.Errorf("prior_auth: %w", err)
+	}
+	eng.SetAuthorizer(payers)
+	dcfg.Destinations = append(dcfg.Destinations, payers.Destinations()...)
+	worker, err := delivery.New(dcfg, db, log, delivery.Deps{Senders: payers.Senders()})
 	if err != nil {
 		return err
 	}
 	eng.SetDeliverer(worker)
+	payers.SetNotifier(worker)
+	cdsCfg, err := cfg.cdsHooks()
+	if err != nil {
+		return err
+	}
+	hooks, err := cdshooks.New(cdsCfg, eng, cdshooks.Deps{Log: log})
+	if err != nil {
+		return err
+	}
 	if err := eng.Resubscribe(ctx); err != nil {
 		return fmt.Errorf("subscriptions: %w", err)
 	}
-	reg.MustRegister(worker.Collector())
+	reg.MustRegister(worker.Collector(), payers.Collector(ctx))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "radbridge_authorizations_overdue",
 		Help: "Orders awaiting prior authorization past their due-by time.",
@@ -168,7 +187,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		hl.Close()
 		return fmt.Errorf("fhir: %w", err)
 	}
-	apiHandler, err := api.New(api.Config{Engine: eng, Store: db, Deliverer: worker, Preauth: checker})
+	apiHandler, err := api.New(api.Config{Engine: eng, Store: db, Deliverer: worker, Preauth: checker, Authorizations: payers})
 	if err != nil {
 		ml.Close()
 		hl.Close()
@@ -190,6 +209,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	var ready atomic.Bool
 	hs := &http.Server{
 		Handler: httpHandler(authn, httpRoutes(httpDeps{api: apiHandler, fhir: fhirHandler, auth: authn, reg: reg, ready: &ready, store: db,
+			more:  []func(*mux.Router){hooks.Routes, payerRoutes(payers)},
 			limit: limitLargeBodies(cfg.HTTP.LargeBody, cfg.HTTP.MaxConcurrentLargeBodies, reg, log)})),
 		TLSConfig:         httpTLS,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -204,6 +224,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	deliverCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDelivery()
 	g.Go(func() error { return worker.Run(deliverCtx) })
+	g.Go(func() error { return payers.Run(deliverCtx) })
 	g.Go(func() error {
 		if err := ms.Serve(ml); !errors.Is(err, mllp.ErrServerClosed) {
 			return fmt.Errorf("mllp: %w", err)
@@ -264,6 +285,9 @@ type httpDeps struct {
 	reg   *prometheus.Registry
 	ready *atomic.Bool
 	store storeAdmin
+	// more register further routes, each declaring its scope (auth.Require, auth.Public):
+	// the CDS Hooks service, the payers' notifications.
+	more []func(*mux.Router)
 }
 
 // httpHandler is the HTTP surface as serve serves it: security headers on every
@@ -299,6 +323,9 @@ func httpRoutes(d httpDeps) *mux.Router {
 	st := d.store
 	r := mux.NewRouter()
 	d.api.Routes(r)
+	for _, register := range d.more {
+		register(r)
+	}
 	r.Handle("/api/backup", auth.Require(auth.ScopeAPIAdmin, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		backup(w, req, st)
 	}))).Methods(http.MethodGet)
@@ -399,5 +426,12 @@ const syncProcs = 2
 func addSyncProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + syncProcs)
+	}
+}
+
+// payerRoutes registers the payers' notification endpoint (payer.NotifyPath).
+func payerRoutes(p *payer.Service) func(*mux.Router) {
+	return func(r *mux.Router) {
+		r.Handle(payer.NotifyPath, auth.Require(auth.ScopeAPIOperate, p.NotifyHandler())).Methods(http.MethodPost)
 	}
 }

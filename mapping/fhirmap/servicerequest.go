@@ -277,6 +277,9 @@ func dicomModality(code string) bool {
 //	                like the first without a system (no code system has these codes):
 //	                code ready-to-schedule or not-ready-to-schedule, display the reasons
 //	                joined by "; "
+//	                the text also names the prior-authorization case's status when it
+//	                is evaluated, "pending-authorization (prior authorization pended)"
+//	                (the model's pending as "required"; no code system is invented)
 //	statusReason    the cause of the last status change, for cancelled, on-hold, denied
 //	                and entered-in-error orders
 //	for             the patient (logical reference)
@@ -313,6 +316,9 @@ func ToTask(o *order.Order) *fhir.Task {
 			t.BusinessStatus.Coding = append(t.BusinessStatus.Coding, fhir.Coding{Code: ptr(code),
 				Display: ptr(strings.Join(r.Reasons, "; "))})
 		}
+		if a := o.Authorization.Status; a != order.AuthNotEvaluated {
+			t.BusinessStatus.Text = ptr(string(o.Status) + " (prior authorization " + authorizationCode(a) + ")")
+		}
 	}
 	switch o.Status {
 	case order.StatusCancelled, order.StatusOnHold, order.StatusDenied, order.StatusEnteredInError:
@@ -331,6 +337,12 @@ func ToTask(o *order.Order) *fhir.Task {
 		if !a.DueBy.IsZero() {
 			note += ", due by " + fhirTime(a.DueBy)
 		}
+		if !a.ValidTo.IsZero() {
+			note += ", valid to " + fhirTime(a.ValidTo)
+		}
+		if a.DecisionReason != "" {
+			note += ", reason: " + a.DecisionReason
+		}
 		t.Note = append(t.Note, fhir.Annotation{Text: note})
 	}
 	return t
@@ -341,6 +353,15 @@ func ToTask(o *order.Order) *fhir.Task {
 func TaskJSON(o *order.Order) ([]byte, error) {
 	data, err := json.Marshal(ToTask(o))
 	return jsontext.ReplaceControls(data), err
+}
+
+// authorizationCode names an authorization status as the engine API does: the model's
+// pending (required, not submitted) is "required".
+func authorizationCode(s order.AuthStatus) string {
+	if s == order.AuthPending {
+		return "required"
+	}
+	return string(s)
 }
 
 // serviceRequestRef refers to the order's ServiceRequest: by its id (the one its client

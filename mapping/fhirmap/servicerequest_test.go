@@ -2,6 +2,7 @@ package fhirmap
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -81,5 +82,40 @@ func TestServiceRequestRef_ClientID(t *testing.T) {
 	}
 	if err := json.Unmarshal(data, &dr); err != nil || len(dr.BasedOn) != 1 || dr.BasedOn[0].Reference != want || dr.ID != ReportID("ord-3", 1) {
 		t.Errorf("DiagnosticReport %s, want id %s based on %s", data, ReportID("ord-3", 1), want)
+	}
+}
+
+// The fulfillment Task names the prior-authorization case's status in its
+// businessStatus text and notes the approval's validity and the payer's reason.
+func TestToTask_authorizationCase(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		auth     order.Authorization
+		status   order.Status
+		wantText string
+		wantNote string
+	}{
+		{auth: order.Authorization{Required: true, Status: order.AuthPending}, status: order.StatusPendingAuth,
+			wantText: "pending-authorization (prior authorization required)", wantNote: "prior authorization pending"},
+		{auth: order.Authorization{Required: true, Status: order.AuthPended}, status: order.StatusPendingAuth,
+			wantText: "pending-authorization (prior authorization pended)", wantNote: "prior authorization pended"},
+		{auth: order.Authorization{Required: true, Status: order.AuthApproved, Number: "AUTH1", ValidTo: at}, status: order.StatusReady,
+			wantText: "ready (prior authorization approved)", wantNote: "prior authorization approved, number AUTH1, valid to 2026-03-01T10:00:00Z"},
+		{auth: order.Authorization{Required: true, Status: order.AuthDenied, DecisionReason: "not medically necessary"}, status: order.StatusDenied,
+			wantText: "denied (prior authorization denied)", wantNote: "prior authorization denied, reason: not medically necessary"},
+		{status: order.StatusReady, wantText: "ready"},
+	}
+	for _, tc := range tests {
+		tk := ToTask(&order.Order{ID: "ord-1", Status: tc.status, Authorization: tc.auth})
+		if got := *tk.BusinessStatus.Text; got != tc.wantText || *tk.BusinessStatus.Coding[0].Code != string(tc.status) {
+			t.Errorf("businessStatus %q (%s), want %q (%s)", got, *tk.BusinessStatus.Coding[0].Code, tc.wantText, tc.status)
+		}
+		var notes []string
+		for _, n := range tk.Note {
+			notes = append(notes, n.Text)
+		}
+		if tc.wantNote != "" && !slices.Contains(notes, tc.wantNote) {
+			t.Errorf("notes %q lack %q", notes, tc.wantNote)
+		}
 	}
 }
