@@ -15,7 +15,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 # would otherwise build and test with whatever Go it has, patched or not.
 export GOTOOLCHAIN ?= auto
 
-.PHONY: all build run test vet fmt lint bench fuzz conformance tidy clean interop soak vulncheck
+.PHONY: all build run test tour vet fmt lint bench fuzz conformance tidy clean interop soak vulncheck
 
 all: build
 
@@ -31,6 +31,11 @@ run: build
 ## test: vet, a gofmt check that fails on any diff, and the race-enabled test suite
 test: vet fmt
 	$(GO) test -race -shuffle=on -timeout 8m $(PKGS)
+
+## tour: the README's tour as a newcomer runs it: a fresh clone of the committed tree,
+## make run on free ports, the tour's commands as written (build tag tour)
+tour:
+	$(GO) test -tags tour -run TestTour -count=1 -v -timeout 10m ./cmd/radbridge
 
 vet:
 	$(GO) vet $(PKGS)
