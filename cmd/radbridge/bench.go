@@ -115,7 +115,7 @@ func benchMLLP(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		acked = json.NewEncoder(flushWriter{w})
 	}
 	now := hl7.FormatTime(time.Now(), hl7.PrecisionSecond)
-	res := runLoad(ctx, *conns, *count, stderr, func() (func(i int) error, func()) {
+	res := runLoad(ctx, *conns, *count, 0, stderr, func() (func(i int) error, func()) {
 		cl := &mllp.Client{Addr: *addr, TLSConfig: tlsConfig, AckTimeout: *timeout, CheckAck: hl7.CheckAck}
 		var msg []byte // Send keeps no reference to it
 		send := func(i int) error {
@@ -147,7 +147,7 @@ type loadResult struct {
 // runLoad performs count operations (numbered from 1) over workers goroutines, one
 // operation in flight each. newWorker gives each worker its operation and what to close
 // at the end; the first five failures are written to stderr.
-func runLoad(ctx context.Context, workers, count int, stderr io.Writer, newWorker func() (op func(i int) error, done func())) loadResult {
+func runLoad(ctx context.Context, workers, count int, pause time.Duration, stderr io.Writer, newWorker func() (op func(i int) error, done func())) loadResult {
 	var next, failed atomic.Int64
 	var mu sync.Mutex // stderr need not be safe for concurrent use
 	lat := make([][]time.Duration, workers)
@@ -169,9 +169,15 @@ func runLoad(ctx context.Context, workers, count int, stderr io.Writer, newWorke
 						fmt.Fprintf(stderr, "radbridge bench: %v\n", err)
 						mu.Unlock()
 					}
-					continue
+				} else {
+					lat[w] = append(lat[w], time.Since(t0))
 				}
-				lat[w] = append(lat[w], time.Since(t0))
+				if pause > 0 { // a paced worker; its latencies are the operations' own
+					select {
+					case <-time.After(pause):
+					case <-ctx.Done():
+					}
+				}
 			}
 		})
 	}

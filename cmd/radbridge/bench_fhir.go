@@ -59,6 +59,7 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	count := fs.Int("count", 1000, "ServiceRequests to create in all")
 	prefix := fs.String("prefix", "F"+strconv.FormatInt(time.Now().Unix(), 36), "placer number prefix (reuse it to resend the same resources)")
 	conditional := fs.Bool("conditional", false, "send If-None-Exist: identifier=SYSTEM|PLACER (conditional create); 200 for an existing match counts as success")
+	pause := fs.Duration("pause", 0, "wait this long after each request (a paced client, as load beside another bench)")
 	ifNoneExist := fs.String("if-none-exist", "", "send this If-None-Exist header (search parameters) with every create instead; 412 counts as a failure")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for each response")
 	tokenFile := fs.String("token-file", "", "file holding the bearer token to send, such as DATA_DIR/admin.token (default: none)")
@@ -82,7 +83,7 @@ func benchFHIR(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		token = strings.TrimSpace(string(b))
 	}
 	endpoint := u.String() + "/ServiceRequest"
-	res := runLoad(ctx, *clients, *count, stderr, func() (func(i int) error, func()) {
+	res := runLoad(ctx, *clients, *count, *pause, stderr, func() (func(i int) error, func()) {
 		// A transport of its own per client: exactly one kept connection each.
 		tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, ResponseHeaderTimeout: *timeout}
 		cl := &http.Client{Transport: tr, Timeout: *timeout,
